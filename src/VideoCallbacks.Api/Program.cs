@@ -1,6 +1,41 @@
+using VideoCallbacks.Api.Bus;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Security;
+using VideoCallbacks.Api.Storage;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.AddRedactingJsonConsole();
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<OutboxSignal>();
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);
+builder.Services.AddRateLimits(builder.Configuration);
+builder.Services.AddStorage(builder.Configuration);
+builder.Services.AddBus(builder.Configuration);
+builder.Services.AddProviders(builder.Configuration, builder.Environment);
+builder.Services.AddExtensions();
+
 var app = builder.Build();
-app.MapGet("/", () => "hi");
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
+app.MapHealth();
+app.MapOpenApi();
+app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "VideoCallbacks v1"));
+app.MapExtensions();
+app.MapEventFeed();
+
 app.Run();
 
+/// <summary>Entry point; public so tests can host the real app.</summary>
 public partial class Program;

@@ -1,0 +1,43 @@
+namespace VideoCallbacks.Api.Bus;
+
+public sealed class BusOptions
+{
+    public const string Section = "Bus";
+
+    public string Transport { get; set; } = "Embedded";
+
+    /// <summary>With the embedded feed as the bus, an event is published the moment it is committed.</summary>
+    public bool PublishedOnCommit => Transport == "Embedded";
+}
+
+/// <summary>The embedded feed is the bus: nothing to send, so a (re)published event is simply done.</summary>
+public sealed class EmbeddedPublisher : IEventPublisher
+{
+    public string Name => "Embedded";
+
+    public Task<IReadOnlyList<PublishResult>> PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<PublishResult>>(events.Select(e => PublishResult.Ok(e.EventId)).ToList());
+}
+
+/// <summary>What readiness reports about the bus: null when it is configured and not known to be failing.</summary>
+public sealed class BusReadiness
+{
+    private volatile string? _problem;
+
+    public string? Problem => _problem;
+
+    public void Report(string? problem) => _problem = problem;
+}
+
+public static class BusExtensions
+{
+    public static IServiceCollection AddBus(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.Section))
+            .Validate(o => o.Transport is "Embedded" or "ServiceBus", "Bus:Transport must be 'Embedded' or 'ServiceBus'.")
+            .ValidateOnStart();
+        services.AddSingleton<BusReadiness>();
+        services.AddSingleton<IEventPublisher, EmbeddedPublisher>();
+        return services;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using VideoCallbacks.Api.Extensions;
+
+namespace VideoCallbacks.Api.Events;
+
+public static class EventTypes
+{
+    public const string Submitted = "video.extension.submitted";
+    public const string Progress = "video.extension.progress";
+    public const string Completed = "video.extension.completed";
+    public const string Failed = "video.extension.failed";
+}
+
+/// <summary>The contract's event payload.</summary>
+public sealed record ExtensionEventData(
+    string JobId,
+    string Provider,
+    string? ProviderTaskId,
+    string? SourceTaskId,
+    int? Index,
+    string Status,
+    int Progress,
+    IReadOnlyList<string> VideoUrls,
+    JobError? Error,
+    string? CorrelationId,
+    IReadOnlyDictionary<string, string> Metadata)
+{
+    public static ExtensionEventData From(Job job) => new(
+        job.JobId, job.Provider, job.ProviderTaskId, job.SourceTaskId, job.Index, job.Status, job.Progress,
+        job.VideoUrls, job.Error, job.CorrelationId, job.Metadata);
+}
+
+/// <summary>An outbox row that is about to be written.</summary>
+public sealed record NewEvent(string EventId, string Type, string JobId, string Provider, string JobStatus, string? CorrelationId, DateTimeOffset Time, string DataJson)
+{
+    /// <summary>Ids are derived from job and state, so a repeated report can never mint a second event.</summary>
+    public static NewEvent For(Job job, DateTimeOffset time)
+    {
+        var (type, id) = job.Status switch
+        {
+            JobStatuses.Submitted => (EventTypes.Submitted, $"{job.JobId}:submitted"),
+            JobStatuses.Processing => (EventTypes.Progress, $"{job.JobId}:progress:{job.Progress}"),
+            JobStatuses.Completed => (EventTypes.Completed, $"{job.JobId}:completed"),
+            JobStatuses.Failed => (EventTypes.Failed, $"{job.JobId}:failed"),
+            _ => throw new InvalidOperationException($"No event for status '{job.Status}'."),
+        };
+        var data = JsonSerializer.Serialize(ExtensionEventData.From(job), EventJson.Options);
+        return new NewEvent(id, type, job.JobId, job.Provider, job.Status, job.CorrelationId, time, data);
+    }
+}
+
+/// <summary>An outbox row as stored.</summary>
+public sealed record StoredEvent
+{
+    public required long Sequence { get; init; }
+    public required string EventId { get; init; }
+    public required string Type { get; init; }
+    public required string JobId { get; init; }
+    public required string Provider { get; init; }
+    public required string JobStatus { get; init; }
+    public string? CorrelationId { get; init; }
+    public required DateTimeOffset Time { get; init; }
+    public required string DataJson { get; init; }
+    public required string PublishStatus { get; init; }
+    public int Attempts { get; init; }
+    public string? LastError { get; init; }
+    public DateTimeOffset? NextAttemptAt { get; init; }
+    public DateTimeOffset? PublishedAt { get; init; }
+
+    /// <summary>The CloudEvent 1.0 structured-mode JSON of this event.</summary>
+    public string ToCloudEventJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("specversion", "1.0");
+            w.WriteString("id", EventId);
+            w.WriteString("source", $"/providers/{Provider}");
+            w.WriteString("type", Type);
+            w.WriteString("subject", JobId);
+            w.WriteString("time", Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("datacontenttype", "application/json");
+            w.WriteNumber("sequence", Sequence);
+            w.WritePropertyName("data");
+            w.WriteRawValue(DataJson, skipInputValidation: true);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public JsonElement ToCloudEvent() => JsonDocument.Parse(ToCloudEventJson()).RootElement.Clone();
+}
+
+public static class PublishStatuses
+{
+    public const string Pending = "pending";
+    public const string Published = "published";
+    public const string Failed = "failed";
+}
+
+public static class EventJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+}

@@ -1,0 +1,85 @@
+using VideoCallbacks.Api.Extensions;
+
+namespace VideoCallbacks.Api.Events;
+
+/// <summary>What a provider told us about a task, in provider-neutral terms.</summary>
+public sealed record ProviderObservation(
+    string Status,
+    int? Progress = null,
+    IReadOnlyList<string>? VideoUrls = null,
+    JobError? Error = null)
+{
+    public static ProviderObservation Processing(int? progress) => new(JobStatuses.Processing, progress);
+    public static ProviderObservation Completed(IReadOnlyList<string> urls) => new(JobStatuses.Completed, 100, urls);
+    public static ProviderObservation Failed(string code, string message) => new(JobStatuses.Failed, null, null, new JobError(code, message));
+}
+
+public enum TransitionKind
+{
+    /// <summary>The job moved; an event is emitted.</summary>
+    Advanced,
+    /// <summary>Nothing new (repeat, stale progress, progress after a terminal state).</summary>
+    Duplicate,
+    /// <summary>A second, different terminal report: recorded, not applied.</summary>
+    Anomaly,
+}
+
+public sealed record Transition(TransitionKind Kind, Job Job, NewEvent? Event, string? Note);
+
+/// <summary>
+/// The one place that decides how a job moves. Progress only rises, the first terminal
+/// state wins and sticks, and event ids derive from the state, so replays are harmless.
+/// </summary>
+public static class JobStateMachine
+{
+    public static Transition Apply(Job job, ProviderObservation observation, DateTimeOffset now)
+    {
+        if (job.IsTerminal)
+        {
+            if (JobStatuses.IsTerminal(observation.Status) && observation.Status != job.Status)
+            {
+                return new Transition(TransitionKind.Anomaly, job, null,
+                    $"provider reported '{observation.Status}' after the job was already '{job.Status}'; the first terminal state stands");
+            }
+            return new Transition(TransitionKind.Duplicate, job, null, $"job is already {job.Status}");
+        }
+
+        Job next;
+        switch (observation.Status)
+        {
+            case JobStatuses.Completed:
+                next = job with
+                {
+                    Status = JobStatuses.Completed,
+                    Progress = 100,
+                    VideoUrls = observation.VideoUrls ?? [],
+                    Error = null,
+                    UpdatedAt = now,
+                    NextCheckAt = null,
+                };
+                break;
+            case JobStatuses.Failed:
+                next = job with
+                {
+                    Status = JobStatuses.Failed,
+                    Error = observation.Error ?? new JobError("provider_failed", "The provider reported a failure without a reason."),
+                    UpdatedAt = now,
+                    NextCheckAt = null,
+                };
+                break;
+            case JobStatuses.Processing:
+                var progress = Math.Clamp(observation.Progress ?? job.Progress, 0, 99);
+                var firstProcessing = job.Status == JobStatuses.Submitted;
+                if (!firstProcessing && progress <= job.Progress)
+                {
+                    return new Transition(TransitionKind.Duplicate, job, null, $"progress {progress} is not above {job.Progress}");
+                }
+                next = job with { Status = JobStatuses.Processing, Progress = Math.Max(progress, job.Progress), UpdatedAt = now };
+                break;
+            default:
+                return new Transition(TransitionKind.Duplicate, job, null, $"status '{observation.Status}' carries no news");
+        }
+
+        return new Transition(TransitionKind.Advanced, next, NewEvent.For(next, now), null);
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Http.HttpResults;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Security;
+
+namespace VideoCallbacks.Api.Extensions;
+
+public static class ExtensionEndpoints
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxIdempotencyKeyLength = 200;
+
+    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web) { MaxDepth = 8 };
+
+    public static IServiceCollection AddExtensions(this IServiceCollection services)
+    {
+        services.AddSingleton<IValidator<ExtensionRequest>, ExtensionRequestValidator>();
+        services.AddSingleton<ExtensionService>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapExtensions(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/extensions")
+            .WithTags("Extensions")
+            .RequireAuthorization(ApiKeyDefaults.ClientPolicy)
+            .RequireRateLimiting(RateLimits.ClientPolicy);
+
+        group.MapPost("/", Submit)
+            .Accepts<ExtensionRequest>("application/json")
+            .WithSummary("Submit a Midjourney video extension to Kie.ai, Apiframe or NanoGPT.");
+        group.MapGet("/{jobId}", Get).WithName("GetExtension").WithSummary("The job, its state and its events.");
+        return group;
+    }
+
+    private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Submit(
+        HttpRequest http,
+        IValidator<ExtensionRequest> validator,
+        ExtensionService service,
+        CancellationToken ct)
+    {
+        ExtensionRequest? request;
+        try
+        {
+            var body = await LimitedBody.ReadAsync(http, MaxBodyBytes, ct);
+            request = JsonSerializer.Deserialize<ExtensionRequest>(body, RequestJson);
+        }
+        catch (LimitedBody.TooLargeException e)
+        {
+            return Problems.Status(StatusCodes.Status413PayloadTooLarge, "Request body too large.", e.Message);
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+            return Problems.Validation(field, $"The body is not a valid extension request: {FirstSentence(e.Message)}");
+        }
+        if (request is null) return Problems.Validation("body", "Send a JSON object describing the extension.");
+
+        var idempotencyKey = http.Headers["Idempotency-Key"].FirstOrDefault();
+        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
+        {
+            return Problems.Validation("Idempotency-Key", $"The Idempotency-Key header must be 1-{MaxIdempotencyKeyLength} characters.");
+        }
+
+        var validation = await validator.ValidateAsync(request, ct);
+        if (!validation.IsValid) return Problems.Validation(validation.Errors);
+
+        var result = await service.SubmitAsync(request, http.HttpContext.User.KeyId(), idempotencyKey, ct);
+        switch (result.Outcome)
+        {
+            case SubmissionOutcome.Conflict:
+                return Problems.Status(StatusCodes.Status409Conflict, "Idempotency-Key already used.",
+                    "This Idempotency-Key was used with a different request body; use a new key for a new request.");
+            case SubmissionOutcome.Refused:
+                return Refusal(result);
+        }
+        var events = await service.GetEventsAsync(result.Job.JobId, ct);
+        return TypedResults.Accepted($"/v1/extensions/{result.Job.JobId}", JobResponse.From(result.Job, events));
+    }
+
+    private static ProblemHttpResult Refusal(SubmissionResult result)
+    {
+        var refusal = result.Refusal!;
+        var extensions = new Dictionary<string, object?> { ["jobId"] = result.Job.JobId, ["provider"] = result.Job.Provider };
+        switch (refusal.Outcome)
+        {
+            case SubmitOutcome.Invalid:
+                return Problems.Status(StatusCodes.Status422UnprocessableEntity, "The provider rejected the request.", refusal.Message, extensions);
+            case SubmitOutcome.RateLimited:
+                var seconds = (int)Math.Ceiling((refusal.RetryAfter ?? TimeSpan.FromSeconds(10)).TotalSeconds);
+                extensions["retryAfterSeconds"] = seconds;
+                return Problems.Status(StatusCodes.Status429TooManyRequests, "The provider is rate limiting requests.",
+                    $"{refusal.Message} Retry after {seconds} s.", extensions);
+            case SubmitOutcome.Timeout:
+                return Problems.Status(StatusCodes.Status504GatewayTimeout, "The provider did not answer in time.",
+                    $"{refusal.Message}. The provider may still have accepted the task; it is not resubmitted automatically. " +
+                    $"Watch GET /v1/extensions/{result.Job.JobId}: a callback will complete it, or it fails with provider_timeout.", extensions);
+            default:
+                return Problems.Status(StatusCodes.Status502BadGateway, "The provider is unavailable.", refusal.Message, extensions);
+        }
+    }
+
+    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> Get(string jobId, ExtensionService service, CancellationToken ct)
+    {
+        var job = jobId.Length <= 64 ? await service.GetAsync(jobId, ct) : null;
+        if (job is null)
+        {
+            return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "No such job.", Detail = $"There is no job '{jobId}'." });
+        }
+        return TypedResults.Ok(JobResponse.From(job, await service.GetEventsAsync(jobId, ct)));
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(". Path", StringComparison.Ordinal);
+        return cut > 0 ? message[..(cut + 1)] : message;
+    }
+}

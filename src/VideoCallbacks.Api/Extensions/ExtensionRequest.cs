@@ -1,0 +1,48 @@
+using System.Text.Json.Serialization;
+
+namespace VideoCallbacks.Api.Extensions;
+
+/// <summary>The one provider-neutral request. Unknown JSON properties are refused, not ignored.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ExtensionRequest
+{
+    public string? Provider { get; init; }
+    public string? SourceTaskId { get; init; }
+    /// <summary>0-based (0..3) for every provider; converted per provider.</summary>
+    public int? Index { get; init; }
+    public string? Prompt { get; init; }
+    public string? Mode { get; init; }
+    public string? Motion { get; init; }
+    public string? ImageUrl { get; init; }
+    public string? Watermark { get; init; }
+    public string? Model { get; init; }
+    public string? VideoUrl { get; init; }
+    public string? CorrelationId { get; init; }
+    public Dictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>NanoGPT has two flows: task-based (a Midjourney run id) or source-video.</summary>
+    [JsonIgnore]
+    public bool IsNanoGptTaskBased => SourceTaskId is not null || (VideoUrl is null && Model is null);
+}
+
+public sealed record JobEventRef(string Id, string Type, DateTimeOffset Time);
+
+/// <summary>The public job shape. Tokens and secrets never appear here.</summary>
+public sealed record JobResponse(
+    string JobId,
+    string Provider,
+    string? ProviderTaskId,
+    string Status,
+    int Progress,
+    IReadOnlyList<string> VideoUrls,
+    JobError? Error,
+    string? CorrelationId,
+    IReadOnlyDictionary<string, string> Metadata,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<JobEventRef> Events)
+{
+    public static JobResponse From(Job job, IEnumerable<Events.StoredEvent> events) => new(
+        job.JobId, job.Provider, job.ProviderTaskId, job.Status, job.Progress, job.VideoUrls, job.Error, job.CorrelationId,
+        job.Metadata, job.CreatedAt, job.UpdatedAt, events.Select(e => new JobEventRef(e.EventId, e.Type, e.Time)).ToList());
+}

@@ -1,0 +1,144 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Security;
+using VideoCallbacks.Api.Storage;
+
+namespace VideoCallbacks.Api.Extensions;
+
+public enum SubmissionOutcome { Accepted, Conflict, Refused }
+
+public sealed record SubmissionResult(SubmissionOutcome Outcome, Job Job, SubmitResult? Refusal = null);
+
+/// <summary>
+/// Submits an extension exactly once: the job row (and idempotency key) is committed before the
+/// provider is called, so a fast callback finds its job and a retry never submits twice.
+/// </summary>
+public sealed class ExtensionService(
+    IStore store,
+    ProviderClients clients,
+    SelfAddress self,
+    OutboxSignal signal,
+    IOptions<NanoGptOptions> nanoGpt,
+    IOptions<ReconcileOptions> reconcile,
+    TimeProvider time,
+    ILogger<ExtensionService> logger)
+{
+    private static readonly JsonSerializerOptions CanonicalJson = new(JsonSerializerDefaults.Web);
+
+    public async Task<SubmissionResult> SubmitAsync(ExtensionRequest request, string clientKeyId, string? idempotencyKey, CancellationToken ct)
+    {
+        var client = clients.Get(request.Provider!);
+        var now = time.GetUtcNow();
+        var jobId = "job_" + Guid.CreateVersion7(now).ToString("N");
+        var token = Secrets.NewToken();
+        var secret = request.Provider == ProviderNames.Apiframe ? Secrets.NewToken() : null;
+        var requestJson = JsonSerializer.Serialize(request, CanonicalJson);
+        var claim = idempotencyKey is null ? null : new IdempotencyClaim(
+            $"{clientKeyId}:{idempotencyKey}", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestJson))));
+
+        var job = new Job
+        {
+            JobId = jobId,
+            Provider = request.Provider!,
+            Status = JobStatuses.Submitted,
+            Submission = SubmissionStates.Pending,
+            CorrelationId = request.CorrelationId,
+            Metadata = request.Metadata ?? [],
+            SourceTaskId = request.SourceTaskId,
+            Index = request.Index,
+            RequestJson = requestJson,
+            TokenHash = Secrets.Hash(token),
+            SecretHash = secret is null ? null : Secrets.Hash(secret),
+            CreatedAt = now,
+            UpdatedAt = now,
+            // Until the provider answers, only a give-up check is due; the real schedule is set on acceptance.
+            NextCheckAt = now + reconcile.Value.GiveUpAfter,
+        };
+
+        var created = await store.CreateJobAsync(job, claim, ct);
+        switch (created.Outcome)
+        {
+            case CreateJobOutcome.DifferentRequest:
+                return new SubmissionResult(SubmissionOutcome.Conflict, created.Job);
+            case CreateJobOutcome.SameRequest:
+                return await ReplayAsync(created.Job, ct);
+        }
+
+        var callbackUrl = client.SendsCallbacks ? $"{self.PublicBaseUrl}/v1/callbacks/{request.Provider}/{jobId}/{token}" : null;
+        var result = await client.SubmitAsync(new ProviderSubmission(request, callbackUrl, secret), CancellationToken.None);
+        if (result.Outcome == SubmitOutcome.Accepted)
+        {
+            var accepted = await store.AcceptSubmissionAsync(jobId, result.TaskId!, NextCheck(client, time.GetUtcNow()), CancellationToken.None);
+            signal.Notify();
+            logger.LogInformation("Job {JobId} submitted to {Provider} as task {ProviderTaskId}", jobId, request.Provider, result.TaskId);
+            return new SubmissionResult(SubmissionOutcome.Accepted, accepted);
+        }
+
+        var error = new JobError(ErrorCodeFor(result.Outcome), result.Message ?? "The provider refused the request.");
+        logger.LogWarning("Job {JobId}: {Provider} submission {Outcome}: {Message}", jobId, request.Provider, result.Outcome, result.Message);
+        var failed = await store.FailSubmissionAsync(jobId,
+            result.NothingCreated ? SubmissionStates.Rejected : SubmissionStates.Unknown,
+            error,
+            // A certain refusal frees the key, so the client may retry it; an unknown outcome must not.
+            result.NothingCreated ? claim?.ScopeKey : null,
+            job.NextCheckAt,
+            CancellationToken.None);
+        return failed.Submission == SubmissionStates.Accepted
+            ? new SubmissionResult(SubmissionOutcome.Accepted, failed)
+            : new SubmissionResult(SubmissionOutcome.Refused, failed, result);
+    }
+
+    public Task<Job?> GetAsync(string jobId, CancellationToken ct) => store.GetJobAsync(jobId, ct);
+
+    public Task<IReadOnlyList<StoredEvent>> GetEventsAsync(string jobId, CancellationToken ct) => store.GetJobEventsAsync(jobId, ct);
+
+    /// <summary>When to ask the provider next: NanoGPT is polled, the others only reconciled if silent.</summary>
+    public DateTimeOffset NextCheck(IProviderClient client, DateTimeOffset now) =>
+        now + (client.SendsCallbacks ? reconcile.Value.After : nanoGpt.Value.PollInterval);
+
+    /// <summary>
+    /// The same request again: answer with the original outcome. If the first request is still talking
+    /// to the provider, wait for it (bounded) rather than report a half-made job.
+    /// </summary>
+    private async Task<SubmissionResult> ReplayAsync(Job job, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(60);
+        while (job.Submission == SubmissionStates.Pending && time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, ct);
+            job = await store.GetJobAsync(job.JobId, ct) ?? job;
+        }
+        if (job.Submission != SubmissionStates.Rejected) return new SubmissionResult(SubmissionOutcome.Accepted, job);
+        var outcome = job.Error?.Code switch
+        {
+            ErrorCodes.ProviderInvalid => SubmitOutcome.Invalid,
+            ErrorCodes.ProviderRateLimited => SubmitOutcome.RateLimited,
+            _ => SubmitOutcome.Unavailable,
+        };
+        return new SubmissionResult(SubmissionOutcome.Refused, job, new SubmitResult(outcome, Message: job.Error?.Message, RetryAfter: TimeSpan.FromSeconds(10)));
+    }
+
+    private static string ErrorCodeFor(SubmitOutcome outcome) => outcome switch
+    {
+        SubmitOutcome.Invalid => ErrorCodes.ProviderInvalid,
+        SubmitOutcome.RateLimited => ErrorCodes.ProviderRateLimited,
+        SubmitOutcome.Timeout => ErrorCodes.SubmissionUnknown,
+        _ => ErrorCodes.ProviderUnavailable,
+    };
+}
+
+public static class ErrorCodes
+{
+    public const string ProviderInvalid = "provider_rejected";
+    public const string ProviderRateLimited = "provider_rate_limited";
+    public const string ProviderUnavailable = "provider_unavailable";
+    /// <summary>The provider did not answer the submit; a callback may still arrive and bind the job.</summary>
+    public const string SubmissionUnknown = "submission_unknown";
+    /// <summary>Nothing was heard from the provider before Reconcile:GiveUpAfter.</summary>
+    public const string ProviderTimeout = "provider_timeout";
+}

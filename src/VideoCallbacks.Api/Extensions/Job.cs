@@ -1,0 +1,67 @@
+using System.Text.Json.Serialization;
+
+namespace VideoCallbacks.Api.Extensions;
+
+public static class ProviderNames
+{
+    public const string Kie = "kie";
+    public const string Apiframe = "apiframe";
+    public const string NanoGpt = "nanogpt";
+
+    public static readonly IReadOnlyList<string> All = [Kie, Apiframe, NanoGpt];
+
+    public static bool IsKnown(string? name) => name is Kie or Apiframe or NanoGpt;
+}
+
+public static class JobStatuses
+{
+    public const string Submitted = "submitted";
+    public const string Processing = "processing";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+
+    public static bool IsTerminal(string status) => status is Completed or Failed;
+}
+
+/// <summary>Where the provider submission stands; internal, never part of the public job shape.</summary>
+public static class SubmissionStates
+{
+    /// <summary>Row written, provider not yet answered.</summary>
+    public const string Pending = "pending";
+    public const string Accepted = "accepted";
+    /// <summary>The provider refused; nothing was created there.</summary>
+    public const string Rejected = "rejected";
+    /// <summary>The provider may or may not have the task (timeout); a callback can still bind it.</summary>
+    public const string Unknown = "unknown";
+}
+
+public sealed record JobError(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message);
+
+/// <summary>A job as stored. Secrets appear only as hashes.</summary>
+public sealed record Job
+{
+    public required string JobId { get; init; }
+    public required string Provider { get; init; }
+    public string? ProviderTaskId { get; init; }
+    public required string Status { get; init; }
+    public required string Submission { get; init; }
+    public int Progress { get; init; }
+    public IReadOnlyList<string> VideoUrls { get; init; } = [];
+    public JobError? Error { get; init; }
+    public string? CorrelationId { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+    public string? SourceTaskId { get; init; }
+    public int? Index { get; init; }
+    public required string RequestJson { get; init; }
+    public required string TokenHash { get; init; }
+    public string? SecretHash { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>When the poller/reconciler should next ask the provider about this job.</summary>
+    public DateTimeOffset? NextCheckAt { get; init; }
+    public int CheckAttempts { get; init; }
+
+    public bool IsTerminal => JobStatuses.IsTerminal(Status);
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using FluentValidation.Results;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace VideoCallbacks.Api.Infrastructure;
+
+/// <summary>RFC 9457 answers with messages a person can act on.</summary>
+public static class Problems
+{
+    public static ValidationProblem Validation(IEnumerable<ValidationFailure> failures) =>
+        TypedResults.ValidationProblem(
+            failures.GroupBy(f => CamelCase(f.PropertyName))
+                .ToDictionary(g => g.Key, g => g.Select(f => f.ErrorMessage).Distinct().ToArray()),
+            title: "The request is invalid.",
+            detail: "Fix the fields listed in 'errors' and send the request again.");
+
+    public static ValidationProblem Validation(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
+            title: "The request is invalid.", detail: message);
+
+    public static ProblemHttpResult Status(int status, string title, string? detail = null, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: extensions);
+
+    private static string CamelCase(string name) =>
+        string.Join('.', name.Split('.').Select(part => JsonNamingPolicy.CamelCase.ConvertName(part)));
+}
+
+/// <summary>Reads a request body up to a limit, so a huge body is refused rather than buffered.</summary>
+public static class LimitedBody
+{
+    public sealed class TooLargeException(int limit) : Exception($"The request body is larger than {limit} bytes.")
+    {
+        public int Limit { get; } = limit;
+    }
+
+    public static async Task<byte[]> ReadAsync(HttpRequest request, int limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit) throw new TooLargeException(limit);
+        using var buffer = new MemoryStream(request.ContentLength is { } n and > 0 ? (int)n : 1024);
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit) throw new TooLargeException(limit);
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

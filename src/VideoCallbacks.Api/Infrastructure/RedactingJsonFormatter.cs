@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Console;
+
+namespace VideoCallbacks.Api.Infrastructure;
+
+/// <summary>
+/// JSON console lines with secrets scrubbed. Callback URLs carry a per-job token in their path and
+/// framework loggers print request paths, so redaction happens here, at the last moment, for every logger.
+/// </summary>
+public sealed partial class RedactingJsonFormatter() : ConsoleFormatter(FormatterName)
+{
+    public const string FormatterName = "redacting-json";
+
+    [GeneratedRegex(@"(/v1/callbacks/[A-Za-z]+/[^/\s""?]+/)[^/\s""?]+", RegexOptions.CultureInvariant)]
+    private static partial Regex CallbackToken();
+
+    [GeneratedRegex(@"(?i)(SharedAccessKey=|SharedAccessSignature\s|sig=|Password=|x-webhook-secret[""':=\s]+|webhook_secret[""':=\s]+|Bearer\s)[^;&\s""]+", RegexOptions.CultureInvariant)]
+    private static partial Regex SecretValue();
+
+    public static string Redact(string? text) =>
+        string.IsNullOrEmpty(text) ? text ?? "" : SecretValue().Replace(CallbackToken().Replace(text, "$1***"), "$1***");
+
+    public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
+    {
+        var message = logEntry.Formatter(logEntry.State, logEntry.Exception);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("timestamp", DateTimeOffset.UtcNow);
+            w.WriteString("level", logEntry.LogLevel.ToString());
+            w.WriteString("category", logEntry.Category);
+            if (logEntry.EventId.Id != 0) w.WriteNumber("eventId", logEntry.EventId.Id);
+            w.WriteString("message", Redact(message));
+            if (logEntry.Exception is not null) w.WriteString("exception", Redact(logEntry.Exception.ToString()));
+            if (logEntry.State is IReadOnlyList<KeyValuePair<string, object?>> state)
+            {
+                w.WriteStartObject("state");
+                foreach (var (key, value) in state)
+                {
+                    if (key == "{OriginalFormat}") continue;
+                    w.WriteString(key, Redact(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)));
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        textWriter.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+}
+
+public static class LoggingExtensions
+{
+    public static ILoggingBuilder AddRedactingJsonConsole(this ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddConsole(o => o.FormatterName = RedactingJsonFormatter.FormatterName);
+        logging.AddConsoleFormatter<RedactingJsonFormatter, ConsoleFormatterOptions>();
+        return logging;
+    }
+}

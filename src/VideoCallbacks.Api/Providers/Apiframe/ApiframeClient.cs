@@ -1,0 +1,57 @@
+using VideoCallbacks.Api.Extensions;
+
+namespace VideoCallbacks.Api.Providers.Apiframe;
+
+/// <summary>Apiframe: raw key in Authorization (no Bearer), 1-based string index, webhook secret per job.</summary>
+public sealed class ApiframeClient(HttpClient http, ProviderEndpoints endpoints) : IProviderClient
+{
+    public string Provider => ProviderNames.Apiframe;
+
+    public bool SendsCallbacks => true;
+
+    public async Task<SubmitResult> SubmitAsync(ProviderSubmission submission, CancellationToken cancellationToken)
+    {
+        var r = submission.Request;
+        var endpoint = endpoints.For(Provider);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl, "imagine-video-extend"))
+        {
+            Content = ProviderHttp.Json(new
+            {
+                parent_task_id = r.SourceTaskId,
+                index = ((r.Index ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                prompt = r.Prompt,
+                image_url = r.ImageUrl,
+                motion = r.Motion,
+                webhook_url = submission.CallbackUrl,
+                webhook_secret = submission.WebhookSecret,
+            }),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", endpoint.ApiKey);
+        var (answer, failure) = await ProviderHttp.SendOnceAsync(http, request, endpoint.Timeout, "Apiframe", cancellationToken);
+        if (failure is not null) return failure;
+        _ = JsonRead.TryParse(answer!.Body, out var root);
+        if ((int)answer.Status is >= 200 and < 300)
+        {
+            return ApiframeFormat.TaskId(root) is { } taskId
+                ? new SubmitResult(SubmitOutcome.Accepted, taskId)
+                : new SubmitResult(SubmitOutcome.Unavailable, Message: "Apiframe accepted the request but returned no task_id");
+        }
+        var message = root.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? root.Prop("errors") is { ValueKind: System.Text.Json.JsonValueKind.Array } errors
+                ? string.Join("; ", errors.EnumerateArray().Select(e => e.Prop("msg").Str() ?? e.GetRawText()))
+                : root.Prop("message").ErrorText() ?? root.Prop("error").ErrorText()
+            : null;
+        return ProviderHttp.ClassifyHttpFailure(answer, "Apiframe", string.IsNullOrWhiteSpace(message) ? null : message);
+    }
+
+    public async Task<StatusResult> GetStatusAsync(string providerTaskId, CancellationToken cancellationToken)
+    {
+        var endpoint = endpoints.For(Provider);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl, "fetch"))
+        {
+            Content = ProviderHttp.Json(new { task_id = providerTaskId }),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", endpoint.ApiKey);
+        return await StatusQuery.RunAsync(http, request, endpoint.Timeout, "Apiframe", ApiframeFormat.FromFetch, cancellationToken);
+    }
+}

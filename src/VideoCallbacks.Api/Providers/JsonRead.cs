@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace VideoCallbacks.Api.Providers;
+
+/// <summary>Forgiving readers for provider documents: providers disagree with their own docs about types.</summary>
+internal static class JsonRead
+{
+    public static JsonElement? Prop(this JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    public static JsonElement? Path(this JsonElement e, params string[] names)
+    {
+        JsonElement? current = e;
+        foreach (var n in names)
+        {
+            current = current?.Prop(n);
+            if (current is null) return null;
+        }
+        return current;
+    }
+
+    /// <summary>A string, or a number written as text.</summary>
+    public static string? Str(this JsonElement? e) => e?.ValueKind switch
+    {
+        JsonValueKind.String => e.Value.GetString(),
+        JsonValueKind.Number => e.Value.GetRawText(),
+        _ => null,
+    };
+
+    public static string? FirstStr(this JsonElement e, params string[][] paths)
+    {
+        foreach (var p in paths)
+        {
+            var s = e.Path(p).Str();
+            if (!string.IsNullOrWhiteSpace(s)) return s;
+        }
+        return null;
+    }
+
+    /// <summary>An integer given as a number or a numeric string ("40", 40, 40.0).</summary>
+    public static int? Int(this JsonElement? e)
+    {
+        var s = e.Str();
+        return s is not null && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d)
+            ? (int)Math.Clamp(Math.Round(d), int.MinValue, int.MaxValue)
+            : null;
+    }
+
+    /// <summary>A list of URLs given as strings or as objects carrying one of the named fields.</summary>
+    public static List<string> Urls(this JsonElement? e, params string[] objectFields)
+    {
+        var urls = new List<string>();
+        if (e is not { ValueKind: JsonValueKind.Array } array) return urls;
+        foreach (var item in array.EnumerateArray())
+        {
+            var url = item.ValueKind == JsonValueKind.String ? item.GetString() : objectFields.Select(f => item.Prop(f).Str()).FirstOrDefault(s => s is not null);
+            if (!string.IsNullOrWhiteSpace(url)) urls.Add(url);
+        }
+        return urls;
+    }
+
+    /// <summary>An error given as a string or as an object with a message.</summary>
+    public static string? ErrorText(this JsonElement? e) => e?.ValueKind switch
+    {
+        JsonValueKind.String => e.Value.GetString(),
+        JsonValueKind.Object => e.Value.FirstStr(["message"], ["msg"], ["error"], ["detail"]) ?? e.Value.GetRawText(),
+        _ => null,
+    };
+
+    public static bool TryParse(string body, out JsonElement root)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
+            root = doc.RootElement.Clone();
+            return root.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            root = default;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace VideoCallbacks.Api.Providers;
+
+/// <summary>What every provider client does the same way: one attempt, a deadline, an honest classification.</summary>
+internal static class ProviderHttp
+{
+    public sealed record Answer(HttpStatusCode Status, string Body, TimeSpan? RetryAfter);
+
+    /// <summary>
+    /// Sends once (never retried: the provider may already have the task and a retry could charge twice).
+    /// Returns the answer, or a failure that says whether the provider could have received the request.
+    /// </summary>
+    public static async Task<(Answer? Answer, SubmitResult? Failure)> SendOnceAsync(
+        HttpClient http, HttpRequestMessage request, TimeSpan timeout, string providerName, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
+            var body = await response.Content.ReadAsStringAsync(deadline.Token);
+            return (new Answer(response.StatusCode, body, RetryAfter(response.Headers.RetryAfter)), null);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return (null, new SubmitResult(SubmitOutcome.Timeout, Message: $"{providerName} did not answer within {timeout.TotalSeconds:0.#} s"));
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError)
+        {
+            // Nothing reached the provider.
+            return (null, new SubmitResult(SubmitOutcome.Unavailable, Message: $"{providerName} could not be reached"));
+        }
+        catch (HttpRequestException)
+        {
+            // The connection broke after the request went out: the provider may have the task.
+            return (null, new SubmitResult(SubmitOutcome.Timeout, Message: $"{providerName} dropped the connection before answering"));
+        }
+    }
+
+    public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => header switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero,
+        _ => null,
+    };
+
+    public static StringContent Json<T>(T body) =>
+        new(JsonSerializer.Serialize(body, ProviderJson.Options), System.Text.Encoding.UTF8, "application/json");
+
+    /// <summary>Status code families shared by Apiframe and NanoGPT (Kie puts its code in the body).</summary>
+    public static SubmitResult ClassifyHttpFailure(Answer answer, string providerName, string? providerMessage) => (int)answer.Status switch
+    {
+        400 or 403 or 404 or 422 => new SubmitResult(SubmitOutcome.Invalid, Message: providerMessage ?? $"{providerName} rejected the request ({(int)answer.Status})"),
+        429 => new SubmitResult(SubmitOutcome.RateLimited, Message: providerMessage ?? $"{providerName} is rate limiting requests", RetryAfter: answer.RetryAfter ?? TimeSpan.FromSeconds(10)),
+        401 => new SubmitResult(SubmitOutcome.Unavailable, Message: $"{providerName} refused this service's credentials; check the provider ApiKey"),
+        402 => new SubmitResult(SubmitOutcome.Unavailable, Message: $"{providerName} account has insufficient credits"),
+        _ => new SubmitResult(SubmitOutcome.Unavailable, Message: $"{providerName} failed with HTTP {(int)answer.Status}"),
+    };
+}
+
+internal static class ProviderJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+}

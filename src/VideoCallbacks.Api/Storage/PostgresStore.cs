@@ -1,0 +1,50 @@
+using System.Data.Common;
+using Dapper;
+using Npgsql;
+
+namespace VideoCallbacks.Api.Storage;
+
+/// <summary>For several instances: row locks, SKIP LOCKED claims and an advisory lock around outbox inserts.</summary>
+public sealed class PostgresStore(NpgsqlDataSource dataSource, StoreSettings settings) : SqlStore(settings)
+{
+    // Arbitrary constants naming our advisory locks.
+    private const long MigrationLock = 0x5643_0001;
+    private const long OutboxLock = 0x5643_0002;
+
+    public override string Name => "Postgres";
+
+    protected override DbConnection CreateConnection() => dataSource.CreateConnection();
+
+    protected override string ForUpdate => " FOR UPDATE";
+
+    protected override string ForUpdateSkipLocked => "FOR UPDATE SKIP LOCKED";
+
+    protected override Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@OutboxLock)", new { OutboxLock }, transaction, cancellationToken: ct));
+
+    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        // Session lock: a second instance starting now waits here, then finds nothing left to do.
+        await c.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@MigrationLock)", new { MigrationLock }, cancellationToken: cancellationToken));
+        try
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                cancellationToken: cancellationToken));
+            var applied = (await c.QueryAsync<long>(new CommandDefinition("SELECT version FROM schema_migrations", cancellationToken: cancellationToken))).ToHashSet();
+            foreach (var m in Schema.For("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Where(m => !applied.Contains(m.Version)))
+            {
+                await using var tx = await c.BeginTransactionAsync(cancellationToken);
+                await c.ExecuteAsync(new CommandDefinition(m.Sql, transaction: tx, cancellationToken: cancellationToken));
+                await c.ExecuteAsync(new CommandDefinition("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @at)",
+                    new { m.Version, m.Name, at = Settings.Time.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: cancellationToken));
+                await tx.CommitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            await c.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@MigrationLock)", new { MigrationLock }, cancellationToken: CancellationToken.None));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+namespace VideoCallbacks.Api.Storage;
+
+public sealed record Migration(int Version, string Name, string Sql);
+
+/// <summary>
+/// Versioned schema, shared by both databases. <c>{identity}</c> is the only dialect difference:
+/// an auto-increment 64-bit key. Timestamps are Unix milliseconds so both engines sort and compare them alike.
+/// Append new migrations; never edit an applied one.
+/// </summary>
+public static class Schema
+{
+    public static IReadOnlyList<Migration> For(string identity) => Template
+        .Select(m => m with { Sql = m.Sql.Replace("{identity}", identity, StringComparison.Ordinal) })
+        .ToList();
+
+    private static readonly Migration[] Template =
+    [
+        new(1, "jobs, idempotency, outbox, callbacks", """
+            CREATE TABLE jobs (
+                job_id            TEXT PRIMARY KEY,
+                provider          TEXT NOT NULL,
+                provider_task_id  TEXT NULL,
+                status            TEXT NOT NULL,
+                submission        TEXT NOT NULL,
+                progress          BIGINT NOT NULL DEFAULT 0,
+                video_urls        TEXT NOT NULL DEFAULT '[]',
+                error_code        TEXT NULL,
+                error_message     TEXT NULL,
+                correlation_id    TEXT NULL,
+                metadata          TEXT NOT NULL DEFAULT '{}',
+                source_task_id    TEXT NULL,
+                idx               BIGINT NULL,
+                request_json      TEXT NOT NULL,
+                token_hash        TEXT NOT NULL,
+                secret_hash       TEXT NULL,
+                created_at        BIGINT NOT NULL,
+                updated_at        BIGINT NOT NULL,
+                next_check_at     BIGINT NULL,
+                check_attempts    BIGINT NOT NULL DEFAULT 0,
+                check_lease_until BIGINT NULL
+            );
+            CREATE UNIQUE INDEX ux_jobs_provider_task ON jobs (provider, provider_task_id) WHERE provider_task_id IS NOT NULL;
+            CREATE INDEX ix_jobs_next_check ON jobs (next_check_at) WHERE next_check_at IS NOT NULL;
+
+            CREATE TABLE idempotency_keys (
+                scope_key    TEXT PRIMARY KEY,
+                request_hash TEXT NOT NULL,
+                job_id       TEXT NOT NULL,
+                created_at   BIGINT NOT NULL
+            );
+
+            CREATE TABLE events (
+                sequence        {identity},
+                event_id        TEXT NOT NULL UNIQUE,
+                job_id          TEXT NOT NULL,
+                provider        TEXT NOT NULL,
+                type            TEXT NOT NULL,
+                job_status      TEXT NOT NULL,
+                correlation_id  TEXT NULL,
+                time            BIGINT NOT NULL,
+                data            TEXT NOT NULL,
+                status          TEXT NOT NULL,
+                attempts        BIGINT NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT NOT NULL,
+                lease_owner     TEXT NULL,
+                lease_until     BIGINT NULL,
+                last_error      TEXT NULL,
+                published_at    BIGINT NULL
+            );
+            CREATE INDEX ix_events_job ON events (job_id, sequence);
+            CREATE INDEX ix_events_status ON events (status, sequence);
+
+            CREATE TABLE callbacks (
+                id          {identity},
+                provider    TEXT NOT NULL,
+                job_id      TEXT NULL,
+                received_at BIGINT NOT NULL,
+                outcome     TEXT NOT NULL,
+                reason      TEXT NULL,
+                event_id    TEXT NULL,
+                headers     TEXT NOT NULL,
+                body        TEXT NOT NULL
+            );
+            CREATE INDEX ix_callbacks_outcome ON callbacks (outcome, id);
+            CREATE INDEX ix_callbacks_job ON callbacks (job_id);
+            """),
+        new(2, "operator audit", """
+            CREATE TABLE audit (
+                id           {identity},
+                at           BIGINT NOT NULL,
+                admin_key_id TEXT NOT NULL,
+                action       TEXT NOT NULL,
+                target       TEXT NOT NULL,
+                count        BIGINT NOT NULL,
+                details      TEXT NULL
+            );
+            """),
+    ];
+}

@@ -1,0 +1,52 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace VideoCallbacks.Api.Storage;
+
+/// <summary>The embedded default: one file, WAL journal, writers serialized by SQLite itself.</summary>
+public sealed class SqliteStore : SqlStore
+{
+    private static int _initialized;
+    private readonly string _connectionString;
+
+    public SqliteStore(string connectionString, StoreSettings settings) : base(settings)
+    {
+        if (Interlocked.Exchange(ref _initialized, 1) == 0)
+        {
+            SQLitePCL.Batteries_V2.Init();
+        }
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
+        if (builder.DefaultTimeout < 30) builder.DefaultTimeout = 30;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (builder.DataSource != ":memory:" && directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        _connectionString = builder.ToString();
+    }
+
+    public override string Name => "Sqlite";
+
+    protected override DbConnection CreateConnection() => new SqliteConnection(_connectionString);
+
+    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        // WAL survives in the file; readers then never block the writer.
+        await c.ExecuteAsync("PRAGMA journal_mode=WAL;");
+        // BEGIN IMMEDIATE takes the write lock first, so two instances starting at once apply each migration once.
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken);
+        await c.ExecuteAsync(new CommandDefinition(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            transaction: tx, cancellationToken: cancellationToken));
+        var applied = (await c.QueryAsync<long>(new CommandDefinition("SELECT version FROM schema_migrations", transaction: tx, cancellationToken: cancellationToken))).ToHashSet();
+        foreach (var m in Schema.For("INTEGER PRIMARY KEY AUTOINCREMENT").Where(m => !applied.Contains(m.Version)))
+        {
+            await c.ExecuteAsync(new CommandDefinition(m.Sql, transaction: tx, cancellationToken: cancellationToken));
+            await c.ExecuteAsync(new CommandDefinition("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @at)",
+                new { m.Version, m.Name, at = Settings.Time.GetUtcNow().ToUnixTimeMilliseconds() }, tx, cancellationToken: cancellationToken));
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+}
