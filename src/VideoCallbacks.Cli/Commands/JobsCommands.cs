@@ -51,14 +51,12 @@ internal static class JobsCommands
         var urls = job.VideoUrls ?? [];
         for (var i = 0; i < urls.Count; i++)
         {
-            fields.AddRow(i == 0 ? "Videos" : "", urls[i]);
+            fields.AddRow(urls.Count == 1 ? "Video" : $"Video {Fmt.Number(i + 1)}", urls[i]);
         }
 
-        var first = true;
-        foreach (var (key, value) in job.Metadata ?? new Dictionary<string, System.Text.Json.JsonElement>())
+        if (job.Metadata is { Count: > 0 } metadata)
         {
-            fields.AddRow(first ? "Metadata" : "", $"{key}={Fmt.Value(value)}");
-            first = false;
+            fields.AddRow("Metadata", string.Join(", ", metadata.Select(m => $"{m.Key}={Fmt.Value(m.Value)}")));
         }
 
         fields.WriteTo(output);
