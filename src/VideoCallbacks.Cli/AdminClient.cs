@@ -159,7 +159,7 @@ public sealed class AdminClient : IDisposable
         try
         {
             var value = JsonSerializer.Deserialize<T>(text, CliJson.Options)
-                ?? throw new ApiException($"unexpected response from {method} /{relativePath}: empty body");
+                ?? throw new ApiException($"unexpected response from {method} /{StripQuery(relativePath)}: empty body");
             return new ApiResponse<T>(value, text);
         }
         catch (JsonException ex)
@@ -211,9 +211,9 @@ public sealed class AdminClient : IDisposable
         if (problem is not null)
         {
             explanation = !string.IsNullOrWhiteSpace(problem.Detail) ? problem.Detail : problem.Title;
-            if (string.Equals(explanation, reason, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(problem.Detail))
+            if (string.Equals(explanation?.Trim(), reason, StringComparison.OrdinalIgnoreCase))
             {
-                explanation = problem.Detail;
+                explanation = null; // "403 Forbidden", not "403 Forbidden: Forbidden"
             }
 
             if (problem.Errors is { Count: > 0 } errors)
