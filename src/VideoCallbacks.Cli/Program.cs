@@ -1,1 +1,3 @@
-Console.WriteLine("cli");
+using VideoCallbacks.Cli;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error, Console.In);
