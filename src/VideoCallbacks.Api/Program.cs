@@ -36,6 +36,3 @@ app.MapExtensions();
 app.MapEventFeed();
 
 app.Run();
-
-/// <summary>Entry point; public so tests can host the real app.</summary>
-public partial class Program;

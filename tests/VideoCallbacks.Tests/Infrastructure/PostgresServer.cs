@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace VideoCallbacks.Tests.Infrastructure;
+
+/// <summary>
+/// A throwaway PostgreSQL server started from the machine's binaries, once per test run, on a free
+/// port. Each test gets its own database. Missing binaries fail the tests: they are never skipped.
+/// </summary>
+public sealed class PostgresServer
+{
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private static int _databases;
+
+    private readonly string _dataDir;
+    private readonly string _binDir;
+    private readonly bool _asPostgresUser;
+
+    private PostgresServer(string binDir, string dataDir, int port, bool asPostgresUser)
+    {
+        _binDir = binDir;
+        _dataDir = dataDir;
+        Port = port;
+        _asPostgresUser = asPostgresUser;
+    }
+
+    public int Port { get; }
+
+    public static Task<PostgresServer> GetAsync() => Shared.Value;
+
+    /// <summary>A fresh, empty database on the shared server.</summary>
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        var server = await GetAsync();
+        var name = $"t_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..40];
+        await using var c = new NpgsqlConnection(server.ConnectionString("postgres"));
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", c);
+        await cmd.ExecuteNonQueryAsync();
+        return server.ConnectionString(name);
+    }
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=40;Timeout=15";
+
+    private static async Task<PostgresServer> StartAsync()
+    {
+        var binDir = FindBinDir() ?? throw new InvalidOperationException(
+            "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install PostgreSQL 15 (apt-get install postgresql) " +
+            "or set PG_BIN to the folder holding them. These tests need a real server and are never skipped.");
+        var asPostgresUser = Environment.UserName == "root";
+        var dataDir = Path.Combine(Path.GetTempPath(), $"vc-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dataDir);
+        if (asPostgresUser)
+        {
+            // PostgreSQL refuses to run as root.
+            await RunAsync("chown", ["-R", "postgres:postgres", dataDir], asUser: null);
+        }
+        var port = FreePort();
+        var server = new PostgresServer(binDir, dataDir, port, asPostgresUser);
+        var pgdata = Path.Combine(dataDir, "data");
+        await server.RunPgAsync("initdb", ["-D", pgdata, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+        await server.RunPgAsync("pg_ctl", ["-D", pgdata, "-l", Path.Combine(dataDir, "log.txt"), "-w", "-t", "60", "start",
+            "-o", $"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"]);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        return server;
+    }
+
+    private void Stop()
+    {
+        try
+        {
+            RunPgAsync("pg_ctl", ["-D", Path.Combine(_dataDir, "data"), "-m", "immediate", "stop"]).Wait(TimeSpan.FromSeconds(20));
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or AggregateException or UnauthorizedAccessException)
+        {
+            // Best effort: the temp directory is throwaway.
+        }
+    }
+
+    private Task RunPgAsync(string tool, string[] args) =>
+        RunAsync(Path.Combine(_binDir, tool), args, _asPostgresUser ? "postgres" : null);
+
+    private static async Task RunAsync(string file, string[] args, string? asUser)
+    {
+        var psi = asUser is null ? new ProcessStartInfo(file) : new ProcessStartInfo("runuser", ["-u", asUser, "--", file, .. args]);
+        if (asUser is null) foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.WorkingDirectory = Path.GetTempPath();
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {await stderr}{await stdout}");
+        }
+    }
+
+    private static string? FindBinDir()
+    {
+        var candidates = new List<string>();
+        if (Environment.GetEnvironmentVariable("PG_BIN") is { Length: > 0 } env) candidates.Add(env);
+        if (Directory.Exists("/usr/lib/postgresql"))
+        {
+            candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin")));
+        }
+        return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

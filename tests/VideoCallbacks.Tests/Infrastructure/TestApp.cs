@@ -1,0 +1,141 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace VideoCallbacks.Tests.Infrastructure;
+
+public enum Db { Sqlite, Postgres }
+
+/// <summary>
+/// The real service on a real Kestrel port, with its own database. Each test starts its own;
+/// nothing is shared between tests but the PostgreSQL server process.
+/// </summary>
+public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssembly>
+{
+    public const string ClientKey = "test-client-key-0123456789abcdef";
+    public const string OtherClientKey = "test-client-key-fedcba9876543210";
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
+    private readonly string? _tempDir;
+
+    private TestApp(Dictionary<string, string?> settings, Action<IServiceCollection>? services, string? tempDir, int port)
+    {
+        _settings = settings;
+        _services = services;
+        _tempDir = tempDir;
+        Port = port;
+        BaseUrl = new Uri($"http://127.0.0.1:{port}");
+        UseKestrel(port);
+    }
+
+    public int Port { get; }
+    public Uri BaseUrl { get; }
+    public string StorageConnectionString => _settings["Storage:ConnectionString"]!;
+    public Db Db => _settings["Storage:Provider"] == "Postgres" ? Db.Postgres : Db.Sqlite;
+
+    /// <summary>Starts an app. Pass <paramref name="connectionString"/> to reuse a database (restart tests).</summary>
+    public static async Task<TestApp> StartAsync(Db db, Action<Dictionary<string, string?>>? configure = null,
+        Action<IServiceCollection>? services = null, string? connectionString = null, int? port = null)
+    {
+        string? tempDir = null;
+        if (connectionString is null)
+        {
+            if (db == Db.Postgres)
+            {
+                connectionString = await PostgresServer.CreateDatabaseAsync();
+            }
+            else
+            {
+                tempDir = Path.Combine(Path.GetTempPath(), "vc-tests", Guid.NewGuid().ToString("N"));
+                Directory.CreateDirectory(tempDir);
+                connectionString = $"Data Source={Path.Combine(tempDir, "test.db")}";
+            }
+        }
+        var p = port ?? PostgresServer.FreePort();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = db == Db.Postgres ? "Postgres" : "Sqlite",
+            ["Storage:ConnectionString"] = connectionString,
+            ["Auth:ApiKeys:0"] = ClientKey,
+            ["Auth:ApiKeys:1"] = OtherClientKey,
+            ["Auth:AdminApiKeys:0"] = AdminKey,
+            ["Sandbox:Enabled"] = "true",
+            ["Callbacks:PublicBaseUrl"] = $"http://127.0.0.1:{p}",
+            ["Sandbox:CallbackDelay"] = "00:00:00.200",
+            ["Sandbox:ProgressInterval"] = "00:00:00.100",
+            ["Providers:NanoGpt:PollInterval"] = "00:00:00.200",
+            ["Reconcile:After"] = "00:00:05",
+            ["RateLimits:PerKeyPerSecond"] = "1000",
+            ["RateLimits:PerKeyBurst"] = "1000",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        configure?.Invoke(settings);
+        var app = new TestApp(settings, services, tempDir, p);
+        app.StartServer();
+        await Task.CompletedTask;
+        return app;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_services is not null) builder.ConfigureTestServices(_services);
+    }
+
+    public HttpClient Client(string? apiKey = ClientKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        if (apiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
+    public HttpClient Admin() => Client(AdminKey);
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_tempDir is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(_tempDir, recursive: true); } catch (IOException) { }
+        }
+    }
+}
+
+public static class HttpExtensions
+{
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) };
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return client.SendAsync(request);
+    }
+
+    public static async Task<System.Text.Json.JsonElement> JsonAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        using var doc = System.Text.Json.JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>Polls until the condition holds; fails the test with the last value if it never does.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null, string? what = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        T last;
+        while (true)
+        {
+            last = await probe();
+            if (condition(last)) return last;
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"Timed out waiting for {what ?? "condition"}; last value: {last}");
+            await Task.Delay(50);
+        }
+    }
+}
