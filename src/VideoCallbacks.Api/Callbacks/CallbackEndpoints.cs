@@ -1,0 +1,155 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Providers.Apiframe;
+using VideoCallbacks.Api.Providers.Kie;
+using VideoCallbacks.Api.Storage;
+
+namespace VideoCallbacks.Api.Callbacks;
+
+public sealed record CallbackAck(bool Received, string Outcome);
+
+public static class CallbackEndpoints
+{
+    /// <summary>Headers worth keeping with a stored callback; secrets are never among them.</summary>
+    private static readonly string[] KeptHeaders = ["Content-Type", "User-Agent", CallbackVerifier.KieTimestampHeader, CallbackVerifier.KieSignatureHeader, "X-Forwarded-For"];
+
+    public static IServiceCollection AddCallbacks(this IServiceCollection services)
+    {
+        services.AddSingleton<CallbackVerifier>();
+        services.AddSingleton<RejectionRecorder>();
+        services.AddSingleton<IngestWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
+        return services;
+    }
+
+    public static RouteGroupBuilder MapCallbacks(this IEndpointRouteBuilder app)
+    {
+        // Providers cannot send our API keys: the per-job token in the URL (plus each provider's own proof) authenticates them.
+        var group = app.MapGroup("/v1/callbacks").WithTags("Callbacks").AllowAnonymous().RequireRateLimiting(RateLimits.CallbackPolicy);
+        group.MapPost("/{provider}/{jobId}/{token}", Receive)
+            .WithSummary("Provider callbacks (Kie.ai, Apiframe). The URL is handed to the provider at submit time.");
+        return group;
+    }
+
+    private static async Task<Results<Ok<CallbackAck>, UnauthorizedHttpResult, NotFound, ProblemHttpResult>> Receive(
+        string provider, string jobId, string token, HttpRequest http,
+        IStore store, CallbackVerifier verifier, IngestWriter writer, RejectionRecorder rejections,
+        IOptions<CallbackOptions> options, TimeProvider time, Telemetry telemetry, CancellationToken ct)
+    {
+        if (provider is not (ProviderNames.Kie or ProviderNames.Apiframe)) return TypedResults.NotFound();
+        var receivedAt = time.GetUtcNow();
+
+        byte[] bytes;
+        try
+        {
+            bytes = await LimitedBody.ReadAsync(http, options.Value.MaxBodyBytes, ct);
+        }
+        catch (LimitedBody.TooLargeException e)
+        {
+            return Problems.Status(StatusCodes.Status413PayloadTooLarge, "Callback body too large.", e.Message);
+        }
+        var body = Encoding.UTF8.GetString(bytes);
+        var raw = new RawCallback(HeadersJson(http.Headers), body, receivedAt);
+        var parsed = Providers.JsonRead.TryParse(body, out var root);
+        var bodyTaskId = parsed ? (provider == ProviderNames.Kie ? KieFormat.TaskId(root) : ApiframeFormat.TaskId(root)) : null;
+
+        Job? job;
+        try
+        {
+            job = jobId.Length <= 64 && token.Length <= 128 ? await store.GetJobAsync(jobId, ct) : null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Unavailable();
+        }
+
+        if (verifier.Verify(provider, job, token, http.Headers, bodyTaskId) is { } reason)
+        {
+            telemetry.Callback(provider, job is null ? CallbackOutcomes.Unmatched : CallbackOutcomes.Rejected);
+            await rejections.RecordAsync(new RejectedCallback(provider, job?.JobId,
+                job is null ? CallbackOutcomes.Unmatched : CallbackOutcomes.Rejected, reason, raw), ct);
+            // No detail: a forger learns nothing about which check failed.
+            return TypedResults.Unauthorized();
+        }
+
+        var (observation, problem) = !parsed
+            ? (null, "body is not a JSON object")
+            : provider == ProviderNames.Kie ? KieFormat.FromCallback(root) : ApiframeFormat.FromDocument(root);
+
+        IngestResult result;
+        try
+        {
+            result = await writer.WriteAsync(new IngestItem(provider, job!.JobId, bodyTaskId, observation, raw, problem), ct);
+        }
+        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException)
+        {
+            return Unavailable();
+        }
+        telemetry.Callback(provider, result.Outcome);
+        // Verified but not understood: kept for operators to reprocess; 200 so the provider stops resending the same bytes.
+        return TypedResults.Ok(new CallbackAck(true, result.Outcome));
+    }
+
+    private static ProblemHttpResult Unavailable() =>
+        Problems.Status(StatusCodes.Status503ServiceUnavailable, "Storage unavailable.",
+            "The callback was not stored; nothing was processed. Please retry.",
+            new Dictionary<string, object?> { ["retryable"] = true });
+
+    private static string HeadersJson(IHeaderDictionary headers) =>
+        JsonSerializer.Serialize(KeptHeaders
+            .Where(h => headers.ContainsKey(h))
+            .ToDictionary(h => h, h => headers[h].ToString()));
+}
+
+/// <summary>
+/// Records failed verifications for operators, at a bounded rate per instance, so a flood of forgeries
+/// shows up without filling the disk.
+/// </summary>
+public sealed class RejectionRecorder(IStore store, IOptions<CallbackOptions> options, TimeProvider time, ILogger<RejectionRecorder> logger)
+{
+    private readonly Lock _gate = new();
+    private long _windowStart;
+    private int _recorded;
+    private long _dropped;
+
+    public async Task RecordAsync(RejectedCallback callback, CancellationToken ct)
+    {
+        logger.LogWarning("Refused a {Provider} callback for job {JobId}: {Reason}", callback.Provider, callback.JobId ?? "(unknown)", callback.Reason);
+        if (!TryTake()) return;
+        try
+        {
+            await store.RecordRejectedCallbackAsync(callback, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Could not record a refused callback");
+        }
+    }
+
+    private bool TryTake()
+    {
+        var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        lock (_gate)
+        {
+            if (minute != _windowStart)
+            {
+                if (_dropped > 0) logger.LogWarning("{Dropped} refused callbacks were not recorded in the last minute (rate limit)", _dropped);
+                _windowStart = minute;
+                _recorded = 0;
+                _dropped = 0;
+            }
+            if (_recorded >= options.Value.MaxRejectedRecordsPerMinute)
+            {
+                _dropped++;
+                return false;
+            }
+            _recorded++;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Storage;
+
+namespace VideoCallbacks.Api.Callbacks;
+
+/// <summary>
+/// Group commit: every handler hands its verified callback to this single writer, which commits
+/// whatever has queued up in one transaction and then releases all their responses. One fsync
+/// then pays for many callbacks, which is how ingest outruns one-transaction-per-callback.
+/// </summary>
+public sealed class IngestWriter(IStore store, OutboxSignal signal, IOptions<CallbackOptions> options, Telemetry telemetry, ILogger<IngestWriter> logger)
+    : BackgroundService
+{
+    private sealed record Pending(IngestItem Item, TaskCompletionSource<IngestResult> Done);
+
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    /// <summary>Completes once the item is committed; throws if the store could not take it.</summary>
+    public async Task<IngestResult> WriteAsync(IngestItem item, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(item, new TaskCompletionSource<IngestResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        // Not cancellable once queued: the commit may already be under way, and the caller must learn its outcome.
+        return await pending.Done.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var max = options.Value.MaxBatch;
+        var batch = new List<Pending>(max);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                batch.Clear();
+                while (batch.Count < max && _queue.Reader.TryRead(out var p)) batch.Add(p);
+                await CommitAsync(batch);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: whatever is still queued was never committed, so say so (503, the provider retries).
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var p)) p.Done.TrySetException(new StoreUnavailableException("The service is shutting down."));
+        }
+    }
+
+    private async Task CommitAsync(List<Pending> batch)
+    {
+        var started = telemetry.Now();
+        try
+        {
+            var results = await store.IngestAsync(batch.Select(p => p.Item).ToList(), CancellationToken.None);
+            for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+            telemetry.IngestBatch(batch.Count, started);
+            if (results.Any(r => r.EventId is not null)) signal.Notify();
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One bad item must not sink its neighbours: the batch rolled back, so retry them one by one.
+            logger.LogWarning(e, "Group commit of {Count} callbacks failed; retrying them one at a time", batch.Count);
+            foreach (var p in batch) await CommitAsync([p]);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Could not commit a callback for job {JobId}", batch[0].Item.JobId);
+            batch[0].Done.TrySetException(new StoreUnavailableException("The store could not commit the callback.", e));
+        }
+    }
+}
+
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
