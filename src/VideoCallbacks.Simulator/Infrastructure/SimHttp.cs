@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -19,6 +20,8 @@ internal static class SimHttp
     {
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         Converters = { new JsonStringEnumConverter() },
+        // Provider bodies are JSON, never HTML: keep quotes inside promptJson readable (\" not \u0022).
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Host of every result URL; <c>.invalid</c> never resolves, so nothing downloads them by accident.</summary>
