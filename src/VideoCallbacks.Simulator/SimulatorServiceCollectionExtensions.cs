@@ -1,5 +1,7 @@
+using System.Net.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace VideoCallbacks.Simulator;
 
@@ -29,10 +31,18 @@ public static class SimulatorServiceCollectionExtensions
         services.TryAddSingleton<ApiframeSimulator>();
         services.TryAddSingleton<NanoGptSimulator>();
         services.TryAddSingleton<SimulatorBackground>();
-        services.AddHostedService(provider => provider.GetRequiredService<SimulatorBackground>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SimulatorBackground>(
+            provider => provider.GetRequiredService<SimulatorBackground>()));
 
         // Providers give a callback 15 s to answer.
-        services.AddHttpClient(CallbackSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(15));
+        services.AddHttpClient(CallbackSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(15))
+            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler
+            {
+                // Sandbox callbacks go to the developer's own service, often on https://localhost with a
+                // dev certificate; accept that on loopback only, validate everything else normally.
+                ServerCertificateCustomValidationCallback = (request, _, _, errors) =>
+                    errors == SslPolicyErrors.None || request.RequestUri is { IsLoopback: true },
+            });
         return services;
     }
 }

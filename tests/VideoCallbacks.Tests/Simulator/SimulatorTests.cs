@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using VideoCallbacks.Simulator;
 
 namespace VideoCallbacks.Tests.Simulator;
@@ -520,6 +522,21 @@ public sealed class SimulatorTests(SimulatorFixture fixture) : IClassFixture<Sim
     }
 
     [Fact]
+    public async Task Slow_directive_still_answers_normally()
+    {
+        using var response = await PostAsync(ApiframePath, ApiframeBody("orig~slow=300", null, null), ApiframeAuth);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await ReadObjectAsync(response))["task_id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Abort_directive_drops_the_connection_without_an_answer()
+    {
+        await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(KiePath, KieBody("orig~abort"), KieAuth));
+    }
+
+    [Fact]
     public async Task Resend_posts_the_last_callback_again_and_reports_the_answer()
     {
         var hook = fixture.NewHook();
@@ -579,6 +596,18 @@ public sealed class SimulatorTests(SimulatorFixture fixture) : IClassFixture<Sim
         Assert.Equal("out of credits", directives.ValueOr("fail", "default"));
         Assert.Equal("default", Directives.Parse("x~fail").ValueOr("fail", "default"));
         Assert.False(Directives.Parse("plain-id").Has("dup"));
+    }
+
+    [Fact]
+    public void Registering_twice_runs_one_background_worker()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddProviderSimulator();
+        services.AddProviderSimulator();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Single(provider.GetServices<IHostedService>());
     }
 
     // ---- helpers ----------------------------------------------------------------------------
