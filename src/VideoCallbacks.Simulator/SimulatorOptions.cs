@@ -1,0 +1,20 @@
+namespace VideoCallbacks.Simulator;
+
+/// <summary>Keys and pacing of the provider simulator.</summary>
+public sealed class SimulatorOptions
+{
+    public string KieApiKey { get; set; } = "sim-kie-key";
+
+    public string ApiframeApiKey { get; set; } = "sim-apiframe-key";
+
+    public string NanoGptApiKey { get; set; } = "sim-nanogpt-key";
+
+    /// <summary>When set, Kie callbacks carry <c>X-Webhook-Timestamp</c> / <c>X-Webhook-Signature</c>.</summary>
+    public string? KieWebhookHmacKey { get; set; }
+
+    /// <summary>Time from submission to the first callback (and, for Kie, to completion).</summary>
+    public TimeSpan CallbackDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Time between Apiframe progress updates.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+}
