@@ -1,4 +1,5 @@
 using VideoCallbacks.Api.Bus;
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Extensions;
 using VideoCallbacks.Api.Infrastructure;
@@ -12,6 +13,7 @@ builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024)
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OutboxSignal>();
+builder.Services.AddSingleton<Telemetry>();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);
@@ -20,6 +22,9 @@ builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddBus(builder.Configuration);
 builder.Services.AddProviders(builder.Configuration, builder.Environment);
 builder.Services.AddExtensions();
+builder.Services.AddCallbacks();
+builder.Services.AddProviderChecks();
+builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
@@ -34,5 +39,7 @@ app.MapOpenApi();
 app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "VideoCallbacks v1"));
 app.MapExtensions();
 app.MapEventFeed();
+app.MapCallbacks();
+app.MapSandbox();
 
 app.Run();

@@ -18,10 +18,7 @@ public static class ProviderExtensions
         services.AddOptions<ReconcileOptions>().Bind(configuration.GetSection(ReconcileOptions.Section)).ValidateDataAnnotations()
             .Validate(o => o.GiveUpAfter > o.After, "Reconcile:GiveUpAfter must be longer than Reconcile:After.").ValidateOnStart();
 
-        // The sandbox is on by default only for a developer who has configured no provider at all.
-        var anyProviderKey = new[] { KieOptions.Section, ApiframeOptions.Section, NanoGptOptions.Section }
-            .Any(s => !string.IsNullOrEmpty(configuration[$"{s}:ApiKey"]));
-        var sandboxEnabled = configuration.GetValue<bool?>($"{SandboxOptions.Section}:Enabled") ?? (environment.IsDevelopment() && !anyProviderKey);
+        var sandboxEnabled = SandboxExtensions.IsEnabled(configuration, environment);
         services.Configure<SandboxOptions>(o => o.Enabled = sandboxEnabled);
 
         services.AddOptions<CallbackOptions>().Bind(configuration.GetSection(CallbackOptions.Section))
@@ -42,6 +39,9 @@ public static class ProviderExtensions
         services.AddSingleton<ProviderClients>();
         return services;
     }
+
+    public static IServiceCollection AddProviderChecks(this IServiceCollection services) =>
+        services.AddHostedService<ProviderCheckWorker>();
 }
 
 /// <summary>

@@ -1,0 +1,126 @@
+using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Callbacks;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Storage;
+
+namespace VideoCallbacks.Api.Providers;
+
+/// <summary>
+/// Asks providers about jobs: NanoGPT (no webhooks) every PollInterval, and Kie/Apiframe jobs whose
+/// callback has not come after Reconcile:After, with backoff. The schedule lives in the store and is
+/// claimed with a lease, so it survives restarts and several instances never ask twice at once.
+/// Answers go through the same writer and state machine as callbacks, so they produce the same events.
+/// </summary>
+public sealed class ProviderCheckWorker(
+    IStore store,
+    ProviderClients clients,
+    IngestWriter writer,
+    IOptions<NanoGptOptions> nanoGpt,
+    IOptions<ReconcileOptions> reconcile,
+    TimeProvider time,
+    Telemetry telemetry,
+    ILogger<ProviderCheckWorker> logger) : BackgroundService
+{
+    /// <summary>Long enough for one status query (with its timeout) to finish; a dead holder's claim lapses after it.</summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var concurrency = nanoGpt.Value.PollConcurrency;
+        using var gate = new SemaphoreSlim(concurrency);
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(
+            Math.Min(nanoGpt.Value.PollInterval.TotalMilliseconds, reconcile.Value.After.TotalMilliseconds) / 4, 20, 1000));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var due = await store.ClaimDueChecksAsync(time.GetUtcNow(), Lease, concurrency * 4, stoppingToken);
+                var running = due.Select(async job =>
+                {
+                    await gate.WaitAsync(stoppingToken);
+                    try { await CheckAsync(job, stoppingToken); }
+                    finally { gate.Release(); }
+                }).ToList();
+                await Task.WhenAll(running);
+                if (due.Count > 0) continue;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Provider check round failed; retrying");
+            }
+            await Task.Delay(tick, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task CheckAsync(Job job, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var giveUpAt = job.CreatedAt + reconcile.Value.GiveUpAfter;
+        var attempts = job.CheckAttempts + 1;
+        try
+        {
+            if (job.ProviderTaskId is null)
+            {
+                // Submission outcome unknown: nothing to ask about; only a callback or the deadline can settle it.
+                if (now >= giveUpAt) await GiveUpAsync(job, ct);
+                else await store.RescheduleCheckAsync(job.JobId, giveUpAt, attempts, ct);
+                return;
+            }
+
+            var client = clients.Get(job.Provider);
+            var answer = await client.GetStatusAsync(job.ProviderTaskId, ct);
+            telemetry.ProviderCheck(job.Provider, answer.Observation?.Status ?? "no-answer");
+            if (answer.Observation is { } observation)
+            {
+                var result = await writer.WriteAsync(new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, observation, Raw: null), ct);
+                if (JobStatuses.IsTerminal(observation.Status))
+                {
+                    logger.LogInformation("Job {JobId}: {Provider} status query found it {Status} ({Outcome})", job.JobId, job.Provider, observation.Status, result.Outcome);
+                    return;
+                }
+            }
+            else if (answer.Problem is not null)
+            {
+                logger.LogInformation("Job {JobId}: {Provider} status query gave nothing usable: {Problem}", job.JobId, job.Provider, answer.Problem);
+            }
+
+            if (now >= giveUpAt)
+            {
+                await GiveUpAsync(job, ct);
+                return;
+            }
+            var wait = client.SendsCallbacks ? Backoff(attempts) : nanoGpt.Value.PollInterval;
+            if (answer.RetryAfter is { } retryAfter && retryAfter > wait) wait = retryAfter;
+            var next = now + wait;
+            await store.RescheduleCheckAsync(job.JobId, next < giveUpAt ? next : giveUpAt, attempts, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Job {JobId}: status check failed; will retry", job.JobId);
+            await store.RescheduleCheckAsync(job.JobId, now + Backoff(attempts), attempts, CancellationToken.None);
+        }
+    }
+
+    private async Task GiveUpAsync(Job job, CancellationToken ct)
+    {
+        logger.LogWarning("Job {JobId}: nothing final from {Provider} within {GiveUpAfter}; failing it", job.JobId, job.Provider, reconcile.Value.GiveUpAfter);
+        await writer.WriteAsync(new IngestItem(job.Provider, job.JobId, null,
+            ProviderObservation.Failed(ErrorCodes.ProviderTimeout,
+                $"No result from {job.Provider} within {reconcile.Value.GiveUpAfter}; the job was declared lost."), Raw: null), ct);
+    }
+
+    /// <summary>Reconciliation backoff: After, 2x, 4x ... capped at MaxInterval.</summary>
+    private TimeSpan Backoff(int attempts)
+    {
+        var baseDelay = reconcile.Value.After;
+        var factor = Math.Pow(2, Math.Min(attempts - 1, 20));
+        var delay = TimeSpan.FromMilliseconds(Math.Min(baseDelay.TotalMilliseconds * factor, reconcile.Value.MaxInterval.TotalMilliseconds));
+        return delay < TimeSpan.FromMilliseconds(20) ? TimeSpan.FromMilliseconds(20) : delay;
+    }
+}
