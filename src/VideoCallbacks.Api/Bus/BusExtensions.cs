@@ -38,6 +38,9 @@ public static class BusExtensions
             .ValidateOnStart();
         services.AddSingleton<BusReadiness>();
         services.AddSingleton<IEventPublisher, EmbeddedPublisher>();
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.MaxDelay >= o.BaseDelay, "Relay:MaxDelay must not be shorter than Relay:BaseDelay.").ValidateOnStart();
+        services.AddHostedService<OutboxRelay>();
         return services;
     }
 }

@@ -1,0 +1,140 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Storage;
+
+namespace VideoCallbacks.Api.Bus;
+
+public sealed class RelayOptions
+{
+    public const string Section = "Relay";
+
+    [Range(1, 1000)]
+    public int MaxAttempts { get; set; } = 12;
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(10);
+
+    [Range(1, 1000)]
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>How long a claim lasts; a crashed holder's events become claimable after it.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Fallback wake-up for events committed by other instances.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Moves committed events from the outbox to the bus: claims pending events in sequence order
+/// (with a lease, so instances share the work), publishes them, marks them published. Failures back
+/// off exponentially with jitter; configuration failures retry slowly and loudly; after MaxAttempts
+/// (or at once, for a message the bus can never take) the event is failed and waits for an operator.
+/// </summary>
+public sealed class OutboxRelay(
+    IStore store,
+    IEventPublisher publisher,
+    OutboxSignal signal,
+    BusReadiness readiness,
+    IOptions<RelayOptions> options,
+    TimeProvider time,
+    Telemetry telemetry,
+    ILogger<OutboxRelay> logger) : BackgroundService
+{
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..60];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var claimed = await store.ClaimPendingEventsAsync(_owner, time.GetUtcNow(), o.Lease, o.BatchSize, stoppingToken);
+                if (claimed.Count > 0)
+                {
+                    await PublishAsync(claimed, stoppingToken);
+                    continue;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Outbox relay round failed (store unreachable?); retrying");
+            }
+            try
+            {
+                await signal.WaitAsync(o.PollInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task PublishAsync(IReadOnlyList<StoredEvent> events, CancellationToken ct)
+    {
+        var started = telemetry.Now();
+        var outgoing = events.Select(e => new OutgoingEvent(e.Sequence, e.EventId, e.Type, e.JobId, e.Provider, e.JobStatus, e.CorrelationId, e.ToCloudEventJson())).ToList();
+        var results = await publisher.PublishAsync(outgoing, ct);
+        var now = time.GetUtcNow();
+        var byId = results.ToDictionary(r => r.EventId);
+
+        var published = events.Where(e => byId.TryGetValue(e.EventId, out var r) && r.Published).ToList();
+        // Marking published must not be skipped because the host is stopping: the bus already has them.
+        await store.MarkPublishedAsync(published.Select(e => e.Sequence).ToList(), now, CancellationToken.None);
+        if (published.Count > 0)
+        {
+            telemetry.Published(published.Count, started, published.Select(e => now - e.Time));
+            readiness.Report(null);
+        }
+
+        foreach (var e in events.Where(e => !published.Contains(e)))
+        {
+            var r = byId.GetValueOrDefault(e.EventId) ?? PublishResult.Failed(e.EventId, PublishFailureKind.Transient, "the publisher gave no result");
+            var kind = r.Failure ?? PublishFailureKind.Transient;
+            var attempts = e.Attempts + 1;
+            telemetry.PublishFailed(kind.ToString());
+            DateTimeOffset? next = kind == PublishFailureKind.Permanent || attempts >= options.Value.MaxAttempts
+                ? null
+                : now + Delay(kind, attempts);
+            if (kind == PublishFailureKind.Configuration)
+            {
+                readiness.Report($"{publisher.Name}: {r.Error}");
+                logger.LogError("Event {EventId}: the bus refused it as misconfigured ({Error}); check Bus:ServiceBus settings. Attempt {Attempt} of {Max}",
+                    e.EventId, r.Error, attempts, options.Value.MaxAttempts);
+            }
+            else
+            {
+                logger.LogWarning("Event {EventId}: publish attempt {Attempt} of {Max} failed ({Kind}): {Error}", e.EventId, attempts, options.Value.MaxAttempts, kind, r.Error);
+            }
+            if (next is null)
+            {
+                logger.LogError("Event {EventId} of job {JobId} is now failed after {Attempts} attempts: {Error}. Replay it with the admin API or CLI.",
+                    e.EventId, e.JobId, attempts, r.Error);
+            }
+            await store.MarkPublishFailedAsync(e.Sequence, $"{kind}: {r.Error}", next, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Exponential backoff with jitter; configuration problems wait the longest.</summary>
+    private TimeSpan Delay(PublishFailureKind kind, int attempts)
+    {
+        var o = options.Value;
+        var ms = kind == PublishFailureKind.Configuration
+            ? o.MaxDelay.TotalMilliseconds
+            : Math.Min(o.MaxDelay.TotalMilliseconds, o.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 30)));
+        // Jitter in [50%, 100%] so instances that failed together do not retry together.
+        return TimeSpan.FromMilliseconds(ms * (0.5 + Random.Shared.NextDouble() / 2));
+    }
+}
