@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Admin;
 using VideoCallbacks.Api.Bus;
 using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
@@ -24,6 +25,7 @@ builder.Services.AddProviders(builder.Configuration, builder.Environment);
 builder.Services.AddExtensions();
 builder.Services.AddCallbacks();
 builder.Services.AddProviderChecks();
+builder.Services.AddAdmin(builder.Configuration);
 builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
@@ -40,6 +42,7 @@ app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "VideoCallbacks v1")
 app.MapExtensions();
 app.MapEventFeed();
 app.MapCallbacks();
+app.MapAdmin();
 app.MapSandbox();
 
 app.Run();

@@ -98,6 +98,8 @@ public interface IStore
     Task<int> ReplayEventsAsync(IReadOnlyList<long> sequences, bool includePublished, DateTimeOffset now, CancellationToken cancellationToken);
     Task AppendAuditAsync(DateTimeOffset at, string adminKeyId, string action, string target, int count, string? details, CancellationToken cancellationToken);
     Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long? afterId, int limit, CancellationToken cancellationToken);
+    /// <summary>Deletes failed events an operator has given up on; other states are left alone.</summary>
+    Task<int> PurgeFailedEventsAsync(IReadOnlyList<long> sequences, CancellationToken cancellationToken);
     Task<(int Events, int Callbacks)> PruneAsync(DateTimeOffset olderThan, int limit, CancellationToken cancellationToken);
 }
 

@@ -277,9 +277,12 @@ public abstract class SqlStore(StoreSettings settings) : IStore
         long? id = null;
         if (item.ReprocessCallbackId is { } existing)
         {
-            await s.Connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE callbacks SET outcome = @outcome, reason = @reason, event_id = COALESCE(@eventId, event_id) WHERE id = @existing",
-                new { outcome, reason, eventId, existing }, s.Transaction, cancellationToken: ct));
+            // A reprocessed callback keeps its history unless the rerun changed something: an accepted callback
+            // that now reads as a duplicate of itself stays accepted.
+            await s.Connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE callbacks SET outcome = @outcome, reason = @reason, event_id = COALESCE(@eventId, event_id)
+                WHERE id = @existing AND (outcome = 'failed' OR @outcome = 'accepted')
+                """, new { outcome, reason, eventId, existing }, s.Transaction, cancellationToken: ct));
             id = existing;
         }
         else if (item.Raw is { } raw)
@@ -475,6 +478,14 @@ public abstract class SqlStore(StoreSettings settings) : IStore
                 FROM audit WHERE id > @afterId ORDER BY id LIMIT @limit
                 """, new { afterId = afterId ?? 0, limit }, cancellationToken: cancellationToken));
         return rows.Select(r => new AuditEntry(r.Id, FromMs(r.At)!.Value, r.AdminKeyId, r.Action, r.Target, (int)r.Count, r.Details)).ToList();
+    }
+
+    public async Task<int> PurgeFailedEventsAsync(IReadOnlyList<long> sequences, CancellationToken cancellationToken)
+    {
+        if (sequences.Count == 0) return 0;
+        await using var c = await OpenAsync(cancellationToken);
+        return await c.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE sequence IN @sequences AND status = 'failed'",
+            new { sequences }, cancellationToken: cancellationToken));
     }
 
     public async Task<(int Events, int Callbacks)> PruneAsync(DateTimeOffset olderThan, int limit, CancellationToken cancellationToken)

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using VideoCallbacks.Api.Callbacks;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Providers.Apiframe;
+using VideoCallbacks.Api.Providers.Kie;
+using VideoCallbacks.Api.Security;
+using VideoCallbacks.Api.Storage;
+
+namespace VideoCallbacks.Api.Admin;
+
+public sealed record AdminEvent(string EventId, long Sequence, string JobId, string Provider, string Type, string Status, int Attempts,
+    string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? PublishedAt, DateTimeOffset? NextAttemptAt)
+{
+    public static AdminEvent From(StoredEvent e) =>
+        new(e.EventId, e.Sequence, e.JobId, e.Provider, e.Type, e.PublishStatus, e.Attempts, e.LastError, e.Time, e.PublishedAt, e.NextAttemptAt);
+}
+
+public sealed record AdminCallback(long Id, string Provider, string? JobId, DateTimeOffset ReceivedAt, string Outcome, string? Reason, string? EventId)
+{
+    public static AdminCallback From(StoredCallback c) => new(c.Id, c.Provider, c.JobId, c.ReceivedAt, c.Outcome, c.Reason, c.EventId);
+}
+
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+public sealed record ReplayFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, bool DryRun = false, bool Force = false);
+
+public sealed record ReplayOne(int Replayed, string? Warning);
+
+public sealed record ReplayMany(int Replayed, int Matched, bool DryRun, string? Warning = null);
+
+public sealed record PurgeResult(int Purged, int Matched, bool DryRun);
+
+public sealed record ReprocessResult(long CallbackId, string Outcome, string? EventId);
+
+/// <summary>Operator tools: see what failed and put it right without touching the database. Admin keys only; every change is audited.</summary>
+public static class AdminEndpoints
+{
+    public const int MaxPage = 500;
+    public const int MaxBulk = 10_000;
+
+    private const string DuplicateDetectionWarning =
+        "The event was already published; if the topic has duplicate detection on, the broker drops this re-send when it falls inside the detection window.";
+
+    public static IServiceCollection AddAdmin(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<RetentionWorker>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/admin")
+            .WithTags("Admin")
+            .RequireAuthorization(ApiKeyDefaults.AdminPolicy)
+            .RequireRateLimiting(RateLimits.ClientPolicy);
+        group.MapGet("/events", ListEvents).WithSummary("Outbox events by publish status, provider, type and time, with cursor paging.");
+        group.MapPost("/events/{eventId}/replay", ReplayEvent).WithSummary("Put one failed event (or, with force=true, a published one) back to pending.");
+        group.MapPost("/events/replay", ReplayEvents).WithSummary("Replay every event matching a filter (bounded; dryRun counts only).");
+        group.MapPost("/events/purge", PurgeEvents).WithSummary("Delete failed events an operator has given up on (dryRun counts only).");
+        group.MapGet("/callbacks", ListCallbacks).WithSummary("Stored callbacks by outcome, provider and time, with cursor paging.");
+        group.MapPost("/callbacks/{id:long}/reprocess", Reprocess).WithSummary("Re-run normalization and the state machine on a stored verified callback.");
+        group.MapGet("/audit", ListAudit).WithSummary("Who replayed or reprocessed what, and when.");
+        return group;
+    }
+
+    private static async Task<Results<Ok<Page<AdminEvent>>, ValidationProblem>> ListEvents(HttpRequest http, IStore store, CancellationToken ct)
+    {
+        var q = new QueryReader(http.Query);
+        var status = q.OneOf("status", PublishStatuses.Pending, PublishStatuses.Published, PublishStatuses.Failed);
+        var provider = q.OneOf("provider", [.. ProviderNames.All]);
+        var type = q.OneOf("type", EventTypes.Submitted, EventTypes.Progress, EventTypes.Completed, EventTypes.Failed);
+        var since = q.Time("since");
+        var until = q.Time("until");
+        var limit = q.Int("limit", 100, 1, MaxPage);
+        var cursor = q.Long("cursor");
+        if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
+        var events = await store.ListEventsAsync(new EventFilter(status, provider, type, since, until, cursor, limit), ct);
+        return TypedResults.Ok(new Page<AdminEvent>(events.Select(AdminEvent.From).ToList(),
+            events.Count == limit ? events[^1].Sequence.ToString(CultureInfo.InvariantCulture) : null));
+    }
+
+    private static async Task<Results<Ok<ReplayOne>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> ReplayEvent(
+        string eventId, HttpContext http, IStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct, bool force = false)
+    {
+        var e = eventId.Length <= 200 ? await store.GetEventAsync(eventId, ct) : null;
+        if (e is null) return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "No such event.", Detail = $"There is no event '{eventId}'." });
+        switch (e.PublishStatus)
+        {
+            case PublishStatuses.Pending:
+                return Problems.Status(409, "Event is already pending.", "It will be published by the relay; there is nothing to replay.");
+            case PublishStatuses.Published when !force:
+                return Problems.Status(409, "Event was already published.",
+                    "Replaying a published event sends it again. Pass force=true to do it anyway. " + DuplicateDetectionWarning);
+        }
+        var replayed = await store.ReplayEventsAsync([e.Sequence], includePublished: force, time.GetUtcNow(), ct);
+        await store.AppendAuditAsync(time.GetUtcNow(), http.User.KeyId(), "events.replay", eventId, replayed, force ? "force" : null, ct);
+        signal.Notify();
+        return TypedResults.Ok(new ReplayOne(replayed, e.PublishStatus == PublishStatuses.Published ? DuplicateDetectionWarning : null));
+    }
+
+    private static async Task<Results<Ok<ReplayMany>, ValidationProblem>> ReplayEvents(
+        ReplayFilter filter, HttpContext http, IStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct)
+    {
+        var (eventFilter, errors) = Validate(filter, allowPublished: filter.Force);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The replay filter is invalid.");
+        var matched = await store.ListEventsAsync(eventFilter!, ct);
+        var warning = eventFilter!.Status == PublishStatuses.Published ? DuplicateDetectionWarning : null;
+        if (filter.DryRun) return TypedResults.Ok(new ReplayMany(0, matched.Count, true, warning));
+        var replayed = await store.ReplayEventsAsync(matched.Select(e => e.Sequence).ToList(), includePublished: filter.Force, time.GetUtcNow(), ct);
+        await store.AppendAuditAsync(time.GetUtcNow(), http.User.KeyId(), "events.replay-bulk", Describe(filter), replayed,
+            $"matched {matched.Count}", ct);
+        signal.Notify();
+        return TypedResults.Ok(new ReplayMany(replayed, matched.Count, false, warning));
+    }
+
+    private static async Task<Results<Ok<PurgeResult>, ValidationProblem>> PurgeEvents(
+        ReplayFilter filter, HttpContext http, IStore store, TimeProvider time, CancellationToken ct)
+    {
+        if (filter.Status is not null && filter.Status != PublishStatuses.Failed)
+        {
+            return Problems.Validation("status", "Only failed events can be purged; published ones are pruned by retention.");
+        }
+        var (eventFilter, errors) = Validate(filter with { Status = PublishStatuses.Failed }, allowPublished: false);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The purge filter is invalid.");
+        var matched = await store.ListEventsAsync(eventFilter!, ct);
+        if (filter.DryRun) return TypedResults.Ok(new PurgeResult(0, matched.Count, true));
+        var purged = await store.PurgeFailedEventsAsync(matched.Select(e => e.Sequence).ToList(), ct);
+        await store.AppendAuditAsync(time.GetUtcNow(), http.User.KeyId(), "events.purge", Describe(filter), purged, $"matched {matched.Count}", ct);
+        return TypedResults.Ok(new PurgeResult(purged, matched.Count, false));
+    }
+
+    private static async Task<Results<Ok<Page<AdminCallback>>, ValidationProblem>> ListCallbacks(HttpRequest http, IStore store, CancellationToken ct)
+    {
+        var q = new QueryReader(http.Query);
+        var outcome = q.OneOf("outcome", [.. CallbackOutcomes.All]);
+        var provider = q.OneOf("provider", [.. ProviderNames.All]);
+        var since = q.Time("since");
+        var until = q.Time("until");
+        var limit = q.Int("limit", 100, 1, MaxPage);
+        var cursor = q.Long("cursor");
+        if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
+        var callbacks = await store.ListCallbacksAsync(new CallbackFilter(outcome, provider, since, until, cursor, limit), ct);
+        return TypedResults.Ok(new Page<AdminCallback>(callbacks.Select(AdminCallback.From).ToList(),
+            callbacks.Count == limit ? callbacks[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
+    }
+
+    private static async Task<Results<Ok<ReprocessResult>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> Reprocess(
+        long id, HttpContext http, IStore store, IngestWriter writer, TimeProvider time, CancellationToken ct)
+    {
+        var callback = await store.GetCallbackAsync(id, ct);
+        if (callback is null) return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "No such callback.", Detail = $"There is no stored callback {id}." });
+        if (callback.Outcome is CallbackOutcomes.Rejected or CallbackOutcomes.Unmatched || callback.JobId is null)
+        {
+            // Reprocessing skips verification, so only callbacks that passed it may be reprocessed.
+            return Problems.Status(409, "Callback was never verified.",
+                $"Callback {id} is '{callback.Outcome}' ({callback.Reason}); only verified callbacks (accepted, duplicate, failed) can be reprocessed.");
+        }
+        var parsed = JsonRead.TryParse(callback.Body, out var root);
+        var isKie = callback.Provider == ProviderNames.Kie;
+        var (observation, problem) = !parsed ? (null, "body is not a JSON object")
+            : isKie ? KieFormat.FromCallback(root) : ApiframeFormat.FromDocument(root);
+        var taskId = parsed ? (isKie ? KieFormat.TaskId(root) : ApiframeFormat.TaskId(root)) : null;
+        IngestResult result;
+        try
+        {
+            result = await writer.WriteAsync(new IngestItem(callback.Provider, callback.JobId, taskId, observation, Raw: null, problem, ReprocessCallbackId: id), ct);
+        }
+        catch (StoreUnavailableException)
+        {
+            return Problems.Status(503, "Storage unavailable.", "Nothing was reprocessed; try again.");
+        }
+        await store.AppendAuditAsync(time.GetUtcNow(), http.User.KeyId(), "callbacks.reprocess", id.ToString(CultureInfo.InvariantCulture),
+            1, $"outcome {result.Outcome}{(result.EventId is null ? "" : ", event " + result.EventId)}", ct);
+        return TypedResults.Ok(new ReprocessResult(id, result.Outcome, result.EventId));
+    }
+
+    private static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAudit(HttpRequest http, IStore store, CancellationToken ct)
+    {
+        var q = new QueryReader(http.Query);
+        var limit = q.Int("limit", 100, 1, MaxPage);
+        var cursor = q.Long("cursor");
+        if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
+        var entries = await store.ListAuditAsync(cursor, limit, ct);
+        return TypedResults.Ok(new Page<AuditEntry>(entries, entries.Count == limit ? entries[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
+    }
+
+    private static (EventFilter? Filter, Dictionary<string, string[]> Errors) Validate(ReplayFilter f, bool allowPublished)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var status = f.Status ?? PublishStatuses.Failed;
+        if (status != PublishStatuses.Failed && !(allowPublished && status == PublishStatuses.Published))
+        {
+            errors["status"] = [allowPublished
+                ? "status must be 'failed' or 'published'."
+                : "status must be 'failed'; replaying published events needs force=true (the topic's duplicate detection may drop them)."];
+        }
+        if (f.Provider is not null && !ProviderNames.IsKnown(f.Provider)) errors["provider"] = ["provider must be one of kie, apiframe, nanogpt."];
+        if (f.Type is not null && f.Type is not (EventTypes.Submitted or EventTypes.Progress or EventTypes.Completed or EventTypes.Failed))
+        {
+            errors["type"] = ["type must be one of the video.extension.* event types."];
+        }
+        if (f.Since is not null && f.Until is not null && f.Since >= f.Until) errors["until"] = ["until must be later than since."];
+        if (f.Limit is < 1 or > MaxBulk) errors["limit"] = [$"limit must be between 1 and {MaxBulk}."];
+        return (errors.Count > 0 ? null : new EventFilter(status, f.Provider, f.Type, f.Since, f.Until, null, f.Limit ?? 1000), errors);
+    }
+
+    private static string Describe(ReplayFilter f) => JsonSerializer.Serialize(f with { DryRun = false });
+}
+
+/// <summary>Reads admin query strings with messages that say what to send instead.</summary>
+internal sealed class QueryReader(IQueryCollection query)
+{
+    public Dictionary<string, string[]> Errors { get; } = [];
+
+    public string? OneOf(string name, params string[] allowed)
+    {
+        var v = Value(name);
+        if (v is null || allowed.Contains(v)) return v;
+        Errors[name] = [$"{name} must be one of: {string.Join(", ", allowed)}."];
+        return null;
+    }
+
+    public DateTimeOffset? Time(string name)
+    {
+        var v = Value(name);
+        if (v is null) return null;
+        if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return t;
+        Errors[name] = [$"{name} must be an ISO-8601 time such as 2026-01-31T10:00:00Z."];
+        return null;
+    }
+
+    public int Int(string name, int fallback, int min, int max)
+    {
+        var v = Value(name);
+        if (v is null) return fallback;
+        if (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
+        Errors[name] = [$"{name} must be a whole number between {min} and {max}."];
+        return fallback;
+    }
+
+    public long? Long(string name)
+    {
+        var v = Value(name);
+        if (v is null) return null;
+        if (long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return n;
+        Errors[name] = [$"{name} must be the nextCursor value from a previous page."];
+        return null;
+    }
+
+    private string? Value(string name) => query[name].FirstOrDefault() is { Length: > 0 } v ? v : null;
+}
