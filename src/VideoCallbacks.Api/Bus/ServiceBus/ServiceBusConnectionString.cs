@@ -14,6 +14,11 @@ public sealed record ServiceBusConnectionString
         EntityPath = entityPath;
     }
 
+    private static readonly HashSet<string> KnownNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Endpoint", "SharedAccessKeyName", "SharedAccessKey", "EntityPath", "SharedAccessSignature", "TransportType", "UseDevelopmentEmulator",
+    };
+
     /// <summary>Absolute base address ending in <c>/</c>, e.g. <c>https://ns.servicebus.windows.net/</c>.</summary>
     public Uri Endpoint { get; }
 
@@ -54,7 +59,9 @@ public sealed record ServiceBusConnectionString
             var partValue = part[(eq + 1)..].Trim();
             if (!values.TryAdd(partName, partValue))
             {
-                throw new FormatException($"'{partName}' appears more than once.");
+                // Unknown names are not quoted: a Base64 key pasted on its own parses as "name=" + padding.
+                var shown = KnownNames.Contains(partName) ? $"'{partName}'" : "a part name";
+                throw new FormatException($"{shown} appears more than once.");
             }
         }
 
