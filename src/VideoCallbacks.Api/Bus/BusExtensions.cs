@@ -1,3 +1,5 @@
+using VideoCallbacks.Api.Bus.ServiceBus;
+
 namespace VideoCallbacks.Api.Bus;
 
 public sealed class BusOptions
@@ -37,7 +39,14 @@ public static class BusExtensions
             .Validate(o => o.Transport is "Embedded" or "ServiceBus", "Bus:Transport must be 'Embedded' or 'ServiceBus'.")
             .ValidateOnStart();
         services.AddSingleton<BusReadiness>();
-        services.AddSingleton<IEventPublisher, EmbeddedPublisher>();
+        if (configuration[$"{BusOptions.Section}:Transport"] == "ServiceBus")
+        {
+            services.AddServiceBusPublisher(configuration.GetSection($"{BusOptions.Section}:ServiceBus"));
+        }
+        else
+        {
+            services.AddSingleton<IEventPublisher, EmbeddedPublisher>();
+        }
         services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations()
             .Validate(o => o.MaxDelay >= o.BaseDelay, "Relay:MaxDelay must not be shorter than Relay:BaseDelay.").ValidateOnStart();
         services.AddHostedService<OutboxRelay>();

@@ -67,6 +67,7 @@ public sealed class FailureClassificationTests
         await using var host = PublisherHost.Create(new Dictionary<string, string?>
         {
             ["Bus:ServiceBus:ConnectionString"] = server.ConnectionStringWithKey(wrongKey),
+            ["Bus:ServiceBus:SendMode"] = "Batch",
         });
 
         var results = await host.Publisher.PublishAsync(TestEvents.Many(2), CancellationToken.None);

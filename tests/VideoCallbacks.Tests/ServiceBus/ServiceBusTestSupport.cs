@@ -51,6 +51,8 @@ internal sealed class PublisherHost : IAsyncDisposable
         {
             ["Bus:ServiceBus:ConnectionString"] = server.ConnectionString,
             ["Bus:ServiceBus:SendTimeout"] = "00:00:10",
+            // Most publisher tests exercise batching; tests of single sends ask for them explicitly.
+            ["Bus:ServiceBus:SendMode"] = "Batch",
         };
         configure?.Invoke(settings);
         return Create(settings, time: time);

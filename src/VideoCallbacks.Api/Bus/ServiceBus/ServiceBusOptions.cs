@@ -49,10 +49,10 @@ public sealed class ServiceBusOptions
     /// <summary>Per HTTP request, token acquisition included. A timeout is reported as Transient.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    public ServiceBusSendMode SendMode { get; set; } = ServiceBusSendMode.Batch;
+    public ServiceBusSendMode SendMode { get; set; } = ServiceBusSendMode.Individual;
 
     /// <summary>Parallel single sends (different jobs only: one job's events always go in order).</summary>
-    public int MaxConcurrentSends { get; set; } = 8;
+    public int MaxConcurrentSends { get; set; } = 32;
 
     /// <summary>Lifetime of the SAS tokens minted from the connection string.</summary>
     public TimeSpan SasTokenLifetime { get; set; } = TimeSpan.FromHours(1);
