@@ -84,9 +84,12 @@ public static class CallbackEndpoints
         IngestResult result;
         try
         {
-            result = await writer.WriteAsync(new IngestItem(provider, job!.JobId, bodyTaskId, observation, raw, problem), ct);
+            // Providers give up after 15 s; answer 503 well before that. If the commit lands later anyway,
+            // the provider's retry is a harmless duplicate.
+            result = await writer.WriteAsync(new IngestItem(provider, job!.JobId, bodyTaskId, observation, raw, problem), ct)
+                .WaitAsync(options.Value.CommitTimeout, time, ct);
         }
-        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException)
+        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException or TimeoutException)
         {
             return Unavailable();
         }

@@ -16,6 +16,9 @@ public sealed class CallbackOptions
     /// <summary>Rejected callbacks recorded per minute per instance; beyond that they are only counted, so an attack cannot fill the disk.</summary>
     public int MaxRejectedRecordsPerMinute { get; set; } = 60;
 
+    /// <summary>Longest a provider waits for our answer; past it we say 503 and let it retry (providers time out at 15 s).</summary>
+    public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Callbacks handed to the single writer per transaction (group commit).</summary>
     public int MaxBatch { get; set; } = 256;
 }

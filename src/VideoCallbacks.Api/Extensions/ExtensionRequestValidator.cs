@@ -18,7 +18,8 @@ public sealed class ExtensionRequestValidator : AbstractValidator<ExtensionReque
 
         RuleFor(x => x.CorrelationId).MaximumLength(200).WithMessage("correlationId must be at most 200 characters.");
         RuleFor(x => x.Metadata).Must(m => m is null || m.Count <= 32).WithMessage("metadata may hold at most 32 entries.");
-        RuleForEach(x => x.Metadata).Must(kv => kv.Key.Length is > 0 and <= 64 && (kv.Value?.Length ?? 0) <= 512)
+        // One rule over the whole map: RuleForEach would report "metadata[0]", a position a dictionary does not have.
+        RuleFor(x => x.Metadata).Must(m => m is null || m.All(kv => kv.Key.Length is > 0 and <= 64 && (kv.Value?.Length ?? 0) <= 512))
             .WithMessage("metadata keys must be 1-64 characters and values at most 512 characters.")
             .OverridePropertyName("metadata");
 

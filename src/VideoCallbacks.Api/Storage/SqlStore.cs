@@ -44,6 +44,12 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     protected virtual string ForUpdateSkipLocked => "";
 
     /// <summary>
+    /// Matches <c>sequence</c> against the list parameter <c>@sequences</c> (an array): Dapper expands it for
+    /// SQLite, but hands PostgreSQL one array parameter, which only <c>= ANY(..)</c> accepts.
+    /// </summary>
+    protected virtual string SequenceInList => "sequence IN @sequences";
+
+    /// <summary>
     /// Called once per transaction before it inserts events, so sequence numbers become visible in order
     /// (a feed reader must never see 7 and later find 6).
     /// </summary>
@@ -391,11 +397,11 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     {
         if (sequences.Count == 0) return;
         await using var c = await OpenAsync(cancellationToken);
-        await c.ExecuteAsync(new CommandDefinition("""
+        await c.ExecuteAsync(new CommandDefinition($"""
             UPDATE events SET status = 'published', published_at = @now, attempts = attempts + 1, last_error = NULL,
                               lease_owner = NULL, lease_until = NULL
-            WHERE sequence IN @sequences
-            """, new { now = Ms(now), sequences }, cancellationToken: cancellationToken));
+            WHERE {SequenceInList}
+            """, new { now = Ms(now), sequences = sequences.ToArray() }, cancellationToken: cancellationToken));
     }
 
     public async Task MarkPublishFailedAsync(long sequence, string error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken)
@@ -453,11 +459,11 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     {
         if (sequences.Count == 0) return 0;
         await using var c = await OpenAsync(cancellationToken);
-        return await c.ExecuteAsync(new CommandDefinition("""
+        return await c.ExecuteAsync(new CommandDefinition($"""
             UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = @now, last_error = NULL,
                               lease_owner = NULL, lease_until = NULL
-            WHERE sequence IN @sequences AND (status = 'failed' OR (@includePublished = 1 AND status = 'published'))
-            """, new { sequences, includePublished = includePublished ? 1 : 0, now = Ms(now) }, cancellationToken: cancellationToken));
+            WHERE {SequenceInList} AND (status = 'failed' OR (@includePublished = 1 AND status = 'published'))
+            """, new { sequences = sequences.ToArray(), includePublished = includePublished ? 1 : 0, now = Ms(now) }, cancellationToken: cancellationToken));
     }
 
     public async Task AppendAuditAsync(DateTimeOffset at, string adminKeyId, string action, string target, int count, string? details, CancellationToken cancellationToken)

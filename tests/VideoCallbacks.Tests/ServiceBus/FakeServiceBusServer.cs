@@ -70,6 +70,9 @@ public sealed class FakeServiceBusOptions
 
     /// <summary>Clock for SAS expiry and the duplicate-detection window.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Called with each MessageId as it is accepted (benchmarks measure end-to-end latency with it).</summary>
+    public Action<string>? OnAccepted { get; set; }
 }
 
 /// <summary>
@@ -344,6 +347,7 @@ public sealed class FakeServiceBusServer : IAsyncDisposable
                 _messages.Add(message);
             }
         }
+        foreach (var id in ids) _options.OnAccepted?.Invoke(id);
 
         await AnswerAsync(context, authorization, body.Length, ids, 201, null);
     }

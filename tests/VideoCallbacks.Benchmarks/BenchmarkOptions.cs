@@ -1,0 +1,40 @@
+using System.Globalization;
+
+namespace VideoCallbacks.Benchmarks;
+
+public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, int Seconds, int Rate, int Jobs, int WarmupSeconds)
+{
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        return new BenchmarkOptions(args.Length > 0 ? args[0] : "ingest", Get("db", "sqlite"), Int("concurrency", 64), Int("seconds", 20),
+            Int("rate", 1000), Int("jobs", 5000), Int("warmup", 3));
+    }
+}
+
+public sealed record BenchmarkResult(string Name, BenchmarkOptions Options, long Ok, long Errors, double Seconds, Latencies Latency, long? PeakServerMemoryBytes, string? Note = null)
+{
+    public override string ToString()
+    {
+        var memory = PeakServerMemoryBytes is { } m ? FormattableString.Invariant($"; peak RSS {m / 1024.0 / 1024.0:F0} MB") : "";
+        return FormattableString.Invariant(
+            $"{Name} db={Options.Db} concurrency={Options.Concurrency}: {Ok / Seconds:F0} ok/s ({Ok} ok, {Errors} errors in {Seconds:F1} s); latency p50={Latency.P50:F2} ms p99={Latency.P99:F2} ms max={Latency.Max:F2} ms{memory}") +
+            (Note is null ? "" : "; " + Note);
+    }
+}
+
+public sealed record Latencies(double P50, double P99, double Max)
+{
+    public static Latencies Of(List<double> samples)
+    {
+        if (samples.Count == 0) return new Latencies(0, 0, 0);
+        samples.Sort();
+        double At(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
+        return new Latencies(At(0.50), At(0.99), samples[^1]);
+    }
+}

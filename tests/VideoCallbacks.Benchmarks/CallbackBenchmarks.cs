@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Security;
+using VideoCallbacks.Api.Storage;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.ServiceBus;
+
+namespace VideoCallbacks.Benchmarks;
+
+/// <summary>
+/// Callback ingest measured three ways, each callback verified (token + Apiframe secret) and
+/// committed (raw callback + job update + event) before it counts:
+/// over HTTP through the service; the same database work done directly, one transaction per
+/// callback; and callback received to message accepted by a local Service Bus REST server.
+/// </summary>
+public static class CallbackBenchmarks
+{
+    public static async Task<BenchmarkResult> IngestOverHttpAsync(BenchmarkOptions o)
+    {
+        var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
+        var jobs = await SeedAsync(store, o.Jobs);
+        await using var service = await ServiceProcess.StartAsync(provider, connectionString);
+        using var http = Client(service.BaseUrl, o.Concurrency);
+        var counter = 0L;
+        async Task<bool> Send()
+        {
+            var (job, pct) = Next(jobs, Interlocked.Increment(ref counter));
+            using var request = Callback(job, pct);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        var (ok, errors, seconds, latency) = await RunAsync(o, Send, rate: null);
+        return new BenchmarkResult("ingest-http", o, ok, errors, seconds, latency, service.PeakMemoryBytes());
+    }
+
+    public static async Task<BenchmarkResult> DirectDatabaseAsync(BenchmarkOptions o)
+    {
+        var (_, _, store) = await CreateDatabaseAsync(o.Db);
+        var jobs = await SeedAsync(store, o.Jobs);
+        var counter = 0L;
+        async Task<bool> Work()
+        {
+            var (job, pct) = Next(jobs, Interlocked.Increment(ref counter));
+            // The same verification the endpoint does, then one transaction for this one callback.
+            var loaded = await store.GetJobAsync(job.JobId, CancellationToken.None);
+            if (!Secrets.MatchesHash(job.Token, loaded!.TokenHash) || !Secrets.MatchesHash(job.Secret, loaded.SecretHash)) return false;
+            var body = Body(job, pct);
+            var item = new IngestItem(ProviderNames.Apiframe, job.JobId, job.TaskId, ProviderObservation.Processing(pct),
+                new RawCallback("{}", body, DateTimeOffset.UtcNow));
+            var result = await store.IngestAsync([item], CancellationToken.None);
+            return result[0].Outcome is CallbackOutcomes.Accepted or CallbackOutcomes.Duplicate;
+        }
+        var (ok, errors, seconds, latency) = await RunAsync(o, Work, rate: null);
+        return new BenchmarkResult("direct-db (1 tx per callback)", o, ok, errors, seconds, latency, Environment.WorkingSet);
+    }
+
+    public static async Task<BenchmarkResult> CallbackToBusAsync(BenchmarkOptions o)
+    {
+        var sent = new ConcurrentDictionary<string, long>();
+        var accepted = new ConcurrentDictionary<string, long>();
+        await using var broker = await FakeServiceBusServer.StartAsync(b =>
+            b.OnAccepted = id => accepted.TryAdd(id, Stopwatch.GetTimestamp()));
+        var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
+        var jobs = await SeedAsync(store, o.Jobs);
+        await using var service = await ServiceProcess.StartAsync(provider, connectionString, new Dictionary<string, string>
+        {
+            ["Bus:Transport"] = "ServiceBus",
+            ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
+            ["Relay:PollInterval"] = "00:00:00.050",
+        });
+        using var http = Client(service.BaseUrl, o.Concurrency);
+        var counter = 0L;
+        async Task<bool> Send()
+        {
+            var (job, pct) = Next(jobs, Interlocked.Increment(ref counter));
+            using var request = Callback(job, pct);
+            sent[$"{job.JobId}:progress:{pct}"] = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        var (ok, errors, seconds, _) = await RunAsync(o, Send, o.Rate);
+        // Give the relay time to drain, then pair each callback with its message.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && sent.Keys.Any(k => !accepted.ContainsKey(k))) await Task.Delay(200);
+        var samples = sent.Where(kv => accepted.ContainsKey(kv.Key))
+            .Select(kv => Stopwatch.GetElapsedTime(kv.Value, accepted[kv.Key]).TotalMilliseconds).ToList();
+        var missing = sent.Count - samples.Count;
+        return new BenchmarkResult("callback-to-bus", o, ok, errors, seconds, Latencies.Of(samples), service.PeakMemoryBytes(),
+            $"end-to-end latency over {samples.Count} messages at {o.Rate}/s target ({missing} not delivered in time)");
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private sealed record SeededJob(string JobId, string Token, string Secret, string TaskId);
+
+    private static (SeededJob Job, int Percentage) Next(IReadOnlyList<SeededJob> jobs, long n) =>
+        // Each job's progress rises 1..99 across rounds, so every callback is new news and writes an event.
+        (jobs[(int)(n % jobs.Count)], (int)(n / jobs.Count % 99) + 1);
+
+    private static string Body(SeededJob job, int pct) =>
+        $$"""{"task_id":"{{job.TaskId}}","task_type":"imagine-video-extend","status":"processing","percentage":"{{pct}}"}""";
+
+    private static HttpRequestMessage Callback(SeededJob job, int pct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/callbacks/apiframe/{job.JobId}/{job.Token}")
+        {
+            Content = new StringContent(Body(job, pct), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-webhook-secret", job.Secret);
+        return request;
+    }
+
+    private static HttpClient Client(Uri baseUrl, int concurrency) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = concurrency,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+    })
+    { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+    private static async Task<(string Provider, string ConnectionString, IStore Store)> CreateDatabaseAsync(string db)
+    {
+        var settings = new StoreSettings(TimeProvider.System, PublishedOnCommit: false);
+        if (db == "postgres")
+        {
+            var cs = await PostgresServer.CreateDatabaseAsync();
+            var store = new PostgresStore(new Npgsql.NpgsqlDataSourceBuilder(cs + ";Maximum Pool Size=100").Build(), settings);
+            await store.MigrateAsync(CancellationToken.None);
+            return ("Postgres", cs, store);
+        }
+        var dir = Path.Combine(Path.GetTempPath(), "vc-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var connectionString = $"Data Source={Path.Combine(dir, "bench.db")}";
+        var sqlite = new SqliteStore(connectionString, settings);
+        await sqlite.MigrateAsync(CancellationToken.None);
+        return ("Sqlite", connectionString, sqlite);
+    }
+
+    private static async Task<List<SeededJob>> SeedAsync(IStore store, int count)
+    {
+        var jobs = new List<SeededJob>(count);
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < count; i++)
+        {
+            var seeded = new SeededJob($"job_bench_{i:D6}_{Guid.NewGuid():N}"[..40], Secrets.NewToken(), Secrets.NewToken(), $"task-{i}-{Guid.NewGuid():N}");
+            var job = new Job
+            {
+                JobId = seeded.JobId, Provider = ProviderNames.Apiframe, Status = JobStatuses.Submitted, Submission = SubmissionStates.Pending,
+                RequestJson = "{}", TokenHash = Secrets.Hash(seeded.Token), SecretHash = Secrets.Hash(seeded.Secret),
+                SourceTaskId = "bench", Index = 0, CreatedAt = now, UpdatedAt = now,
+            };
+            await store.CreateJobAsync(job, null, CancellationToken.None);
+            await store.AcceptSubmissionAsync(job.JobId, seeded.TaskId, null, CancellationToken.None);
+            jobs.Add(seeded);
+        }
+        return jobs;
+    }
+
+    /// <summary>Closed loop with <c>Concurrency</c> workers (or paced to <paramref name="rate"/> per second), warm-up excluded.</summary>
+    private static async Task<(long Ok, long Errors, double Seconds, Latencies Latency)> RunAsync(BenchmarkOptions o, Func<Task<bool>> operation, int? rate)
+    {
+        var samples = new ConcurrentBag<double>();
+        long ok = 0, errors = 0, ticket = 0;
+        var measuring = false;
+        var start = Stopwatch.GetTimestamp();
+        var warmupEnd = start + (long)(o.WarmupSeconds * Stopwatch.Frequency);
+        var end = warmupEnd + (long)(o.Seconds * Stopwatch.Frequency);
+        var workers = Enumerable.Range(0, o.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (now >= end) return;
+                if (rate is { } r)
+                {
+                    // Open loop: the n-th operation is due at start + n / rate.
+                    var due = start + (long)(Interlocked.Increment(ref ticket) * (double)Stopwatch.Frequency / r);
+                    if (due >= end) return;
+                    var wait = Stopwatch.GetElapsedTime(now, due);
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait);
+                }
+                var t0 = Stopwatch.GetTimestamp();
+                bool success;
+                try { success = await operation(); }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { success = false; }
+                var inWindow = t0 >= warmupEnd;
+                if (!inWindow) continue;
+                if (!measuring) measuring = true;
+                samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (success) Interlocked.Increment(ref ok); else Interlocked.Increment(ref errors);
+            }
+        })).ToList();
+        await Task.WhenAll(workers);
+        return (ok, errors, o.Seconds, Latencies.Of([.. samples]));
+    }
+}
