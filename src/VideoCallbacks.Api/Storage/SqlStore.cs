@@ -490,7 +490,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     {
         if (sequences.Count == 0) return 0;
         await using var c = await OpenAsync(cancellationToken);
-        return await c.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE sequence IN @sequences AND status = 'failed'",
+        return await c.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {SequenceInList} AND status = 'failed'",
             new { sequences }, cancellationToken: cancellationToken));
     }
 
