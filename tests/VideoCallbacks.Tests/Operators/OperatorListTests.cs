@@ -66,7 +66,15 @@ public sealed class OperatorListTests
         var failedPages = await h.AllPagesAsync<OpEvent>("/v1/admin/events", "status=failed", 3);
         Assert.Equal(all.Where(e => e.Status == "failed"), failedPages);
 
-        // The CLI follows the cursors too.
+        // The CLI reads the real API's pages: as a table, and following the cursors.
+        var table = await h.CliAsync("events", "list", "--status", "failed");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        var tableRows = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.Equal(early.Count, tableRows.Count);
+        Assert.All(early, e => Assert.Contains(tableRows, row => row.Contains(e.EventId, StringComparison.Ordinal) && row.Contains("failed", StringComparison.Ordinal)));
+        var paged = await h.CliAsync("events", "list", "--limit", "2");
+        Assert.Contains("--cursor ", paged.Stdout, StringComparison.Ordinal);
+
         var cli = await h.CliAsync("events", "list", "--status", "published", "--limit", "2", "--all", "--json");
         Assert.True(cli.ExitCode == 0, cli.ToString());
         using var document = JsonDocument.Parse(cli.Stdout);
@@ -133,6 +141,12 @@ public sealed class OperatorListTests
             Assert.All(pages.SkipLast(1), n => Assert.Equal(pageSize, n));
         }
         Assert.Equal(all.Where(c => c.Provider == "apiframe"), await h.AllPagesAsync<OpCallback>("/v1/admin/callbacks", "provider=apiframe", 2));
+
+        var table = await h.CliAsync("callbacks", "list", "--outcome", "rejected");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        var row = Assert.Single(table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1));
+        Assert.Contains("rejected", row, StringComparison.Ordinal);
+        Assert.Contains(quiet, row, StringComparison.Ordinal);
 
         var cli = await h.CliAsync("callbacks", "list", "--outcome", "accepted", "--limit", "1", "--all", "--json");
         Assert.True(cli.ExitCode == 0, cli.ToString());

@@ -231,6 +231,25 @@ public sealed class OperatorReplayTests
             OperatorHarness.Patience, "the replayed events to be published");
         Assert.Equal(expected, h.EnqueuedIds().Order(StringComparer.Ordinal));
         Assert.Equal(failed.Count - expected.Count, (await h.EventsAsync("status=failed")).Count);
+
+        // Published events are re-sent in bulk only with force, and with the duplicate-detection warning.
+        using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" }))
+        {
+            Assert.Equal(failed.Count - expected.Count, (await response.JsonAsync()).GetProperty("replayed").GetInt32());
+        }
+        await HttpExtensions.EventuallyAsync(() => h.EventsAsync("status=published"), p => p.Count == failed.Count,
+            OperatorHarness.Patience, "every event to be published");
+        using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "published", provider = "kie" }))
+        {
+            await OperatorHarness.AssertValidationProblemAsync(response, "status");
+        }
+        var forced = await h.CliAsync("events", "replay", "--status", "published", "--provider", "kie", "--force", "--yes");
+        Assert.True(forced.ExitCode == 0, forced.ToString());
+        Assert.Contains("Replayed 2 events (2 matched).", forced.Stdout, StringComparison.Ordinal);
+        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, OperatorHarness.Patience, "the forced re-sends");
+        await HttpExtensions.EventuallyAsync(() => h.EventsAsync("status=published"), p => p.Count == failed.Count,
+            OperatorHarness.Patience, "the forced events to be published again");
+        Assert.Equal(failed.Select(e => e.EventId).Order(StringComparer.Ordinal), h.EnqueuedIds().Order(StringComparer.Ordinal));
     }
 
     private static async Task<OpEvent> EventAsync(OperatorHarness h, string eventId) =>

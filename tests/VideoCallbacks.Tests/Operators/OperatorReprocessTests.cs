@@ -61,6 +61,12 @@ public sealed class OperatorReprocessTests
             Assert.Equal(job.Urls, completed.GetProperty("videoUrls").EnumerateArray().Select(u => u.GetString()!));
         }
 
+        var shown = await h.CliAsync("jobs", "show", viaCli.JobId);
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Contains("completed", shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains(viaCli.Urls[0], shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"{viaCli.JobId}:completed", shown.Stdout, StringComparison.Ordinal);
+
         // Again, the other way round: nothing new happens, no second event is minted.
         var cliAgain = await h.CliAsync("callbacks", "reprocess", IdOf(viaHttp), "--json");
         Assert.True(cliAgain.ExitCode == 0, cliAgain.ToString());
