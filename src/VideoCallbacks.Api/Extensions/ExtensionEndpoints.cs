@@ -13,7 +13,12 @@ public static class ExtensionEndpoints
     public const int MaxBodyBytes = 64 * 1024;
     public const int MaxIdempotencyKeyLength = 200;
 
-    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web) { MaxDepth = 8 };
+    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        MaxDepth = 8,
+        // "index": "1" is a client mistake (Apiframe's own format leaking through), not a number.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
+    };
 
     public static IServiceCollection AddExtensions(this IServiceCollection services)
     {
