@@ -47,7 +47,9 @@ public sealed class OutboxRelay(
     Telemetry telemetry,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..60];
+    private readonly string _owner = Truncate($"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}", 60);
+
+    private static string Truncate(string value, int max) => value.Length > max ? value[..max] : value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
