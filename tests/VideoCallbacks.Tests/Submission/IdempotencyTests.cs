@@ -133,6 +133,20 @@ public sealed class IdempotencyTests
         Assert.Equal(2, app.Received(KieSubmitPath).Count);
     }
 
+    [Fact]
+    public async Task Idempotency_key_longer_than_200_characters_is_a_validation_problem_and_submits_nothing()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+
+        using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-long~never"), new string('k', 201));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));
+        Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty("Idempotency-Key", out _));
+        Assert.Empty(app.Received(KieSubmitPath));
+    }
+
     private sealed class FirstCallsRateLimited(int calls)
     {
         private int _remaining = calls;
