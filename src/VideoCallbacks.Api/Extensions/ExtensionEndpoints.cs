@@ -13,7 +13,12 @@ public static class ExtensionEndpoints
     public const int MaxBodyBytes = 64 * 1024;
     public const int MaxIdempotencyKeyLength = 200;
 
-    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web) { MaxDepth = 8 };
+    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        MaxDepth = 8,
+        // "index": "1" is a client mistake (Apiframe's own format leaking through), not a number.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
+    };
 
     public static IServiceCollection AddExtensions(this IServiceCollection services)
     {
@@ -75,13 +80,13 @@ public static class ExtensionEndpoints
                 return Problems.Status(StatusCodes.Status409Conflict, "Idempotency-Key already used.",
                     "This Idempotency-Key was used with a different request body; use a new key for a new request.");
             case SubmissionOutcome.Refused:
-                return Refusal(result);
+                return Refusal(result, http.HttpContext.Response);
         }
         var events = await service.GetEventsAsync(result.Job.JobId, ct);
         return TypedResults.Accepted($"/v1/extensions/{result.Job.JobId}", JobResponse.From(result.Job, events));
     }
 
-    private static ProblemHttpResult Refusal(SubmissionResult result)
+    private static ProblemHttpResult Refusal(SubmissionResult result, HttpResponse response)
     {
         var refusal = result.Refusal!;
         var extensions = new Dictionary<string, object?> { ["jobId"] = result.Job.JobId, ["provider"] = result.Job.Provider };
@@ -92,6 +97,7 @@ public static class ExtensionEndpoints
             case SubmitOutcome.RateLimited:
                 var seconds = (int)Math.Ceiling((refusal.RetryAfter ?? TimeSpan.FromSeconds(10)).TotalSeconds);
                 extensions["retryAfterSeconds"] = seconds;
+                response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Problems.Status(StatusCodes.Status429TooManyRequests, "The provider is rate limiting requests.",
                     $"{refusal.Message} Retry after {seconds} s.", extensions);
             case SubmitOutcome.Timeout:

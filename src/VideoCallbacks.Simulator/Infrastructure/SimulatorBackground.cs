@@ -52,5 +52,7 @@ internal sealed class SimulatorBackground(ILogger<SimulatorBackground> logger) :
         }
     }
 
-    public void Dispose() => stopping.Dispose();
+    // Cancel, do not dispose (as BackgroundService does): under WebApplicationFactory the host can be
+    // disposed by the app's own Run() while the factory's StopAsync is still calling StopAsync here.
+    public void Dispose() => stopping.Cancel();
 }
