@@ -59,8 +59,7 @@ public static class ExtensionEndpoints
         }
         catch (JsonException e)
         {
-            var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-            return Problems.Validation(field, $"The body is not a valid extension request: {FirstSentence(e.Message)}");
+            return Problems.Validation(JsonErrorField(e), JsonErrorMessage(e));
         }
         if (request is null) return Problems.Validation("body", "Send a JSON object describing the extension.");
 
@@ -117,6 +116,30 @@ public static class ExtensionEndpoints
             return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "No such job.", Detail = $"There is no job '{jobId}'." });
         }
         return TypedResults.Ok(JobResponse.From(job, await service.GetEventsAsync(jobId, ct)));
+    }
+
+    private static string JsonErrorField(JsonException e)
+    {
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            // System.Text.Json names the unknown property in quotes; the path points at its parent.
+            var start = e.Message.IndexOf('\'', StringComparison.Ordinal);
+            var end = start >= 0 ? e.Message.IndexOf('\'', start + 1) : -1;
+            if (end > start) return e.Message[(start + 1)..end];
+        }
+        return e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+    }
+
+    private static string JsonErrorMessage(JsonException e)
+    {
+        var field = JsonErrorField(e);
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return $"'{field}' is not a field of an extension request (check its spelling); the body is not a valid extension request.";
+        }
+        return field == "body"
+            ? $"The body is not valid JSON: {FirstSentence(e.Message)}"
+            : $"'{field}' has the wrong JSON type or format (index is a number such as 0, text fields are strings, metadata is an object of strings).";
     }
 
     private static string FirstSentence(string message)
