@@ -47,7 +47,8 @@ public sealed class OutboxRelay(
     Telemetry telemetry,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..60];
+    /// <summary>Names this instance's claims in the outbox (for diagnosis; leases, not owners, decide who may publish).</summary>
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
