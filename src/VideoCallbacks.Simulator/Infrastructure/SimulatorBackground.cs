@@ -41,7 +41,16 @@ internal sealed class SimulatorBackground(ILogger<SimulatorBackground> logger) :
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await stopping.CancelAsync();
+        try
+        {
+            await stopping.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A racing shutdown (WebApplicationFactory and Program both stop the host) already disposed us, cancelling the work.
+            return;
+        }
+
         try
         {
             await Task.WhenAll(running.Values).WaitAsync(cancellationToken);
