@@ -49,6 +49,15 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     /// </summary>
     protected virtual string SequenceInList => "sequence IN @sequences";
 
+    /// <summary>
+    /// Whether several statements should share one command. Worth it over a network (one round trip);
+    /// an in-process engine gains nothing and may bind every parameter to every statement.
+    /// </summary>
+    protected virtual bool BatchStatements => false;
+
+    /// <summary>Multi-row inserts save round trips; SQLite binds by name in linear time, so many parameters cost it more than they save.</summary>
+    private int RowsPerInsert => BatchStatements ? 200 : 1;
+
     /// <summary>The same for <c>job_id</c> against <c>@jobIds</c>.</summary>
     protected virtual string JobIdInList => "job_id IN @jobIds";
 
@@ -308,7 +317,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
         if (events.Count == 0) return inserted;
         await LockOutboxAsync(c, tx, ct);
         var status = Settings.PublishedOnCommit ? PublishStatuses.Published : PublishStatuses.Pending;
-        foreach (var chunk in events.Chunk(200))
+        foreach (var chunk in events.Chunk(RowsPerInsert))
         {
             var p = new DynamicParameters();
             var rows = new List<string>(chunk.Length);
@@ -332,8 +341,13 @@ public abstract class SqlStore(StoreSettings settings) : IStore
         return inserted;
     }
 
-    private static async Task UpdateJobsAsync(DbConnection c, DbTransaction tx, List<Job> jobs, CancellationToken ct)
+    private async Task UpdateJobsAsync(DbConnection c, DbTransaction tx, List<Job> jobs, CancellationToken ct)
     {
+        if (!BatchStatements)
+        {
+            foreach (var job in jobs) await UpdateJobAsync(c, tx, job, ct);
+            return;
+        }
         // Several UPDATEs in one command: one round trip for the batch.
         foreach (var chunk in jobs.Chunk(100))
         {
@@ -357,7 +371,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     }
 
     /// <summary>Stores the raw callbacks of the batch (reprocessed ones update their row); answers each item's callback id.</summary>
-    private static async Task<long?[]> RecordCallbacksAsync(DbConnection c, DbTransaction tx, IReadOnlyList<IngestItem> items, Plan[] plans, CancellationToken ct)
+    private async Task<long?[]> RecordCallbacksAsync(DbConnection c, DbTransaction tx, IReadOnlyList<IngestItem> items, Plan[] plans, CancellationToken ct)
     {
         var ids = new long?[items.Count];
         var fresh = new List<int>();
@@ -378,7 +392,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
                 fresh.Add(i);
             }
         }
-        foreach (var chunk in fresh.Chunk(200))
+        foreach (var chunk in fresh.Chunk(RowsPerInsert))
         {
             var p = new DynamicParameters();
             var rows = new List<string>(chunk.Length);
