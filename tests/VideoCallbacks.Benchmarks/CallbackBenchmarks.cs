@@ -59,6 +59,58 @@ public static class CallbackBenchmarks
         return new BenchmarkResult("direct-db (1 tx per callback)", o, ok, errors, seconds, latency, Environment.WorkingSet);
     }
 
+    /// <summary>
+    /// The service under wrk (a C load generator, so the client costs little of the two cores): every request is a
+    /// distinct, genuine Apiframe progress callback that the service verifies and commits before answering.
+    /// </summary>
+    public static async Task<BenchmarkResult> IngestWithWrkAsync(BenchmarkOptions o)
+    {
+        var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
+        var jobs = await SeedAsync(store, o.Jobs);
+        await using var service = await ServiceProcess.StartAsync(provider, connectionString);
+        var script = Path.Combine(Path.GetTempPath(), $"vc-wrk-{Guid.NewGuid():N}.lua");
+        var rows = string.Join(",\n", jobs.Select(j => $"{{\"{j.JobId}\",\"{j.Token}\",\"{j.Secret}\",\"{j.TaskId}\"}}"));
+        await File.WriteAllTextAsync(script, "local jobs = {\n" + rows + "\n}\n" + WrkScript);
+        // Warm up (JIT, pools), then measure.
+        await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.WarmupSeconds);
+        var output = await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.Seconds);
+        File.Delete(script);
+        return new BenchmarkResult("ingest-wrk", o, 0, 0, o.Seconds, new Latencies(0, 0, 0), service.PeakMemoryBytes(), "wrk output:\n" + output);
+    }
+
+    private const string WrkScript = """
+        local threads = {}
+        function setup(thread)
+          thread:set("tid", #threads)
+          table.insert(threads, thread)
+        end
+        function init(args)
+          n = 0
+          nthreads = 2
+        end
+        function request()
+          -- Each thread walks its own slice of the jobs, so no two requests carry the same (job, percentage).
+          local per = math.floor(#jobs / nthreads)
+          local slot = n % per
+          local j = jobs[tid * per + slot + 1]
+          local pct = math.floor(n / per) % 99 + 1
+          n = n + 1
+          local body = '{"task_id":"' .. j[4] .. '","task_type":"imagine-video-extend","status":"processing","percentage":"' .. pct .. '"}'
+          return wrk.format("POST", "/v1/callbacks/apiframe/" .. j[1] .. "/" .. j[2],
+            { ["Content-Type"] = "application/json", ["x-webhook-secret"] = j[3] }, body)
+        end
+        """;
+
+    private static async Task<string> RunWrkAsync(Uri baseUrl, string script, int connections, int seconds)
+    {
+        var psi = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", script, baseUrl.ToString() }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("wrk is not installed (apt-get install wrk)");
+        var output = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return output + await p.StandardError.ReadToEndAsync();
+    }
+
     /// <summary>The writer's transaction alone: batches of <c>Concurrency</c> callbacks, one transaction each (no HTTP).</summary>
     public static async Task<BenchmarkResult> GroupCommitOnlyAsync(BenchmarkOptions o)
     {

@@ -21,6 +21,7 @@ public static class CallbackEndpoints
         services.AddSingleton<CallbackVerifier>();
         services.AddSingleton<RejectionRecorder>();
         services.AddSingleton<IngestWriter>();
+        services.AddSingleton<JobCredentialCache>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
         return services;
     }
@@ -36,7 +37,7 @@ public static class CallbackEndpoints
 
     private static async Task<Results<Ok<CallbackAck>, UnauthorizedHttpResult, NotFound, ProblemHttpResult>> Receive(
         string provider, string jobId, string token, HttpRequest http,
-        IStore store, CallbackVerifier verifier, IngestWriter writer, RejectionRecorder rejections,
+        JobCredentialCache credentials, CallbackVerifier verifier, IngestWriter writer, RejectionRecorder rejections,
         IOptions<CallbackOptions> options, TimeProvider time, Telemetry telemetry, CancellationToken ct)
     {
         if (provider is not (ProviderNames.Kie or ProviderNames.Apiframe)) return TypedResults.NotFound();
@@ -55,10 +56,10 @@ public static class CallbackEndpoints
         var raw = new RawCallback(HeadersJson(http.Headers), body, receivedAt);
         var read = CallbackBody.Read(provider, body);
 
-        Job? job;
+        JobCredentials? job;
         try
         {
-            job = jobId.Length <= 64 && token.Length <= 128 ? await store.GetJobAsync(jobId, ct) : null;
+            job = jobId.Length <= 64 && token.Length <= 128 ? await credentials.GetAsync(jobId, ct) : null;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

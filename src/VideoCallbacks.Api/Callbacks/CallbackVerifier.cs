@@ -19,7 +19,7 @@ public sealed class CallbackVerifier(IOptions<KieOptions> kie, IOptions<Callback
     public const string ApiframeSecretHeader = "x-webhook-secret";
 
     /// <summary>Null when genuine; otherwise the reason, for operators only (the caller gets a bare 401).</summary>
-    public string? Verify(string provider, Job? job, string token, IHeaderDictionary headers, string? bodyTaskId)
+    public string? Verify(string provider, JobCredentials? job, string token, IHeaderDictionary headers, string? bodyTaskId)
     {
         // Hash and compare the token even for an unknown job, so the answer takes the same time.
         var tokenOk = Secrets.MatchesHash(token, job?.TokenHash ?? UnknownJobHash);
