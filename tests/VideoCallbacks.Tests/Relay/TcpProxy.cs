@@ -25,6 +25,13 @@ internal sealed class TcpProxy : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>
+    /// Connections whose client has sent bytes that the server has not answered yet: with HTTP/1.1, requests in flight.
+    /// </summary>
+    public int AwaitingAnswers => Volatile.Read(ref _awaitingAnswers);
+
+    private int _awaitingAnswers;
+
     /// <summary>A listening proxy on a free port that forwards to <c>127.0.0.1:<paramref name="targetPort"/></c>.</summary>
     public static TcpProxy Start(int targetPort)
     {
@@ -123,10 +130,14 @@ internal sealed class TcpProxy : IAsyncDisposable
         try
         {
             await upstream.ConnectAsync(IPAddress.Loopback, _targetPort, ct);
-            var down = client.GetStream();
-            var up = upstream.GetStream();
+            var fromClient = client.GetStream();
+            var fromServer = upstream.GetStream();
+            var exchange = new Exchange();
             // Either direction ending (or the proxy closing) ends the pair.
-            await Task.WhenAny(down.CopyToAsync(up, ct), up.CopyToAsync(down, ct));
+            await Task.WhenAny(
+                CopyAsync(fromClient, fromServer, () => exchange.Asked(this), ct),
+                CopyAsync(fromServer, fromClient, () => exchange.Answered(this), ct));
+            exchange.Answered(this);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException or InvalidOperationException)
         {
@@ -141,6 +152,39 @@ internal sealed class TcpProxy : IAsyncDisposable
 
             client.Dispose();
             upstream.Dispose();
+        }
+    }
+
+    private static async Task CopyAsync(NetworkStream from, NetworkStream to, Action onData, CancellationToken ct)
+    {
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await from.ReadAsync(buffer, ct)) > 0)
+        {
+            onData();
+            await to.WriteAsync(buffer.AsMemory(0, read), ct);
+        }
+    }
+
+    /// <summary>Whether one connection is waiting for an answer (HTTP/1.1: one request at a time per connection).</summary>
+    private sealed class Exchange
+    {
+        private int _waiting;
+
+        public void Asked(TcpProxy proxy)
+        {
+            if (Interlocked.Exchange(ref _waiting, 1) == 0)
+            {
+                Interlocked.Increment(ref proxy._awaitingAnswers);
+            }
+        }
+
+        public void Answered(TcpProxy proxy)
+        {
+            if (Interlocked.Exchange(ref _waiting, 0) == 1)
+            {
+                Interlocked.Decrement(ref proxy._awaitingAnswers);
+            }
         }
     }
 }
