@@ -34,7 +34,7 @@ internal static class RelayKit
     {
         settings["Bus:Transport"] = "ServiceBus";
         settings["Bus:ServiceBus:ConnectionString"] = connectionString;
-        settings["Bus:ServiceBus:SendTimeout"] = "00:00:05";
+        settings["Bus:ServiceBus:SendTimeout"] = "00:00:30";
         settings["Relay:BaseDelay"] = "00:00:00.050";
         settings["Relay:MaxDelay"] = "00:00:00.400";
         settings["Relay:PollInterval"] = "00:00:00.050";
