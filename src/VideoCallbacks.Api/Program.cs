@@ -15,7 +15,7 @@ builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024)
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<Telemetry>();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetailsWithBindingErrors();
 builder.Services.AddOpenApi();
 builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);
 builder.Services.AddRateLimits(builder.Configuration);
@@ -30,7 +30,7 @@ builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
-app.UseExceptionHandler();
+app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = Problems.StatusFor });
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -59,6 +59,32 @@ public static class CallbackBenchmarks
         return new BenchmarkResult("direct-db (1 tx per callback)", o, ok, errors, seconds, latency, Environment.WorkingSet);
     }
 
+    /// <summary>The writer's transaction alone: batches of <c>Concurrency</c> callbacks, one transaction each (no HTTP).</summary>
+    public static async Task<BenchmarkResult> GroupCommitOnlyAsync(BenchmarkOptions o)
+    {
+        var (_, _, store) = await CreateDatabaseAsync(o.Db);
+        var jobs = await SeedAsync(store, o.Jobs);
+        var counter = 0L;
+        var sw = Stopwatch.StartNew();
+        long ok = 0;
+        var samples = new List<double>();
+        while (sw.Elapsed < TimeSpan.FromSeconds(o.Seconds))
+        {
+            var items = Enumerable.Range(0, o.Concurrency).Select(_ =>
+            {
+                var (job, pct) = Next(jobs, ++counter);
+                return new IngestItem(ProviderNames.Apiframe, job.JobId, job.TaskId, ProviderObservation.Processing(pct),
+                    new RawCallback("{}", Body(job, pct), DateTimeOffset.UtcNow));
+            }).ToList();
+            var t0 = Stopwatch.GetTimestamp();
+            var results = await store.IngestAsync(items, CancellationToken.None);
+            samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            ok += results.Count;
+        }
+        return new BenchmarkResult("group-commit-only (batch = concurrency)", o, ok, 0, sw.Elapsed.TotalSeconds, Latencies.Of(samples), Environment.WorkingSet,
+            "latency = one batch transaction");
+    }
+
     public static async Task<BenchmarkResult> CallbackToBusAsync(BenchmarkOptions o)
     {
         var sent = new ConcurrentDictionary<string, long>();

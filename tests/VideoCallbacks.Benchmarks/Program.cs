@@ -7,6 +7,7 @@ var result = options.Mode switch
 {
     "ingest" => await CallbackBenchmarks.IngestOverHttpAsync(options),
     "direct" => await CallbackBenchmarks.DirectDatabaseAsync(options),
+    "batch" => await CallbackBenchmarks.GroupCommitOnlyAsync(options),
     "bus" => await CallbackBenchmarks.CallbackToBusAsync(options),
     _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct or bus"),
 };

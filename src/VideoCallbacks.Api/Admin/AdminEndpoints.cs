@@ -5,9 +5,6 @@ using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Extensions;
 using VideoCallbacks.Api.Infrastructure;
-using VideoCallbacks.Api.Providers;
-using VideoCallbacks.Api.Providers.Apiframe;
-using VideoCallbacks.Api.Providers.Kie;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 
@@ -161,15 +158,11 @@ public static class AdminEndpoints
             return Problems.Status(409, "Callback was never verified.",
                 $"Callback {id} is '{callback.Outcome}' ({callback.Reason}); only verified callbacks (accepted, duplicate, failed) can be reprocessed.");
         }
-        var parsed = JsonRead.TryParse(callback.Body, out var root);
-        var isKie = callback.Provider == ProviderNames.Kie;
-        var (observation, problem) = !parsed ? (null, "body is not a JSON object")
-            : isKie ? KieFormat.FromCallback(root) : ApiframeFormat.FromDocument(root);
-        var taskId = parsed ? (isKie ? KieFormat.TaskId(root) : ApiframeFormat.TaskId(root)) : null;
+        var read = CallbackBody.Read(callback.Provider, callback.Body);
         IngestResult result;
         try
         {
-            result = await writer.WriteAsync(new IngestItem(callback.Provider, callback.JobId, taskId, observation, Raw: null, problem, ReprocessCallbackId: id), ct);
+            result = await writer.WriteAsync(new IngestItem(callback.Provider, callback.JobId, read.TaskId, read.Observation, Raw: null, read.Problem, ReprocessCallbackId: id), ct);
         }
         catch (StoreUnavailableException)
         {

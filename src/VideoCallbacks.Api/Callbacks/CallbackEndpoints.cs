@@ -5,8 +5,6 @@ using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Extensions;
 using VideoCallbacks.Api.Infrastructure;
-using VideoCallbacks.Api.Providers.Apiframe;
-using VideoCallbacks.Api.Providers.Kie;
 using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Callbacks;
@@ -55,8 +53,7 @@ public static class CallbackEndpoints
         }
         var body = Encoding.UTF8.GetString(bytes);
         var raw = new RawCallback(HeadersJson(http.Headers), body, receivedAt);
-        var parsed = Providers.JsonRead.TryParse(body, out var root);
-        var bodyTaskId = parsed ? (provider == ProviderNames.Kie ? KieFormat.TaskId(root) : ApiframeFormat.TaskId(root)) : null;
+        var read = CallbackBody.Read(provider, body);
 
         Job? job;
         try
@@ -68,7 +65,7 @@ public static class CallbackEndpoints
             return Unavailable();
         }
 
-        if (verifier.Verify(provider, job, token, http.Headers, bodyTaskId) is { } reason)
+        if (verifier.Verify(provider, job, token, http.Headers, read.TaskId) is { } reason)
         {
             telemetry.Callback(provider, job is null ? CallbackOutcomes.Unmatched : CallbackOutcomes.Rejected);
             await rejections.RecordAsync(new RejectedCallback(provider, job?.JobId,
@@ -77,16 +74,12 @@ public static class CallbackEndpoints
             return TypedResults.Unauthorized();
         }
 
-        var (observation, problem) = !parsed
-            ? (null, "body is not a JSON object")
-            : provider == ProviderNames.Kie ? KieFormat.FromCallback(root) : ApiframeFormat.FromDocument(root);
-
         IngestResult result;
         try
         {
             // Providers give up after 15 s; answer 503 well before that. If the commit lands later anyway,
             // the provider's retry is a harmless duplicate.
-            result = await writer.WriteAsync(new IngestItem(provider, job!.JobId, bodyTaskId, observation, raw, problem), ct)
+            result = await writer.WriteAsync(new IngestItem(provider, job!.JobId, read.TaskId, read.Observation, raw, read.Problem), ct)
                 .WaitAsync(options.Value.CommitTimeout, time, ct);
         }
         catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException or TimeoutException)
@@ -94,6 +87,8 @@ public static class CallbackEndpoints
             return Unavailable();
         }
         telemetry.Callback(provider, result.Outcome);
+        // The writer saw a task id the job had bound meanwhile (a race the verifier could not see): stored as rejected.
+        if (result.Outcome == CallbackOutcomes.Rejected) return TypedResults.Unauthorized();
         // Verified but not understood: kept for operators to reprocess; 200 so the provider stops resending the same bytes.
         return TypedResults.Ok(new CallbackAck(true, result.Outcome));
     }

@@ -13,7 +13,12 @@ public static class ExtensionEndpoints
     public const int MaxBodyBytes = 64 * 1024;
     public const int MaxIdempotencyKeyLength = 200;
 
-    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web) { MaxDepth = 8 };
+    private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        MaxDepth = 8,
+        // "index": "1" is a client mistake (Apiframe's own format leaking through), not a number.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
+    };
 
     public static IServiceCollection AddExtensions(this IServiceCollection services)
     {
@@ -54,8 +59,7 @@ public static class ExtensionEndpoints
         }
         catch (JsonException e)
         {
-            var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-            return Problems.Validation(field, $"The body is not a valid extension request: {FirstSentence(e.Message)}");
+            return Problems.Validation(JsonErrorField(e), JsonErrorMessage(e));
         }
         if (request is null) return Problems.Validation("body", "Send a JSON object describing the extension.");
 
@@ -75,13 +79,13 @@ public static class ExtensionEndpoints
                 return Problems.Status(StatusCodes.Status409Conflict, "Idempotency-Key already used.",
                     "This Idempotency-Key was used with a different request body; use a new key for a new request.");
             case SubmissionOutcome.Refused:
-                return Refusal(result);
+                return Refusal(result, http.HttpContext.Response);
         }
         var events = await service.GetEventsAsync(result.Job.JobId, ct);
         return TypedResults.Accepted($"/v1/extensions/{result.Job.JobId}", JobResponse.From(result.Job, events));
     }
 
-    private static ProblemHttpResult Refusal(SubmissionResult result)
+    private static ProblemHttpResult Refusal(SubmissionResult result, HttpResponse response)
     {
         var refusal = result.Refusal!;
         var extensions = new Dictionary<string, object?> { ["jobId"] = result.Job.JobId, ["provider"] = result.Job.Provider };
@@ -92,6 +96,7 @@ public static class ExtensionEndpoints
             case SubmitOutcome.RateLimited:
                 var seconds = (int)Math.Ceiling((refusal.RetryAfter ?? TimeSpan.FromSeconds(10)).TotalSeconds);
                 extensions["retryAfterSeconds"] = seconds;
+                response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Problems.Status(StatusCodes.Status429TooManyRequests, "The provider is rate limiting requests.",
                     $"{refusal.Message} Retry after {seconds} s.", extensions);
             case SubmitOutcome.Timeout:
@@ -111,6 +116,30 @@ public static class ExtensionEndpoints
             return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "No such job.", Detail = $"There is no job '{jobId}'." });
         }
         return TypedResults.Ok(JobResponse.From(job, await service.GetEventsAsync(jobId, ct)));
+    }
+
+    private static string JsonErrorField(JsonException e)
+    {
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            // System.Text.Json names the unknown property in quotes; the path points at its parent.
+            var start = e.Message.IndexOf('\'', StringComparison.Ordinal);
+            var end = start >= 0 ? e.Message.IndexOf('\'', start + 1) : -1;
+            if (end > start) return e.Message[(start + 1)..end];
+        }
+        return e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+    }
+
+    private static string JsonErrorMessage(JsonException e)
+    {
+        var field = JsonErrorField(e);
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return $"'{field}' is not a field of an extension request (check its spelling); the body is not a valid extension request.";
+        }
+        return field == "body"
+            ? $"The body is not valid JSON: {FirstSentence(e.Message)}"
+            : $"'{field}' has the wrong JSON type or format (index is a number such as 0, text fields are strings, metadata is an object of strings).";
     }
 
     private static string FirstSentence(string message)

@@ -21,6 +21,25 @@ public static class Problems
     public static ProblemHttpResult Status(int status, string title, string? detail = null, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: extensions);
 
+    /// <summary>Malformed bodies on typed endpoints become 400s that say what was wrong, not bare 500s or empty 400s.</summary>
+    public static IServiceCollection AddProblemDetailsWithBindingErrors(this IServiceCollection services)
+    {
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            if (context.Exception is BadHttpRequestException bad)
+            {
+                context.ProblemDetails.Title = "The request is malformed.";
+                context.ProblemDetails.Detail = bad.InnerException is JsonException json
+                    ? $"{bad.Message} {json.Message}"
+                    : bad.Message;
+            }
+        });
+    }
+
+    public static int StatusFor(Exception exception) =>
+        exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+
     private static string CamelCase(string name) =>
         string.Join('.', name.Split('.').Select(part => JsonNamingPolicy.CamelCase.ConvertName(part)));
 }

@@ -100,6 +100,20 @@ public sealed class ProviderCheckWorker(
             var next = now + wait;
             await store.RescheduleCheckAsync(job.JobId, next < giveUpAt ? next : giveUpAt, attempts, ct);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down mid-check: hand the job back now rather than leave it leased for minutes.
+            try
+            {
+                await store.RescheduleCheckAsync(job.JobId, job.NextCheckAt ?? now, job.CheckAttempts, CancellationToken.None)
+                    .WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogDebug(e, "Job {JobId}: could not release its check lease; it lapses on its own", job.JobId);
+            }
+            throw;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning(e, "Job {JobId}: status check failed; will retry", job.JobId);

@@ -21,6 +21,10 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource, StoreSettings set
 
     protected override string SequenceInList => "sequence = ANY(@sequences)";
 
+    protected override string JobIdInList => "job_id = ANY(@jobIds)";
+
+    protected override bool BatchStatements => true;
+
     protected override Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@OutboxLock)", new { OutboxLock }, transaction, cancellationToken: ct));
 

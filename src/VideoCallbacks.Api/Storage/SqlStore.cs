@@ -50,6 +50,18 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     protected virtual string SequenceInList => "sequence IN @sequences";
 
     /// <summary>
+    /// Whether several statements should share one command. Worth it over a network (one round trip);
+    /// an in-process engine gains nothing and may bind every parameter to every statement.
+    /// </summary>
+    protected virtual bool BatchStatements => false;
+
+    /// <summary>Multi-row inserts save round trips; SQLite binds by name in linear time, so many parameters cost it more than they save.</summary>
+    private int RowsPerInsert => BatchStatements ? 200 : 1;
+
+    /// <summary>The same for <c>job_id</c> against <c>@jobIds</c>.</summary>
+    protected virtual string JobIdInList => "job_id IN @jobIds";
+
+    /// <summary>
     /// Called once per transaction before it inserts events, so sequence numbers become visible in order
     /// (a feed reader must never see 7 and later find 6).
     /// </summary>
@@ -135,10 +147,12 @@ public abstract class SqlStore(StoreSettings settings) : IStore
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         var job = await LoadJobAsync(c, tx, jobId, lockRow: true, cancellationToken)
             ?? throw new InvalidOperationException($"Job {jobId} vanished during submission.");
-        var state = new TxState(c, tx);
         if (job.Submission != SubmissionStates.Accepted)
         {
-            job = await BindAsync(state, job, providerTaskId, nextCheckAt, cancellationToken);
+            var events = new List<NewEvent>();
+            job = Bind(job, providerTaskId, nextCheckAt, Settings.Time.GetUtcNow(), events);
+            await UpdateJobsAsync(c, tx, [job], cancellationToken);
+            await InsertEventsAsync(c, tx, events, cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
         return job;
@@ -204,64 +218,78 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<IReadOnlyList<IngestResult>> IngestAsync(IReadOnlyList<IngestItem> items, CancellationToken cancellationToken)
     {
+        // Set-based on purpose: one read of every job in the batch, decisions in memory, then a handful of
+        // multi-row statements. Round trips, not rows, are what a batch costs (PostgreSQL especially).
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
-        var state = new TxState(c, tx);
-        var results = new List<IngestResult>(items.Count);
-        foreach (var item in items)
+        var now = Settings.Time.GetUtcNow();
+        var jobs = await LoadJobsAsync(c, tx, items.Select(i => i.JobId).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+        var changed = new Dictionary<string, Job>(StringComparer.Ordinal);
+        var events = new List<NewEvent>();
+        var plans = new Plan[items.Count];
+
+        for (var i = 0; i < items.Count; i++)
         {
-            results.Add(await IngestOneAsync(state, item, cancellationToken));
+            var item = items[i];
+            if (!jobs.TryGetValue(item.JobId, out var job) || job.Provider != item.Provider)
+            {
+                plans[i] = new Plan(null, CallbackOutcomes.Unmatched, "no such job for this provider", null);
+                continue;
+            }
+            if (item.ProviderTaskId is { Length: > 0 } taskId)
+            {
+                if (job.ProviderTaskId is null)
+                {
+                    // The callback raced the provider's answer to our submit: bind the task here.
+                    job = changed[job.JobId] = jobs[job.JobId] = Bind(job, taskId, job.NextCheckAt, now, events);
+                }
+                else if (!string.Equals(job.ProviderTaskId, taskId, StringComparison.Ordinal))
+                {
+                    plans[i] = new Plan(job.JobId, CallbackOutcomes.Rejected, "task id does not match the job", null);
+                    continue;
+                }
+            }
+            if (item.Observation is null)
+            {
+                plans[i] = new Plan(job.JobId, CallbackOutcomes.Failed, item.Problem ?? "body not understood", null);
+                continue;
+            }
+            var transition = JobStateMachine.Apply(job, item.Observation, now);
+            switch (transition.Kind)
+            {
+                case TransitionKind.Advanced:
+                    changed[job.JobId] = jobs[job.JobId] = transition.Job;
+                    events.Add(transition.Event!);
+                    plans[i] = new Plan(job.JobId, CallbackOutcomes.Accepted, null, transition.Event!.EventId);
+                    break;
+                case TransitionKind.Anomaly:
+                    plans[i] = new Plan(job.JobId, CallbackOutcomes.Duplicate, "anomaly: " + transition.Note, null);
+                    break;
+                default:
+                    plans[i] = new Plan(job.JobId, CallbackOutcomes.Duplicate, transition.Note, null);
+                    break;
+            }
         }
+
+        var inserted = await InsertEventsAsync(c, tx, events, cancellationToken);
+        for (var i = 0; i < plans.Length; i++)
+        {
+            if (plans[i].EventId is { } id && !inserted.Contains(id))
+            {
+                plans[i] = plans[i] with { Outcome = CallbackOutcomes.Duplicate, Reason = "event already exists" };
+            }
+        }
+        await UpdateJobsAsync(c, tx, changed.Values.ToList(), cancellationToken);
+        var callbackIds = await RecordCallbacksAsync(c, tx, items, plans, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return results;
+        return plans.Select((p, i) => new IngestResult(callbackIds[i], p.Outcome, p.EventId, p.Reason)).ToList();
     }
 
-    private async Task<IngestResult> IngestOneAsync(TxState s, IngestItem item, CancellationToken ct)
+    private readonly record struct Plan(string? JobId, string Outcome, string? Reason, string? EventId);
+
+    /// <summary>Binds the provider's task id; a job still at "submitted" announces itself with its submitted event.</summary>
+    private static Job Bind(Job job, string providerTaskId, DateTimeOffset? nextCheckAt, DateTimeOffset now, List<NewEvent> events)
     {
-        var now = Settings.Time.GetUtcNow();
-        var job = await LoadJobAsync(s.Connection, s.Transaction, item.JobId, lockRow: true, ct);
-        if (job is null || job.Provider != item.Provider)
-        {
-            return await RecordAsync(s, item, null, CallbackOutcomes.Unmatched, "no such job for this provider", null, ct);
-        }
-
-        if (item.ProviderTaskId is { Length: > 0 } taskId)
-        {
-            if (job.ProviderTaskId is null)
-            {
-                // The callback raced the provider's answer to our submit: bind the task here.
-                job = await BindAsync(s, job, taskId, job.NextCheckAt, ct);
-            }
-            else if (!string.Equals(job.ProviderTaskId, taskId, StringComparison.Ordinal))
-            {
-                return await RecordAsync(s, item, job.JobId, CallbackOutcomes.Rejected, "task id does not match the job", null, ct);
-            }
-        }
-
-        if (item.Observation is null)
-        {
-            return await RecordAsync(s, item, job.JobId, CallbackOutcomes.Failed, item.Problem ?? "body not understood", null, ct);
-        }
-
-        var transition = JobStateMachine.Apply(job, item.Observation, now);
-        switch (transition.Kind)
-        {
-            case TransitionKind.Advanced:
-                await UpdateJobAsync(s.Connection, s.Transaction, transition.Job, ct);
-                var inserted = await InsertEventAsync(s, transition.Event!, ct);
-                return await RecordAsync(s, item, job.JobId,
-                    inserted ? CallbackOutcomes.Accepted : CallbackOutcomes.Duplicate,
-                    inserted ? null : "event already exists", transition.Event!.EventId, ct);
-            case TransitionKind.Anomaly:
-                return await RecordAsync(s, item, job.JobId, CallbackOutcomes.Duplicate, "anomaly: " + transition.Note, null, ct);
-            default:
-                return await RecordAsync(s, item, job.JobId, CallbackOutcomes.Duplicate, transition.Note, null, ct);
-        }
-    }
-
-    private async Task<Job> BindAsync(TxState s, Job job, string providerTaskId, DateTimeOffset? nextCheckAt, CancellationToken ct)
-    {
-        var now = Settings.Time.GetUtcNow();
         job = job with
         {
             ProviderTaskId = providerTaskId,
@@ -270,32 +298,119 @@ public abstract class SqlStore(StoreSettings settings) : IStore
             UpdatedAt = now,
             NextCheckAt = nextCheckAt,
         };
-        await UpdateJobAsync(s.Connection, s.Transaction, job, ct);
-        if (job.Status == JobStatuses.Submitted)
-        {
-            await InsertEventAsync(s, NewEvent.For(job, now), ct);
-        }
+        if (job.Status == JobStatuses.Submitted) events.Add(NewEvent.For(job, now));
         return job;
     }
 
-    private static async Task<IngestResult> RecordAsync(TxState s, IngestItem item, string? jobId, string outcome, string? reason, string? eventId, CancellationToken ct)
+    private async Task<Dictionary<string, Job>> LoadJobsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<string> jobIds, CancellationToken ct)
     {
-        long? id = null;
-        if (item.ReprocessCallbackId is { } existing)
+        // Ordered, so two instances locking overlapping batches take the row locks in the same order (no deadlock).
+        var rows = await c.QueryAsync<JobRow>(new CommandDefinition(
+            $"SELECT {JobColumns} FROM jobs WHERE {JobIdInList} ORDER BY job_id{ForUpdate}", new { jobIds = jobIds.ToArray() }, tx, cancellationToken: ct));
+        return rows.Select(r => r.ToJob()).ToDictionary(j => j.JobId, StringComparer.Ordinal);
+    }
+
+    /// <summary>Inserts events in order (their sequence follows); answers the ids that were new.</summary>
+    private async Task<HashSet<string>> InsertEventsAsync(DbConnection c, DbTransaction tx, List<NewEvent> events, CancellationToken ct)
+    {
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        if (events.Count == 0) return inserted;
+        await LockOutboxAsync(c, tx, ct);
+        var status = Settings.PublishedOnCommit ? PublishStatuses.Published : PublishStatuses.Pending;
+        foreach (var chunk in events.Chunk(RowsPerInsert))
         {
-            // A reprocessed callback keeps its history unless the rerun changed something: an accepted callback
-            // that now reads as a duplicate of itself stays accepted.
-            await s.Connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE callbacks SET outcome = @outcome, reason = @reason, event_id = COALESCE(@eventId, event_id)
-                WHERE id = @existing AND (outcome = 'failed' OR @outcome = 'accepted')
-                """, new { outcome, reason, eventId, existing }, s.Transaction, cancellationToken: ct));
-            id = existing;
+            var p = new DynamicParameters();
+            var rows = new List<string>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var e = chunk[i];
+                var at = Ms(e.Time);
+                p.Add($"id{i}", e.EventId); p.Add($"j{i}", e.JobId); p.Add($"p{i}", e.Provider); p.Add($"t{i}", e.Type);
+                p.Add($"s{i}", e.JobStatus); p.Add($"c{i}", e.CorrelationId); p.Add($"at{i}", at); p.Add($"d{i}", e.DataJson);
+                p.Add($"pub{i}", Settings.PublishedOnCommit ? at : null, System.Data.DbType.Int64);
+                rows.Add($"(@id{i}, @j{i}, @p{i}, @t{i}, @s{i}, @c{i}, @at{i}, @d{i}, @status, 0, @at{i}, @pub{i})");
+            }
+            p.Add("status", status);
+            var ids = await c.QueryAsync<string>(new CommandDefinition($"""
+                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at)
+                VALUES {string.Join(", ", rows)}
+                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+                """, p, tx, cancellationToken: ct));
+            inserted.UnionWith(ids);
         }
-        else if (item.Raw is { } raw)
+        return inserted;
+    }
+
+    private async Task UpdateJobsAsync(DbConnection c, DbTransaction tx, List<Job> jobs, CancellationToken ct)
+    {
+        if (!BatchStatements)
         {
-            id = await InsertCallbackAsync(s.Connection, s.Transaction, item.Provider, jobId, outcome, reason, eventId, raw, ct);
+            foreach (var job in jobs) await UpdateJobAsync(c, tx, job, ct);
+            return;
         }
-        return new IngestResult(id, outcome, eventId, reason);
+        // Several UPDATEs in one command: one round trip for the batch.
+        foreach (var chunk in jobs.Chunk(100))
+        {
+            var p = new DynamicParameters();
+            var sql = new System.Text.StringBuilder();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var r = JobRow.From(chunk[i]);
+                p.Add($"id{i}", r.JobId); p.Add($"tk{i}", r.ProviderTaskId); p.Add($"st{i}", r.Status); p.Add($"sb{i}", r.Submission);
+                p.Add($"pg{i}", r.Progress); p.Add($"vu{i}", r.VideoUrls); p.Add($"ec{i}", r.ErrorCode); p.Add($"em{i}", r.ErrorMessage);
+                p.Add($"ua{i}", r.UpdatedAt); p.Add($"nc{i}", r.NextCheckAt, System.Data.DbType.Int64); p.Add($"ca{i}", r.CheckAttempts);
+                sql.Append(System.Globalization.CultureInfo.InvariantCulture, $"""
+                    UPDATE jobs SET provider_task_id = @tk{i}, status = @st{i}, submission = @sb{i}, progress = @pg{i}, video_urls = @vu{i},
+                        error_code = @ec{i}, error_message = @em{i}, updated_at = @ua{i}, next_check_at = @nc{i}, check_attempts = @ca{i}
+                    WHERE job_id = @id{i};
+
+                    """);
+            }
+            await c.ExecuteAsync(new CommandDefinition(sql.ToString(), p, tx, cancellationToken: ct));
+        }
+    }
+
+    /// <summary>Stores the raw callbacks of the batch (reprocessed ones update their row); answers each item's callback id.</summary>
+    private async Task<long?[]> RecordCallbacksAsync(DbConnection c, DbTransaction tx, IReadOnlyList<IngestItem> items, Plan[] plans, CancellationToken ct)
+    {
+        var ids = new long?[items.Count];
+        var fresh = new List<int>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i].ReprocessCallbackId is { } existing)
+            {
+                // A reprocessed callback keeps its history unless the rerun changed something: an accepted callback
+                // that now reads as a duplicate of itself stays accepted.
+                await c.ExecuteAsync(new CommandDefinition("""
+                    UPDATE callbacks SET outcome = @outcome, reason = @reason, event_id = COALESCE(@eventId, event_id)
+                    WHERE id = @existing AND (outcome = 'failed' OR @outcome = 'accepted')
+                    """, new { outcome = plans[i].Outcome, reason = plans[i].Reason, eventId = plans[i].EventId, existing }, tx, cancellationToken: ct));
+                ids[i] = existing;
+            }
+            else if (items[i].Raw is not null)
+            {
+                fresh.Add(i);
+            }
+        }
+        foreach (var chunk in fresh.Chunk(RowsPerInsert))
+        {
+            var p = new DynamicParameters();
+            var rows = new List<string>(chunk.Length);
+            for (var k = 0; k < chunk.Length; k++)
+            {
+                var (item, plan) = (items[chunk[k]], plans[chunk[k]]);
+                p.Add($"p{k}", item.Provider); p.Add($"j{k}", plan.JobId); p.Add($"r{k}", Ms(item.Raw!.ReceivedAt)); p.Add($"o{k}", plan.Outcome);
+                p.Add($"re{k}", plan.Reason); p.Add($"e{k}", plan.EventId); p.Add($"h{k}", item.Raw.HeadersJson); p.Add($"b{k}", item.Raw.Body);
+                rows.Add($"(@p{k}, @j{k}, @r{k}, @o{k}, @re{k}, @e{k}, @h{k}, @b{k})");
+            }
+            // Keys are assigned in VALUES order, so the sorted keys line up with the rows.
+            var keys = (await c.QueryAsync<long>(new CommandDefinition($"""
+                INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
+                VALUES {string.Join(", ", rows)} RETURNING id
+                """, p, tx, cancellationToken: ct))).Order().ToList();
+            for (var k = 0; k < chunk.Length; k++) ids[chunk[k]] = keys[k];
+        }
+        return ids;
     }
 
     private static Task<long> InsertCallbackAsync(DbConnection c, DbTransaction? tx, string provider, string? jobId, string outcome, string? reason, string? eventId, RawCallback raw, CancellationToken ct) =>
@@ -490,7 +605,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     {
         if (sequences.Count == 0) return 0;
         await using var c = await OpenAsync(cancellationToken);
-        return await c.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE sequence IN @sequences AND status = 'failed'",
+        return await c.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {SequenceInList} AND status = 'failed'",
             new { sequences }, cancellationToken: cancellationToken));
     }
 
@@ -526,25 +641,6 @@ public abstract class SqlStore(StoreSettings settings) : IStore
             WHERE job_id = @JobId
             """, JobRow.From(job), tx, cancellationToken: ct));
 
-    private async Task<bool> InsertEventAsync(TxState s, NewEvent e, CancellationToken ct)
-    {
-        if (!s.OutboxLocked)
-        {
-            await LockOutboxAsync(s.Connection, s.Transaction, ct);
-            s.OutboxLocked = true;
-        }
-        var status = Settings.PublishedOnCommit ? PublishStatuses.Published : PublishStatuses.Pending;
-        var at = Ms(e.Time);
-        var sequence = await s.Connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
-            INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at)
-            VALUES (@EventId, @JobId, @Provider, @Type, @JobStatus, @CorrelationId, @at, @DataJson, @status, 0, @at, @publishedAt)
-            ON CONFLICT (event_id) DO NOTHING RETURNING sequence
-            """, new { e.EventId, e.JobId, e.Provider, e.Type, e.JobStatus, e.CorrelationId, at, e.DataJson, status, publishedAt = Settings.PublishedOnCommit ? at : (long?)null },
-            s.Transaction, cancellationToken: ct));
-        if (sequence is not null) s.EventsInserted++;
-        return sequence is not null;
-    }
-
     private static string Where(List<string> clauses) => clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses);
 
     private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
@@ -554,14 +650,6 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     internal static long Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
 
     internal static DateTimeOffset? FromMs(long? ms) => ms is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms.Value);
-
-    private sealed class TxState(DbConnection connection, DbTransaction transaction)
-    {
-        public DbConnection Connection { get; } = connection;
-        public DbTransaction Transaction { get; } = transaction;
-        public bool OutboxLocked { get; set; }
-        public int EventsInserted { get; set; }
-    }
 
     private sealed class JobRow
     {

@@ -17,7 +17,8 @@ public sealed class SqliteStore : SqlStore
             SQLitePCL.Batteries_V2.Init();
         }
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
-        if (builder.DefaultTimeout < 30) builder.DefaultTimeout = 30;
+        // Wait up to 30 s for a busy file unless the operator chose a timeout ("Default Timeout=..." wins).
+        if (!builder.ShouldSerialize("Default Timeout") && builder.DefaultTimeout < 30) builder.DefaultTimeout = 30;
         var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (builder.DataSource != ":memory:" && directory is not null)
         {

@@ -41,7 +41,16 @@ internal sealed class SimulatorBackground(ILogger<SimulatorBackground> logger) :
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await stopping.CancelAsync();
+        try
+        {
+            await stopping.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A racing shutdown (WebApplicationFactory and Program both stop the host) already disposed us, cancelling the work.
+            return;
+        }
+
         try
         {
             await Task.WhenAll(running.Values).WaitAsync(cancellationToken);
@@ -52,5 +61,7 @@ internal sealed class SimulatorBackground(ILogger<SimulatorBackground> logger) :
         }
     }
 
-    public void Dispose() => stopping.Dispose();
+    // Cancel, do not dispose (as BackgroundService does): under WebApplicationFactory the host can be
+    // disposed by the app's own Run() while the factory's StopAsync is still calling StopAsync here.
+    public void Dispose() => stopping.Cancel();
 }

@@ -1,5 +1,13 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VideoCallbacks.Simulator;
 using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.Submission;
+using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Extensions;
 
@@ -16,5 +24,202 @@ public sealed class ServiceBasicsTests
         var body = await ready.JsonAsync();
         Assert.Equal("ready", body.GetProperty("status").GetString());
         Assert.True(body.GetProperty("storeReachable").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Requests_without_a_valid_api_key_get_a_401_problem(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var anonymous = app.Client(apiKey: null);
+        using var wrong = app.Client(apiKey: "not-a-configured-key-at-all-000000");
+
+        foreach (var client in new[] { anonymous, wrong })
+        {
+            using var post = await client.PostJsonAsync("/v1/extensions", Kie());
+            Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
+            Assert.Equal("application/problem+json", await ProblemContentTypeAsync(post));
+            Assert.Equal(401, (await post.JsonAsync()).GetProperty("status").GetInt32());
+
+            using var get = await client.GetAsync("/v1/extensions/job_123");
+            Assert.Equal(HttpStatusCode.Unauthorized, get.StatusCode);
+            Assert.Equal("application/problem+json", await ProblemContentTypeAsync(get));
+        }
+        Assert.Empty(app.Received(KieSubmitPath));
+    }
+
+    [Fact]
+    public async Task Admin_key_may_use_the_client_api()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var admin = app.Admin();
+
+        await SubmitAsync(admin, Kie(sourceTaskId: "admin-submits~never"));
+    }
+
+    [Fact]
+    public async Task OpenApi_document_is_served_and_describes_the_extensions_endpoint()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var anonymous = app.Client(apiKey: null);
+
+        using var response = await anonymous.GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = await response.JsonAsync();
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/v1/extensions", paths);
+        Assert.True(document.GetProperty("paths").GetProperty("/v1/extensions").TryGetProperty("post", out _));
+        Assert.Contains("/v1/extensions/{jobId}", paths);
+        Assert.Contains(paths, p => p.StartsWith("/v1/events", StringComparison.Ordinal));
+        Assert.DoesNotContain(paths, p => p.StartsWith("/sandbox", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Body_over_the_limit_is_a_413_problem(bool chunked)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+        var json = $$"""{"provider":"kie","sourceTaskId":"big","index":0,"mode":"manual","prompt":"{{new string('x', 200_000)}}"}""";
+        HttpContent content = chunked
+            ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)))
+            : new StringContent(json, Encoding.UTF8, "application/json");
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/extensions") { Content = content };
+        if (chunked) request.Headers.TransferEncodingChunked = true;
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));
+        Assert.Equal(413, (await response.JsonAsync()).GetProperty("status").GetInt32());
+        Assert.Empty(app.Received(KieSubmitPath));
+    }
+
+    [Fact]
+    public async Task Per_key_rate_limit_answers_429_with_Retry_After_and_leaves_other_keys_alone()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, s =>
+        {
+            s["RateLimits:PerKeyPerSecond"] = "1";
+            s["RateLimits:PerKeyBurst"] = "2";
+        });
+        using var busy = app.Client(TestApp.ClientKey);
+        using var other = app.Client(TestApp.OtherClientKey);
+
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 20 && limited is null; i++)
+        {
+            var response = await busy.GetAsync("/v1/extensions/job_does_not_exist");
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+            else
+            {
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+                response.Dispose();
+            }
+        }
+
+        Assert.NotNull(limited);
+        using (limited)
+        {
+            Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {limited.Headers.RetryAfter}");
+            Assert.Equal("application/problem+json", await ProblemContentTypeAsync(limited));
+            Assert.Equal(429, (await limited.JsonAsync()).GetProperty("status").GetInt32());
+        }
+        // Another key has its own budget.
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/v1/extensions/job_does_not_exist")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Callback_tokens_and_webhook_secrets_never_appear_in_logs(Db db)
+    {
+        var capture = new CapturingLoggerProvider();
+        await using var app = await TestApp.StartAsync(db,
+            s => s["Logging:LogLevel:Default"] = "Trace",
+            services => services.AddSingleton<ILoggerProvider>(capture));
+        using var client = app.Client();
+
+        var ids = new[]
+        {
+            (await SubmitAsync(client, Kie(sourceTaskId: "logs-kie"))).JobId(),
+            (await SubmitAsync(client, Apiframe(sourceTaskId: "logs-apiframe"))).JobId(),
+        };
+        await EventuallyEventsAsync(client, ids, "video.extension.completed");
+        // Every callback the simulator sent has been answered, so its handling has been logged.
+        await HttpExtensions.EventuallyAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
+            callbacks => callbacks.Count >= 2 && callbacks.All(c => c.StatusCode is not null), what: "callbacks answered");
+
+        var kie = app.SubmissionFor(KieSubmitPath, "taskId", "logs-kie").Json();
+        var apiframe = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "logs-apiframe").Json();
+        var secrets = new[]
+        {
+            LastSegment(kie.GetProperty("callBackUrl").GetString()!),
+            LastSegment(apiframe.GetProperty("webhook_url").GetString()!),
+            apiframe.GetProperty("webhook_secret").GetString()!,
+        };
+        var messages = capture.Messages;
+        Assert.NotEmpty(messages);
+        Assert.Contains(messages, m => m.Contains(ids[0], StringComparison.Ordinal));
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(messages, m => m.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Service_refuses_to_start_outside_Development_without_api_keys()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = await TestApp.StartAsync(Db.Sqlite, s =>
+            {
+                foreach (var key in s.Keys.Where(k => k.StartsWith("Auth:", StringComparison.Ordinal)).ToList()) s.Remove(key);
+            });
+        });
+
+        var validation = Assert.IsType<OptionsValidationException>(Unwrap(error));
+        Assert.Contains("Auth:ApiKeys", validation.Message);
+    }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0]) : e;
+
+    private static string LastSegment(string url) => url[(url.LastIndexOf('/') + 1)..];
+
+    /// <summary>Keeps every formatted log message and exception text, whatever the category.</summary>
+    private sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _messages = new();
+
+        public IReadOnlyList<string> Messages => _messages.ToArray();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _messages);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, ConcurrentQueue<string> messages) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var text = new StringBuilder().Append(category).Append(": ").Append(formatter(state, exception));
+                if (state is IReadOnlyList<KeyValuePair<string, object?>> values)
+                {
+                    foreach (var (key, value) in values) text.Append(' ').Append(key).Append('=').Append(value);
+                }
+                if (exception is not null) text.Append(' ').Append(exception);
+                messages.Enqueue(text.ToString());
+            }
+        }
     }
 }

@@ -715,7 +715,9 @@ public sealed class SimulatorTests(SimulatorFixture fixture) : IClassFixture<Sim
             () =>
             {
                 received = fixture.Receiver.For(hook);
-                return until is null ? received.Count >= count : received.Any(until);
+                // The simulator records an attempt only once our answer is back: wait for that too.
+                return (until is null ? received.Count >= count : received.Any(until))
+                    && fixture.State.Callbacks.Count(c => c.Url == hook) >= received.Count;
             },
             $"{count} callback(s) on {hook}");
         return received;

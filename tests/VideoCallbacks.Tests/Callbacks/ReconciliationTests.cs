@@ -1,0 +1,115 @@
+using System.Text.Json;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Simulator;
+using VideoCallbacks.Tests.Infrastructure;
+
+namespace VideoCallbacks.Tests.Callbacks;
+
+/// <summary>No completion is lost: a Kie or Apiframe job whose callback never comes is settled by asking the provider.</summary>
+public sealed class ReconciliationTests
+{
+    private static Action<Dictionary<string, string?>> Reconcile(string giveUpAfter) => s =>
+    {
+        s["Reconcile:After"] = "00:00:00.300";
+        s["Reconcile:GiveUpAfter"] = giveUpAfter;
+        s["Reconcile:MaxInterval"] = "00:00:01";
+    };
+
+    [Theory]
+    [InlineData(Db.Sqlite, ProviderNames.Kie)]
+    [InlineData(Db.Postgres, ProviderNames.Kie)]
+    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
+    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
+    public async Task Silent_job_is_found_completed_at_the_provider(Db db, string provider)
+    {
+        await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
+        var job = await Kit.SubmitAsync(app, provider, "~nocallback");
+        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+
+        var events = await Kit.TerminalAsync(app, jobId);
+
+        Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
+        Assert.Single(events, Kit.IsTerminal);
+        Assert.Equal(4, events[^1].GetProperty("data").GetProperty("videoUrls").GetArrayLength());
+        Assert.Empty(app.Get<SimulatorState>().Callbacks);
+        Assert.True(StatusQueries(app, provider, taskId) >= 1);
+        Assert.Equal("completed", (await Kit.JobAsync(app, jobId)).GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite, ProviderNames.Kie, "kie_501")]
+    [InlineData(Db.Postgres, ProviderNames.Kie, "kie_501")]
+    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "apiframe_failed")]
+    [InlineData(Db.Postgres, ProviderNames.Apiframe, "apiframe_failed")]
+    public async Task Silent_job_is_found_failed_with_the_providers_message(Db db, string provider, string code)
+    {
+        await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
+        var job = await Kit.SubmitAsync(app, provider, "~nocallback~fail=boom");
+        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+
+        var events = await Kit.TerminalAsync(app, jobId);
+
+        Assert.Equal($"{jobId}:failed", Kit.Ids(events)[^1]);
+        Assert.Single(events, Kit.IsTerminal);
+        var error = events[^1].GetProperty("data").GetProperty("error");
+        Assert.Equal(code, error.GetProperty("code").GetString());
+        Assert.Equal("boom", error.GetProperty("message").GetString());
+        Assert.True(StatusQueries(app, provider, taskId) >= 1);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite, ProviderNames.Kie)]
+    [InlineData(Db.Postgres, ProviderNames.Kie)]
+    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
+    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
+    public async Task Job_that_never_finishes_fails_with_provider_timeout_after_GiveUpAfter(Db db, string provider)
+    {
+        await using var app = await TestApp.StartAsync(db, Reconcile("00:00:03"));
+        var job = await Kit.SubmitAsync(app, provider, "~never");
+        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+
+        var events = await Kit.TerminalAsync(app, jobId, TimeSpan.FromSeconds(30));
+
+        Assert.Equal($"{jobId}:failed", Kit.Ids(events)[^1]);
+        Assert.Single(events, Kit.IsTerminal);
+        Assert.Equal(ErrorCodes.ProviderTimeout, events[^1].GetProperty("data").GetProperty("error").GetProperty("code").GetString());
+        // It kept asking (with backoff) until the deadline.
+        Assert.True(StatusQueries(app, provider, taskId) >= 2);
+        var view = await Kit.JobAsync(app, jobId);
+        Assert.Equal("failed", view.GetProperty("status").GetString());
+        Assert.Equal(ErrorCodes.ProviderTimeout, view.GetProperty("error").GetProperty("code").GetString());
+        var created = view.GetProperty("createdAt").GetDateTimeOffset();
+        Assert.True(events[^1].GetProperty("time").GetDateTimeOffset() >= created + TimeSpan.FromSeconds(3));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Job_whose_callbacks_were_all_refused_is_still_found_completed(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, s =>
+        {
+            Reconcile("00:01:00")(s);
+            s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
+        });
+        var job = await Kit.SubmitAsync(app, ProviderNames.Kie, "~wrongsecret");
+        var jobId = job.GetProperty("jobId").GetString()!;
+
+        var events = await Kit.TerminalAsync(app, jobId);
+
+        Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
+        Assert.Single(events, Kit.IsTerminal);
+        Assert.All(app.Get<SimulatorState>().Callbacks, c => Assert.Equal(401, c.StatusCode));
+    }
+
+    private static int StatusQueries(TestApp app, string provider, string taskId) =>
+        app.Get<SimulatorState>().Requests.Count(r => r.Provider == provider && (provider == ProviderNames.Kie
+            ? r.Path.Contains("/record-info?", StringComparison.Ordinal) && r.Path.Contains(taskId, StringComparison.Ordinal)
+            : r.Path.EndsWith("/fetch", StringComparison.Ordinal) && TaskIdOf(r.Body) == taskId));
+
+    private static string? TaskIdOf(string body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.TryGetProperty("task_id", out var t) ? t.GetString() : null;
+    }
+}

@@ -1,0 +1,121 @@
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Storage;
+using VideoCallbacks.Simulator;
+using VideoCallbacks.Tests.Infrastructure;
+
+namespace VideoCallbacks.Tests.Callbacks;
+
+/// <summary>The sandbox end to end: submit, and the simulated provider's own callbacks (or polling) finish the job.</summary>
+public sealed class SandboxEndToEndTests
+{
+    private static void CallbacksOnly(Dictionary<string, string?> s) => s["Reconcile:After"] = "01:00:00";
+
+    [Theory]
+    [InlineData(Db.Sqlite, ProviderNames.Kie)]
+    [InlineData(Db.Postgres, ProviderNames.Kie)]
+    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
+    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
+    [InlineData(Db.Sqlite, ProviderNames.NanoGpt)]
+    [InlineData(Db.Postgres, ProviderNames.NanoGpt)]
+    public async Task Sandbox_submission_ends_with_its_completed_event(Db db, string provider)
+    {
+        await using var app = await TestApp.StartAsync(db, CallbacksOnly);
+        var job = await Kit.SubmitAsync(app, provider);
+        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+
+        var events = await Kit.TerminalAsync(app, jobId);
+
+        Assert.Equal($"{jobId}:submitted", Kit.Ids(events)[0]);
+        Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
+        Assert.Single(events, Kit.IsTerminal);
+        Assert.All(events.Skip(1).SkipLast(1), e => Assert.Equal("video.extension.progress", e.GetProperty("type").GetString()));
+        var data = events[^1].GetProperty("data");
+        Assert.Equal(taskId, data.GetProperty("providerTaskId").GetString());
+        Assert.Equal("order-42", data.GetProperty("correlationId").GetString());
+        Assert.NotEqual(0, data.GetProperty("videoUrls").GetArrayLength());
+        if (provider == ProviderNames.Apiframe)
+        {
+            // Apiframe's own updates, 20 and 60, arrive as callbacks before the result.
+            Assert.Equal([$"{jobId}:submitted", $"{jobId}:progress:20", $"{jobId}:progress:60", $"{jobId}:completed"], Kit.Ids(events));
+        }
+        if (provider != ProviderNames.NanoGpt)
+        {
+            var delivered = app.Get<SimulatorState>().Callbacks.Where(c => c.TaskId == taskId).ToList();
+            Assert.NotEmpty(delivered);
+            Assert.All(delivered, c => Assert.Equal(200, c.StatusCode));
+        }
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Sandbox_with_signed_Kie_callbacks_ends_completed(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, s =>
+        {
+            CallbacksOnly(s);
+            s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
+        });
+        var job = await Kit.SubmitAsync(app, ProviderNames.Kie);
+        var jobId = job.GetProperty("jobId").GetString()!;
+
+        var events = await Kit.TerminalAsync(app, jobId);
+
+        Assert.Equal([$"{jobId}:submitted", $"{jobId}:completed"], Kit.Ids(events));
+        var delivered = Assert.Single(app.Get<SimulatorState>().Callbacks);
+        Assert.Equal(200, delivered.StatusCode);
+        Assert.True(delivered.Headers.ContainsKey("X-Webhook-Signature"));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite, ProviderNames.Kie, "~dup=3", "completed")]
+    [InlineData(Db.Postgres, ProviderNames.Kie, "~dup=3", "completed")]
+    [InlineData(Db.Sqlite, ProviderNames.Kie, "~dup=10~dupconcurrent", "completed")]
+    [InlineData(Db.Postgres, ProviderNames.Kie, "~dup=10~dupconcurrent", "completed")]
+    [InlineData(Db.Sqlite, ProviderNames.Kie, "~late", "completed")]
+    [InlineData(Db.Postgres, ProviderNames.Kie, "~late", "completed")]
+    [InlineData(Db.Sqlite, ProviderNames.Kie, "~late~fail=boom", "failed")]
+    [InlineData(Db.Postgres, ProviderNames.Kie, "~late~fail=boom", "failed")]
+    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "~late", "completed")]
+    [InlineData(Db.Postgres, ProviderNames.Apiframe, "~late", "completed")]
+    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "~finished~dup=3", "completed")]
+    [InlineData(Db.Postgres, ProviderNames.Apiframe, "~finished~dup=3", "completed")]
+    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "~progress=5~fail=boom", "failed")]
+    [InlineData(Db.Postgres, ProviderNames.Apiframe, "~progress=5~fail=boom", "failed")]
+    public async Task Misbehaving_provider_still_gives_exactly_one_terminal_event(Db db, string provider, string directives, string terminal)
+    {
+        await using var app = await TestApp.StartAsync(db, CallbacksOnly);
+        var job = await Kit.SubmitAsync(app, provider, directives);
+        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+        var dup = directives.Contains("~dup=10", StringComparison.Ordinal) ? 10 : directives.Contains("~dup=3", StringComparison.Ordinal) ? 3 : 1;
+        var late = directives.Contains("~late", StringComparison.Ordinal) ? 1 : 0;
+        var progress = provider == ProviderNames.Apiframe ? (directives.Contains("~progress=5", StringComparison.Ordinal) ? 5 : 2) : 0;
+        var expected = progress + dup + late;
+
+        // Wait for everything the simulator is going to send, not just the first terminal callback.
+        var delivered = await HttpExtensions.EventuallyAsync(
+            () => Task.FromResult(app.Get<SimulatorState>().Callbacks.Where(c => c.TaskId == taskId).ToList()),
+            c => c.Count >= expected, what: $"{expected} callbacks");
+
+        Assert.Equal(expected, delivered.Count);
+        Assert.All(delivered, c => Assert.Equal(200, c.StatusCode));
+        var events = await Kit.FeedAsync(app, jobId);
+        Assert.Single(events, Kit.IsTerminal);
+        Assert.Equal($"{jobId}:{terminal}", Kit.Ids(events)[^1]);
+        Assert.Equal(progress + 2, events.Count);
+        Assert.Equal(terminal, (await Kit.JobAsync(app, jobId)).GetProperty("status").GetString());
+        if (terminal == "failed")
+        {
+            Assert.Equal("boom", events[^1].GetProperty("data").GetProperty("error").GetProperty("message").GetString());
+        }
+
+        var stored = (await Kit.CallbacksAsync(app)).Where(c => c.JobId == jobId).ToList();
+        Assert.Equal(expected, stored.Count);
+        Assert.Equal(progress + 1, stored.Count(c => c.Outcome == CallbackOutcomes.Accepted));
+        Assert.Equal(dup - 1 + late, stored.Count(c => c.Outcome == CallbackOutcomes.Duplicate));
+        if (late == 1 && provider == ProviderNames.Kie)
+        {
+            Assert.Single(stored, c => c.Reason is not null && c.Reason.StartsWith("anomaly", StringComparison.Ordinal));
+        }
+    }
+}

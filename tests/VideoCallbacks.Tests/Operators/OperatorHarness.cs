@@ -1,0 +1,250 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using VideoCallbacks.Cli;
+using VideoCallbacks.Simulator;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.ServiceBus;
+
+namespace VideoCallbacks.Tests.Operators;
+
+/// <summary>An outbox event as <c>GET /v1/admin/events</c> shows it.</summary>
+public sealed record OpEvent(string EventId, long Sequence, string JobId, string Provider, string Type, string Status, int Attempts,
+    string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? PublishedAt);
+
+/// <summary>A stored callback as <c>GET /v1/admin/callbacks</c> shows it.</summary>
+public sealed record OpCallback(long Id, string Provider, string? JobId, DateTimeOffset ReceivedAt, string Outcome, string? Reason, string? EventId);
+
+/// <summary>An audit entry as <c>GET /v1/admin/audit</c> shows it.</summary>
+public sealed record OpAudit(long Id, DateTimeOffset At, string AdminKeyId, string Action, string Target, int Count, string? Details);
+
+public sealed record OpPage<T>(List<T> Items, string? NextCursor);
+
+/// <summary>One in-process run of the real CLI.</summary>
+public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
+{
+    public string[] ErrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+
+    public override string ToString() => $"exit {ExitCode}; stdout: {Stdout}; stderr: {Stderr}";
+}
+
+/// <summary>
+/// The real service (own database, in-process provider simulator) publishing to its own fake Service Bus,
+/// plus the helpers operator tests share: submitting jobs, reading the admin lists, running the CLI.
+/// </summary>
+public sealed class OperatorHarness : IAsyncDisposable
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+
+    private OperatorHarness(TestApp app, FakeServiceBusServer broker)
+    {
+        App = app;
+        Broker = broker;
+        Admin = app.Admin();
+    }
+
+    public TestApp App { get; }
+
+    public FakeServiceBusServer Broker { get; }
+
+    public HttpClient Admin { get; }
+
+    public SimulatorState Simulator => App.Get<SimulatorState>();
+
+    /// <summary>What the service calls the admin key in audit entries: "key_" + the first 12 hex digits of its SHA-256.</summary>
+    public static string AdminKeyId => "key_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(TestApp.AdminKey)))[..12];
+
+    public static async Task<OperatorHarness> StartAsync(Db db, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var broker = await FakeServiceBusServer.StartAsync();
+        try
+        {
+            var app = await TestApp.StartAsync(db, settings =>
+            {
+                settings["Bus:Transport"] = "ServiceBus";
+                settings["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString;
+                settings["Bus:ServiceBus:SendTimeout"] = "00:00:10";
+                settings["Relay:MaxAttempts"] = "2";
+                settings["Relay:BaseDelay"] = "00:00:00.050";
+                settings["Relay:MaxDelay"] = "00:00:00.200";
+                settings["Relay:PollInterval"] = "00:00:00.100";
+                // Operator tests drive jobs by callbacks only: no provider polling behind their back.
+                settings["Reconcile:After"] = "01:00:00";
+                configure?.Invoke(settings);
+            });
+            return new OperatorHarness(app, broker);
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await App.DisposeAsync();
+        await Broker.DisposeAsync();
+    }
+
+    // ------------------------------------------------------------------ jobs
+
+    public Task<string> SubmitKieAsync(string sourceTaskId) =>
+        SubmitAsync(new { provider = "kie", sourceTaskId, index = 0, mode = "auto" });
+
+    public Task<string> SubmitApiframeAsync(string sourceTaskId) =>
+        SubmitAsync(new { provider = "apiframe", sourceTaskId, index = 0, prompt = "x" });
+
+    private async Task<string> SubmitAsync(object body)
+    {
+        using var client = App.Client();
+        using var response = await client.PostJsonAsync("/v1/extensions", body);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.JsonAsync()).GetProperty("jobId").GetString()!;
+    }
+
+    public async Task<JsonElement> JobAsync(string jobId)
+    {
+        using var client = App.Client();
+        using var response = await client.GetAsync($"/v1/extensions/{jobId}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.JsonAsync();
+    }
+
+    public async Task<JsonElement> WaitForJobAsync(string jobId, string status) =>
+        await HttpExtensions.EventuallyAsync(() => JobAsync(jobId), j => j.GetProperty("status").GetString() == status, Patience,
+            $"job {jobId} to be {status}");
+
+    /// <summary>
+    /// Waits until every job has completed and none of their events is pending any more (each is published or
+    /// failed), then answers all events of those jobs.
+    /// </summary>
+    public async Task<List<OpEvent>> WaitUntilSettledAsync(params string[] jobIds)
+    {
+        foreach (var jobId in jobIds) await WaitForJobAsync(jobId, "completed");
+        return await HttpExtensions.EventuallyAsync(
+            async () => (await EventsAsync()).Where(e => jobIds.Contains(e.JobId)).ToList(),
+            events => events.Count > 0 && events.All(e => e.Status != "pending"),
+            Patience, "every event to be published or failed");
+    }
+
+    /// <summary>The provider task the simulator holds for a job (its callback URL and webhook secret).</summary>
+    public async Task<SimulatedTask> TaskOfAsync(string jobId)
+    {
+        var job = await JobAsync(jobId);
+        var taskId = job.GetProperty("providerTaskId").GetString();
+        Assert.False(string.IsNullOrEmpty(taskId), $"job {jobId} has no provider task yet");
+        return Simulator.FindTask(taskId!) ?? throw new Xunit.Sdk.XunitException($"the simulator has no task {taskId}");
+    }
+
+    /// <summary>POSTs a body to a job's callback URL, as the provider would (anonymous, with the given webhook secret).</summary>
+    public static async Task<HttpResponseMessage> PostCallbackAsync(string url, string body, string? webhookSecret)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (webhookSecret is not null) request.Headers.Add("x-webhook-secret", webhookSecret);
+        return await client.SendAsync(request);
+    }
+
+    // ------------------------------------------------------------------ admin lists
+
+    public Task<List<OpEvent>> EventsAsync(string query = "", int pageSize = AdminPage) => AllPagesAsync<OpEvent>("/v1/admin/events", query, pageSize);
+
+    public Task<List<OpCallback>> CallbacksAsync(string query = "", int pageSize = AdminPage) => AllPagesAsync<OpCallback>("/v1/admin/callbacks", query, pageSize);
+
+    public Task<List<OpAudit>> AuditAsync() => AllPagesAsync<OpAudit>("/v1/admin/audit", "", AdminPage);
+
+    private const int AdminPage = 500;
+
+    /// <summary>Follows nextCursor to the end; fails on a repeated cursor or a page larger than asked for.</summary>
+    public async Task<List<T>> AllPagesAsync<T>(string path, string query, int pageSize, List<int>? pageSizes = null)
+    {
+        var items = new List<T>();
+        var cursors = new HashSet<string>(StringComparer.Ordinal);
+        string? cursor = null;
+        while (true)
+        {
+            var url = $"{path}?limit={pageSize.ToString(CultureInfo.InvariantCulture)}"
+                + (query.Length > 0 ? "&" + query : "")
+                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            using var response = await Admin.GetAsync(url);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            var page = (await response.Content.ReadFromJsonAsync<OpPage<T>>(Json))!;
+            Assert.True(page.Items.Count <= pageSize, $"GET {url} answered {page.Items.Count} items");
+            pageSizes?.Add(page.Items.Count);
+            items.AddRange(page.Items);
+            if (page.NextCursor is null) return items;
+            Assert.True(cursors.Add(page.NextCursor), $"cursor {page.NextCursor} came back twice");
+            cursor = page.NextCursor;
+        }
+    }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Asserts a 400 problem whose <c>errors</c> name <paramref name="fields"/>.</summary>
+    public static async Task AssertValidationProblemAsync(HttpResponseMessage response, params string[] fields)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"expected 400, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var document = JsonDocument.Parse(text);
+        Assert.True(document.RootElement.TryGetProperty("errors", out var errors), $"no 'errors' in {text}");
+        foreach (var field in fields)
+        {
+            Assert.True(errors.TryGetProperty(field, out var messages) && messages.GetArrayLength() > 0, $"'{field}' not named in {text}");
+        }
+    }
+
+    // ------------------------------------------------------------------ broker
+
+    /// <summary>Message ids of every send the broker answered 201, one entry per send (so a re-send shows twice).</summary>
+    public List<string> AcceptedSends() =>
+        Broker.Requests.Where(r => r.StatusCode == 201).SelectMany(r => r.MessageIds).ToList();
+
+    /// <summary>Message ids the broker actually enqueued (after duplicate detection).</summary>
+    public List<string> EnqueuedIds() => Broker.Messages.Select(m => m.MessageId ?? "").ToList();
+
+    // ------------------------------------------------------------------ CLI
+
+    /// <summary>Runs the real CLI against the service with the admin key (or <paramref name="adminKey"/>; null: none).</summary>
+    public Task<CliRun> CliAsync(params string[] args) => CliWithKeyAsync(TestApp.AdminKey, args);
+
+    public async Task<CliRun> CliWithKeyAsync(string? adminKey, params string[] args)
+    {
+        string[] full = [.. args, "--url", App.BaseUrl.ToString(), .. adminKey is null ? Array.Empty<string>() : ["--admin-key", adminKey]];
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+        using var stdin = new StringReader("");
+        // No environment: the developer's VIDEOCALLBACKS_* variables must not leak in.
+        var exitCode = await CliApp.RunAsync(full, stdout, stderr, stdin, env: _ => null, stdinIsInteractive: false);
+        return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    // ------------------------------------------------------------------ database
+
+    /// <summary>Runs one statement on the service's own database, e.g. to stand in for a code change.</summary>
+    public async Task<int> ExecuteSqlAsync(string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using DbConnection connection = App.Db == Db.Postgres
+            ? new NpgsqlConnection(App.StorageConnectionString)
+            : new SqliteConnection(App.StorageConnectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return await command.ExecuteNonQueryAsync();
+    }
+}

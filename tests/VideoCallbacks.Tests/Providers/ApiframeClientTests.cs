@@ -1,0 +1,146 @@
+using System.Text.Json;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Providers.Apiframe;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.Submission;
+using static VideoCallbacks.Tests.Submission.SubmissionKit;
+
+namespace VideoCallbacks.Tests.Providers;
+
+public sealed class ApiframeClientTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Extension_reaches_Apiframe_with_raw_key_auth_documented_fields_webhook_url_and_secret(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        var job = await SubmitAsync(client, Apiframe(sourceTaskId: "af-src~never", index: 1, prompt: "the bird takes off",
+            motion: "high", imageUrl: "https://images.example.com/frame.png"));
+
+        var sent = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-src~never");
+        Assert.Equal("POST", sent.Method);
+        Assert.Equal("sim-apiframe-key", sent.Headers["Authorization"]);
+        var body = sent.Json();
+        Assert.Equal(JsonValueKind.String, body.GetProperty("index").ValueKind);
+        Assert.Equal("2", body.GetProperty("index").GetString());
+        Assert.Equal("the bird takes off", body.GetProperty("prompt").GetString());
+        Assert.Equal("high", body.GetProperty("motion").GetString());
+        Assert.Equal("https://images.example.com/frame.png", body.GetProperty("image_url").GetString());
+
+        var webhookUrl = body.GetProperty("webhook_url").GetString()!;
+        var prefix = $"{app.BaseUrl.ToString().TrimEnd('/')}/v1/callbacks/apiframe/{job.JobId()}/";
+        Assert.StartsWith(prefix, webhookUrl);
+        Assert.True(webhookUrl[prefix.Length..].Length >= 40, $"callback token in '{webhookUrl}' is too short");
+        var secret = body.GetProperty("webhook_secret").GetString()!;
+        Assert.True(secret.Length >= 32, $"webhook_secret '{secret}' is too short to be unguessable");
+    }
+
+    [Theory]
+    [InlineData(0, "1")]
+    [InlineData(1, "2")]
+    [InlineData(2, "3")]
+    [InlineData(3, "4")]
+    public async Task Zero_based_index_becomes_Apiframes_one_based_string(int index, string expected)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+
+        await SubmitAsync(client, Apiframe(sourceTaskId: $"af-index-{index}~never", index: index));
+
+        var body = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", $"af-index-{index}~never").Json();
+        Assert.Equal(JsonValueKind.String, body.GetProperty("index").ValueKind);
+        Assert.Equal(expected, body.GetProperty("index").GetString());
+    }
+
+    [Fact]
+    public async Task Optional_fields_left_out_are_not_sent()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+
+        await SubmitAsync(client, Apiframe(sourceTaskId: "af-minimal~never"));
+
+        var body = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-minimal~never").Json();
+        Assert.False(body.TryGetProperty("motion", out _), body.ToString());
+        Assert.False(body.TryGetProperty("image_url", out _), body.ToString());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Webhook_secret_and_token_are_random_per_job_and_never_appear_in_the_job_api_or_the_events(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        var first = await SubmitAsync(client, Apiframe(sourceTaskId: "af-secret-a"));
+        var second = await SubmitAsync(client, Apiframe(sourceTaskId: "af-secret-b"));
+        var a = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-secret-a").Json();
+        var b = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-secret-b").Json();
+        var secrets = new[] { a.GetProperty("webhook_secret").GetString()!, b.GetProperty("webhook_secret").GetString()! };
+        var tokens = new[] { a, b }.Select(x => x.GetProperty("webhook_url").GetString()!).Select(u => u[(u.LastIndexOf('/') + 1)..]).ToArray();
+        Assert.NotEqual(secrets[0], secrets[1]);
+        Assert.NotEqual(tokens[0], tokens[1]);
+        Assert.DoesNotContain(secrets[0], tokens);
+
+        await EventuallyEventsAsync(client, [first.JobId(), second.JobId()], "video.extension.completed");
+
+        var texts = new[]
+        {
+            await client.GetStringAsync($"/v1/extensions/{first.JobId()}"),
+            await client.GetStringAsync($"/v1/extensions/{second.JobId()}"),
+            await client.GetStringAsync("/v1/events?after=0&limit=1000"),
+            first.GetRawText(),
+            second.GetRawText(),
+        };
+        foreach (var text in texts)
+        {
+            foreach (var secret in secrets.Concat(tokens)) Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Client_resolved_from_the_service_submits_and_fetches_status_from_the_simulator()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var apiframe = app.Get<ApiframeClient>();
+        var request = new ExtensionRequest { Provider = "apiframe", SourceTaskId = "af-direct~nocallback", Index = 3, Prompt = "rain starts" };
+
+        var result = await apiframe.SubmitAsync(
+            new ProviderSubmission(request, "https://hooks.example.com/v1/callbacks/apiframe/job_x/tok", "s3cret-value"), CancellationToken.None);
+
+        Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
+        var body = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-direct~nocallback").Json();
+        Assert.Equal("4", body.GetProperty("index").GetString());
+        Assert.Equal("https://hooks.example.com/v1/callbacks/apiframe/job_x/tok", body.GetProperty("webhook_url").GetString());
+        Assert.Equal("s3cret-value", body.GetProperty("webhook_secret").GetString());
+
+        var status = await apiframe.GetStatusAsync(result.TaskId!, CancellationToken.None);
+        Assert.NotNull(status.Observation);
+        var fetch = Assert.Single(app.Received("/sandbox/apiframe/fetch"));
+        Assert.Equal("sim-apiframe-key", fetch.Headers["Authorization"]);
+        Assert.Equal(result.TaskId, fetch.Json().GetProperty("task_id").GetString());
+    }
+
+    [Theory]
+    [InlineData("~status=429~retryafter=7", SubmitOutcome.RateLimited)]
+    [InlineData("~status=400~msg=parent task not found", SubmitOutcome.Invalid)]
+    [InlineData("~status=401", SubmitOutcome.Unavailable)]
+    [InlineData("~status=500", SubmitOutcome.Unavailable)]
+    public async Task Client_classifies_Apiframe_refusals(string directives, SubmitOutcome expected)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var apiframe = app.Get<ApiframeClient>();
+        var request = new ExtensionRequest { Provider = "apiframe", SourceTaskId = "af-refuse" + directives, Index = 0, Prompt = "x" };
+
+        var result = await apiframe.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
+
+        Assert.Equal(expected, result.Outcome);
+        if (expected == SubmitOutcome.RateLimited) Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+        if (expected == SubmitOutcome.Invalid) Assert.Equal("parent task not found", result.Message);
+    }
+}

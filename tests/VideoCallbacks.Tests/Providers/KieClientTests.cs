@@ -1,0 +1,142 @@
+using System.Text.Json;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Providers.Kie;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.Submission;
+using static VideoCallbacks.Tests.Submission.SubmissionKit;
+
+namespace VideoCallbacks.Tests.Providers;
+
+public sealed class KieClientTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Manual_extension_reaches_Kie_with_bearer_auth_documented_fields_and_a_callback_url_for_the_job(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        var job = await SubmitAsync(client, Kie(sourceTaskId: "kie-src-manual~never", index: 2, prompt: "slow pan to the left", watermark: "acme"));
+
+        var sent = app.SubmissionFor(KieSubmitPath, "taskId", "kie-src-manual~never");
+        Assert.Equal("POST", sent.Method);
+        Assert.Equal("Bearer sim-kie-key", sent.Headers["Authorization"]);
+        Assert.StartsWith("application/json", sent.Headers["Content-Type"]);
+        var body = sent.Json();
+        Assert.Equal("mj_video_extend_manual", body.GetProperty("taskType").GetString());
+        Assert.Equal("kie-src-manual~never", body.GetProperty("taskId").GetString());
+        Assert.Equal(JsonValueKind.Number, body.GetProperty("index").ValueKind);
+        Assert.Equal(2, body.GetProperty("index").GetInt32());
+        Assert.Equal("slow pan to the left", body.GetProperty("prompt").GetString());
+        Assert.Equal("acme", body.GetProperty("waterMark").GetString());
+
+        var callbackUrl = body.GetProperty("callBackUrl").GetString()!;
+        var prefix = $"{app.BaseUrl.ToString().TrimEnd('/')}/v1/callbacks/kie/{job.JobId()}/";
+        Assert.StartsWith(prefix, callbackUrl);
+        var token = callbackUrl[prefix.Length..];
+        Assert.True(token.Length >= 40, $"callback token '{token}' is too short to be unguessable");
+        Assert.DoesNotContain('/', token);
+
+        // The provider's task id is bound to the job.
+        var taskId = app.Get<VideoCallbacks.Simulator.SimulatorState>().Tasks.Single(t => t.SourceTaskId == "kie-src-manual~never").TaskId;
+        Assert.Equal(taskId, job.GetProperty("providerTaskId").GetString());
+        Assert.Equal("submitted", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Auto_extension_sends_the_auto_task_type_and_no_prompt()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+
+        await SubmitAsync(client, Kie(sourceTaskId: "kie-src-auto~never", index: 0, mode: "auto"));
+
+        var body = app.SubmissionFor(KieSubmitPath, "taskId", "kie-src-auto~never").Json();
+        Assert.Equal("mj_video_extend_auto", body.GetProperty("taskType").GetString());
+        Assert.False(body.TryGetProperty("prompt", out _), $"auto mode must not send a prompt: {body}");
+        Assert.False(body.TryGetProperty("waterMark", out _), $"no watermark was asked for: {body}");
+        Assert.Equal(0, body.GetProperty("index").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Callback_token_differs_per_job_and_never_appears_in_the_job_api_or_the_events(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        var first = await SubmitAsync(client, Kie(sourceTaskId: "kie-token-a"));
+        var second = await SubmitAsync(client, Kie(sourceTaskId: "kie-token-b"));
+        var tokenA = Token(app, "kie-token-a");
+        var tokenB = Token(app, "kie-token-b");
+        Assert.NotEqual(tokenA, tokenB);
+
+        // Let the sandbox complete both, so progress and completion events exist too.
+        await EventuallyEventsAsync(client, [first.JobId(), second.JobId()], "video.extension.completed");
+
+        var texts = new List<string>
+        {
+            await client.GetStringAsync($"/v1/extensions/{first.JobId()}"),
+            await client.GetStringAsync($"/v1/extensions/{second.JobId()}"),
+            await client.GetStringAsync("/v1/events?after=0&limit=1000"),
+            first.GetRawText(),
+            second.GetRawText(),
+        };
+        foreach (var text in texts)
+        {
+            Assert.DoesNotContain(tokenA, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(tokenB, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Client_resolved_from_the_service_submits_and_reads_status_from_the_simulator()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var kie = app.Get<KieClient>();
+        var request = new ExtensionRequest { Provider = "kie", SourceTaskId = "kie-direct~nocallback", Index = 3, Mode = "manual", Prompt = "zoom in" };
+
+        var result = await kie.SubmitAsync(new ProviderSubmission(request, "https://hooks.example.com/v1/callbacks/kie/job_x/tok", null), CancellationToken.None);
+
+        Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
+        Assert.False(string.IsNullOrEmpty(result.TaskId));
+        var body = app.SubmissionFor(KieSubmitPath, "taskId", "kie-direct~nocallback").Json();
+        Assert.Equal(3, body.GetProperty("index").GetInt32());
+        Assert.Equal("https://hooks.example.com/v1/callbacks/kie/job_x/tok", body.GetProperty("callBackUrl").GetString());
+
+        var status = await kie.GetStatusAsync(result.TaskId!, CancellationToken.None);
+        Assert.NotNull(status.Observation);
+        var recordInfo = Assert.Single(app.Received("/sandbox/kie/api/v1/mj/record-info"));
+        Assert.Equal("Bearer sim-kie-key", recordInfo.Headers["Authorization"]);
+        Assert.EndsWith($"taskId={result.TaskId}", recordInfo.Path);
+    }
+
+    [Theory]
+    [InlineData("~status=429~retryafter=7", SubmitOutcome.RateLimited)]
+    [InlineData("~status=422~msg=prompt too vague", SubmitOutcome.Invalid)]
+    [InlineData("~status=402", SubmitOutcome.Unavailable)]
+    [InlineData("~status=500", SubmitOutcome.Unavailable)]
+    [InlineData("~status=503", SubmitOutcome.Unavailable)]
+    public async Task Client_classifies_Kie_refusals(string directives, SubmitOutcome expected)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var kie = app.Get<KieClient>();
+        var request = new ExtensionRequest { Provider = "kie", SourceTaskId = "kie-refuse~nocallback" + directives, Index = 0, Mode = "auto" };
+
+        var result = await kie.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
+
+        Assert.Equal(expected, result.Outcome);
+        Assert.True(result.NothingCreated);
+        if (expected == SubmitOutcome.RateLimited) Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+        if (expected == SubmitOutcome.Invalid) Assert.Equal("prompt too vague", result.Message);
+    }
+
+    private static string Token(TestApp app, string sourceTaskId)
+    {
+        var url = app.SubmissionFor(KieSubmitPath, "taskId", sourceTaskId).Json().GetProperty("callBackUrl").GetString()!;
+        return url[(url.LastIndexOf('/') + 1)..];
+    }
+}

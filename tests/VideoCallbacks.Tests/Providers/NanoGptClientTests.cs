@@ -1,0 +1,102 @@
+using System.Text.Json;
+using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Providers.NanoGpt;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.Submission;
+using static VideoCallbacks.Tests.Submission.SubmissionKit;
+
+namespace VideoCallbacks.Tests.Providers;
+
+public sealed class NanoGptClientTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Task_based_extension_posts_runId_and_index_to_the_extend_endpoint_with_x_api_key(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        var job = await SubmitAsync(client, NanoGptTask(sourceTaskId: "nano-run~never", index: 3));
+
+        var sent = app.SubmissionFor(NanoGptExtendPath, "runId", "nano-run~never");
+        Assert.Equal("POST", sent.Method);
+        Assert.Equal("sim-nanogpt-key", sent.Headers["x-api-key"]);
+        var body = sent.Json();
+        Assert.Equal(["index", "runId"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(JsonValueKind.Number, body.GetProperty("index").ValueKind);
+        Assert.Equal(3, body.GetProperty("index").GetInt32());
+        AssertNoCallbackSent(sent);
+        Assert.Empty(app.Received(NanoGptGeneratePath));
+
+        var runId = app.Get<VideoCallbacks.Simulator.SimulatorState>().Tasks.Single(t => t.SourceTaskId == "nano-run~never").TaskId;
+        Assert.Equal(runId, job.GetProperty("providerTaskId").GetString());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Source_video_extension_posts_model_prompt_and_videoUrl_to_generate_video(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        await SubmitAsync(client, NanoGptVideo(prompt: "keep walking~never", model: "veo3-1-extend", videoUrl: "https://videos.example.com/a.mp4"));
+
+        var sent = Assert.Single(app.Received(NanoGptGeneratePath));
+        Assert.Equal("sim-nanogpt-key", sent.Headers["x-api-key"]);
+        var body = sent.Json();
+        Assert.Equal(["model", "prompt", "videoUrl"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("veo3-1-extend", body.GetProperty("model").GetString());
+        Assert.Equal("keep walking~never", body.GetProperty("prompt").GetString());
+        Assert.Equal("https://videos.example.com/a.mp4", body.GetProperty("videoUrl").GetString());
+        AssertNoCallbackSent(sent);
+        Assert.Empty(app.Received(NanoGptExtendPath));
+    }
+
+    [Fact]
+    public async Task Client_resolved_from_the_service_submits_and_polls_status_with_x_api_key()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var nano = app.Get<NanoGptClient>();
+        Assert.False(nano.SendsCallbacks);
+        var request = new ExtensionRequest { Provider = "nanogpt", SourceTaskId = "nano-direct", Index = 1 };
+
+        var result = await nano.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
+
+        Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
+        Assert.StartsWith("vid_", result.TaskId);
+        var status = await nano.GetStatusAsync(result.TaskId!, CancellationToken.None);
+        Assert.NotNull(status.Observation);
+        var poll = Assert.Single(app.Received("/sandbox/nanogpt/api/video/status"));
+        Assert.Equal("sim-nanogpt-key", poll.Headers["x-api-key"]);
+        Assert.EndsWith($"requestId={result.TaskId}", poll.Path);
+    }
+
+    [Theory]
+    [InlineData("~status=429~retryafter=7", SubmitOutcome.RateLimited)]
+    [InlineData("~status=400~msg=index out of range", SubmitOutcome.Invalid)]
+    [InlineData("~status=403", SubmitOutcome.Invalid)]
+    [InlineData("~status=500", SubmitOutcome.Unavailable)]
+    public async Task Client_classifies_NanoGpt_refusals(string directives, SubmitOutcome expected)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var nano = app.Get<NanoGptClient>();
+        var request = new ExtensionRequest { Provider = "nanogpt", SourceTaskId = "nano-refuse" + directives, Index = 0 };
+
+        var result = await nano.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
+
+        Assert.Equal(expected, result.Outcome);
+        if (expected == SubmitOutcome.RateLimited) Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+        if (directives.Contains("~msg=", StringComparison.Ordinal)) Assert.Equal("index out of range", result.Message);
+    }
+
+    private static void AssertNoCallbackSent(VideoCallbacks.Simulator.RecordedRequest sent)
+    {
+        Assert.DoesNotContain("/v1/callbacks", sent.Body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("callback", sent.Body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("webhook", sent.Body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(sent.Headers.Values, v => v.Contains("/v1/callbacks", StringComparison.OrdinalIgnoreCase));
+    }
+}

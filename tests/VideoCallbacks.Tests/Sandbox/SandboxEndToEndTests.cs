@@ -1,0 +1,83 @@
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.Submission;
+using static VideoCallbacks.Tests.Submission.SubmissionKit;
+
+namespace VideoCallbacks.Tests.Sandbox;
+
+public sealed class SandboxEndToEndTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Every_provider_and_flow_is_submitted_visible_in_feed_and_stream_and_completes_by_itself(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        var jobs = new Dictionary<string, string>
+        {
+            ["kie"] = (await SubmitAsync(client, Kie(sourceTaskId: "e2e-kie"))).JobId(),
+            ["apiframe"] = (await SubmitAsync(client, Apiframe(sourceTaskId: "e2e-apiframe"))).JobId(),
+            ["nanogpt task"] = (await SubmitAsync(client, NanoGptTask(sourceTaskId: "e2e-nano"))).JobId(),
+            ["nanogpt video"] = (await SubmitAsync(client, NanoGptVideo())).JobId(),
+        };
+        var ids = jobs.Values.ToList();
+
+        // Submitted: in the feed ...
+        var feed = await AllEventsAsync(client);
+        foreach (var id in ids)
+        {
+            Assert.Contains(feed, e => e.Subject() == id && e.Type() == "video.extension.submitted");
+        }
+
+        // ... and in the stream.
+        var streamed = await Sse.ReadAsync(client,
+            got => ids.All(id => got.Any(e => e.Event == "video.extension.submitted" && e.Json().Subject() == id)));
+        Assert.All(streamed, e => Assert.Equal(e.Id, e.Json().Sequence().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        // Completed, without any manual step: Kie and Apiframe by callback, NanoGPT by polling.
+        var events = await EventuallyEventsAsync(client, ids, "video.extension.completed", TimeSpan.FromSeconds(60));
+        foreach (var (flow, id) in jobs)
+        {
+            var completed = Assert.Single(events, e => e.Subject() == id && e.Type() == "video.extension.completed");
+            var data = completed.GetProperty("data");
+            Assert.Equal("completed", data.GetProperty("status").GetString());
+            Assert.Equal(100, data.GetProperty("progress").GetInt32());
+            Assert.NotEmpty(data.GetProperty("videoUrls").EnumerateArray());
+            var ofJob = events.Where(e => e.Subject() == id).ToList();
+            Assert.Equal("video.extension.submitted", ofJob[0].Type());
+            Assert.Equal("video.extension.completed", ofJob[^1].Type());
+
+            var job = await (await client.GetAsync($"/v1/extensions/{id}")).JsonAsync();
+            Assert.True(job.GetProperty("status").GetString() == "completed", $"{flow}: {job}");
+            Assert.NotEmpty(job.GetProperty("videoUrls").EnumerateArray());
+        }
+
+        // The completion also reaches a stream reader.
+        var completions = await Sse.ReadAsync(client,
+            got => ids.All(id => got.Any(e => e.Event == "video.extension.completed" && e.Json().Subject() == id)));
+        Assert.Equal(ids.Count, completions.Count(e => e.Event == "video.extension.completed"));
+    }
+
+    [Fact]
+    public async Task Sandbox_providers_fail_a_job_when_the_simulated_provider_fails_it()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+
+        var ids = new[]
+        {
+            (await SubmitAsync(client, Kie(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
+            (await SubmitAsync(client, Apiframe(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
+            (await SubmitAsync(client, NanoGptTask(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
+        };
+
+        var events = await EventuallyEventsAsync(client, ids, "video.extension.failed", TimeSpan.FromSeconds(60));
+        foreach (var id in ids)
+        {
+            var failed = Assert.Single(events, e => e.Subject() == id && e.Type() == "video.extension.failed");
+            Assert.Contains("out of GPUs", failed.GetProperty("data").GetProperty("error").GetProperty("message").GetString());
+            Assert.DoesNotContain(events, e => e.Subject() == id && e.Type() == "video.extension.completed");
+        }
+    }
+}

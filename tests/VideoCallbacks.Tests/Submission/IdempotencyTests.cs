@@ -1,0 +1,174 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
+using VideoCallbacks.Api.Providers.Kie;
+using VideoCallbacks.Tests.Infrastructure;
+using static VideoCallbacks.Tests.Submission.SubmissionKit;
+
+namespace VideoCallbacks.Tests.Submission;
+
+public sealed class IdempotencyTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Same_idempotency_key_and_body_returns_the_same_job_and_calls_the_provider_once(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+        var body = Kie(sourceTaskId: "idem-same~never");
+
+        var first = await SubmitAsync(client, body, idempotencyKey: "order-1");
+        var second = await SubmitAsync(client, body, idempotencyKey: "order-1");
+
+        Assert.Equal(first.JobId(), second.JobId());
+        Assert.Equal(first.GetProperty("providerTaskId").GetString(), second.GetProperty("providerTaskId").GetString());
+        Assert.Single(app.Received(KieSubmitPath));
+        var submitted = (await AllEventsAsync(client)).Where(e => e.Type() == "video.extension.submitted").ToList();
+        Assert.Single(submitted);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Same_idempotency_key_with_a_different_body_is_a_409_problem(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+
+        var first = await SubmitAsync(client, Kie(sourceTaskId: "idem-conflict~never", prompt: "first"), idempotencyKey: "order-2");
+        using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-conflict~never", prompt: "second"), "order-2");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));
+        Assert.Equal(409, (await response.JsonAsync()).GetProperty("status").GetInt32());
+        Assert.Single(app.Received(KieSubmitPath));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/extensions/{first.JobId()}")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Different_api_keys_with_the_same_idempotency_key_are_independent(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var alice = app.Client(TestApp.ClientKey);
+        using var bob = app.Client(TestApp.OtherClientKey);
+        var body = Kie(sourceTaskId: "idem-keys~never");
+
+        var a = await SubmitAsync(alice, body, idempotencyKey: "shared-key");
+        var b = await SubmitAsync(bob, body, idempotencyKey: "shared-key");
+        var aAgain = await SubmitAsync(alice, body, idempotencyKey: "shared-key");
+
+        Assert.NotEqual(a.JobId(), b.JobId());
+        Assert.Equal(a.JobId(), aAgain.JobId());
+        Assert.Equal(2, app.Received(KieSubmitPath).Count);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Concurrent_identical_requests_make_one_job_and_one_provider_submission(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        using var client = app.Client();
+        // Slow enough that every duplicate arrives while the first is still talking to the provider.
+        var body = Kie(sourceTaskId: "idem-concurrent~never~slow=300");
+
+        using var start = new SemaphoreSlim(0);
+        var requests = Enumerable.Range(0, 10).Select(async _ =>
+        {
+            await start.WaitAsync();
+            return await SubmitAsync(client, body, idempotencyKey: "burst-1");
+        }).ToList();
+        start.Release(10);
+        var jobs = await Task.WhenAll(requests);
+
+        Assert.Single(jobs.Select(j => j.JobId()).Distinct());
+        Assert.All(jobs, j => Assert.False(string.IsNullOrEmpty(j.GetProperty("providerTaskId").GetString())));
+        Assert.Single(app.Received(KieSubmitPath));
+        Assert.Single(await AllEventsAsync(client), e => e.Type() == "video.extension.submitted");
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task After_a_rate_limit_refusal_the_same_key_and_body_may_be_retried_and_then_submit(Db db)
+    {
+        var limiter = new FirstCallsRateLimited(calls: 1);
+        await using var app = await TestApp.StartAsync(db, services: services =>
+            services.Configure<HttpClientFactoryOptions>(typeof(KieClient).Name,
+                o => o.HttpMessageHandlerBuilderActions.Add(b => b.AdditionalHandlers.Add(new RateLimitHandler(limiter)))));
+        using var client = app.Client();
+        var body = Kie(sourceTaskId: "idem-retry~never");
+
+        using var refused = await client.PostJsonAsync("/v1/extensions", body, "retry-1");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), refused.Headers.RetryAfter?.Delta);
+        Assert.Empty(app.Received(KieSubmitPath));
+
+        var accepted = await SubmitAsync(client, body, idempotencyKey: "retry-1");
+        Assert.False(string.IsNullOrEmpty(accepted.GetProperty("providerTaskId").GetString()));
+        Assert.Single(app.Received(KieSubmitPath));
+
+        // And from then on the key means that accepted job.
+        var replay = await SubmitAsync(client, body, idempotencyKey: "retry-1");
+        Assert.Equal(accepted.JobId(), replay.JobId());
+        Assert.Single(app.Received(KieSubmitPath));
+    }
+
+    [Fact]
+    public async Task Retrying_after_a_simulated_rate_limit_with_the_same_key_reaches_the_provider_again()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+        var body = Kie(sourceTaskId: "idem-429~status=429~retryafter=7");
+
+        using var first = await client.PostJsonAsync("/v1/extensions", body, "retry-2");
+        using var second = await client.PostJsonAsync("/v1/extensions", body, "retry-2");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, first.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        // A certain refusal frees the key: the retry was a real new attempt, not a replay of the refusal.
+        Assert.Equal(2, app.Received(KieSubmitPath).Count);
+    }
+
+    [Fact]
+    public async Task Idempotency_key_longer_than_200_characters_is_a_validation_problem_and_submits_nothing()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var client = app.Client();
+
+        using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-long~never"), new string('k', 201));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));
+        Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty("Idempotency-Key", out _));
+        Assert.Empty(app.Received(KieSubmitPath));
+    }
+
+    private sealed class FirstCallsRateLimited(int calls)
+    {
+        private int _remaining = calls;
+
+        public bool Take() => Interlocked.Decrement(ref _remaining) >= 0;
+    }
+
+    /// <summary>Answers like Kie's rate limit (HTTP 200, body code 429) for the first calls, then lets requests through.</summary>
+    private sealed class RateLimitHandler(FirstCallsRateLimited limiter) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post && limiter.Take())
+            {
+                var response = new HttpResponseMessage(HttpStatusCode.OK)
+                {
+                    Content = new StringContent("""{"code":429,"msg":"Rate limited"}""", System.Text.Encoding.UTF8, "application/json"),
+                };
+                response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(7));
+                return Task.FromResult(response);
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
