@@ -5,7 +5,7 @@ using Npgsql;
 namespace VideoCallbacks.Api.Storage;
 
 /// <summary>For several instances: row locks, SKIP LOCKED claims and an advisory lock around outbox inserts.</summary>
-public sealed class PostgresStore(NpgsqlDataSource dataSource, StoreSettings settings) : SqlStore(settings)
+public sealed class PostgresStore(NpgsqlDataSource dataSource, StoreSettings settings) : SqlStore(settings), IDisposable, IAsyncDisposable
 {
     // Arbitrary constants naming our advisory locks.
     private const long MigrationLock = 0x5643_0001;
@@ -14,6 +14,11 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource, StoreSettings set
     public override string Name => "Postgres";
 
     protected override DbConnection CreateConnection() => dataSource.CreateConnection();
+
+    /// <summary>Closes the pooled connections with the host, so a stopped instance leaves none open on the server.</summary>
+    public void Dispose() => dataSource.Dispose();
+
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
     protected override string ForUpdate => " FOR UPDATE";
 

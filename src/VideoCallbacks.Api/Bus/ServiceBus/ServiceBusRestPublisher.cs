@@ -445,7 +445,8 @@ public sealed partial class ServiceBusRestPublisher : IEventPublisher
 
         if (DetailPattern().Match(text) is { Success: true } m)
         {
-            text = m.Groups["d"].Value;
+            // XML text: decode entities so operators read the broker's words, not &#39; and &lt;.
+            text = WebUtility.HtmlDecode(m.Groups["d"].Value);
         }
 
         text = text.Replace(authorization, "***", StringComparison.Ordinal);

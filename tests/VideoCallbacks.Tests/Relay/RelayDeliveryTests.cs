@@ -1,0 +1,59 @@
+using System.Text.Json;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.ServiceBus;
+
+namespace VideoCallbacks.Tests.Relay;
+
+/// <summary>The relay takes every committed event to the Service Bus topic, mapped per the contract.</summary>
+public sealed class RelayDeliveryTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Every_event_of_several_jobs_reaches_the_topic_once_in_job_order_mapped_per_contract(Db db)
+    {
+        await using var broker = await FakeServiceBusServer.StartAsync();
+        await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
+        using var client = app.Client();
+        using var admin = app.Admin();
+
+        var jobs = await RelayKit.SubmitJobsAsync(client, kie: 3, apiframe: 2);
+        await RelayKit.WaitForJobsToFinishAsync(client, jobs);
+        var committed = await RelayKit.FeedAsync(client);
+        var published = await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+
+        // Kie: submitted + completed; Apiframe: submitted, progress..., completed.
+        Assert.All(jobs, job => Assert.True(committed.Count(e => e.GetProperty("subject").GetString() == job) >= 2));
+        Assert.Contains(committed, e => e.GetProperty("type").GetString() == "video.extension.progress");
+        RelayKit.AssertEachDeliveredOnce(broker, committed);
+        Assert.Equal(0, broker.DuplicatesDropped);
+        RelayKit.AssertPerJobOrder(broker.Messages);
+
+        foreach (var cloudEvent in committed)
+        {
+            var id = cloudEvent.GetProperty("id").GetString()!;
+            var message = Assert.Single(broker.Messages, m => m.MessageId == id);
+            var data = cloudEvent.GetProperty("data");
+            RelayKit.AssertSameJson(cloudEvent, message.Body);
+            Assert.Equal("application/cloudevents+json; charset=utf-8", message.ContentType);
+            Assert.Equal("video-extensions", message.Topic);
+            Assert.Equal(data.GetProperty("jobId").GetString(), message.BrokerProperties["SessionId"]);
+            Assert.Equal(cloudEvent.GetProperty("subject").GetString(), message.BrokerProperties["SessionId"]);
+            Assert.Equal(cloudEvent.GetProperty("type").GetString(), message.BrokerProperties["Label"]);
+            Assert.Equal(data.GetProperty("correlationId").GetString(), message.BrokerProperties["CorrelationId"]);
+            Assert.Equal(cloudEvent.GetProperty("type").GetString(), message.UserProperties["type"]);
+            Assert.Equal(data.GetProperty("provider").GetString(), message.UserProperties["provider"]);
+            Assert.Equal(data.GetProperty("status").GetString(), message.UserProperties["status"]);
+        }
+
+        Assert.All(published, e =>
+        {
+            Assert.Equal(1, e.Attempts);
+            Assert.Null(e.LastError);
+            Assert.NotNull(e.PublishedAt);
+        });
+        var publishedOnly = await RelayKit.AdminEventsAsync(admin, "published");
+        Assert.Equal(committed.Select(e => e.GetProperty("id").GetString()), publishedOnly.Select(e => e.EventId));
+        Assert.Empty(await RelayKit.AdminEventsAsync(admin, "pending"));
+    }
+}

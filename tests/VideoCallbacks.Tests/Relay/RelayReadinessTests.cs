@@ -1,0 +1,79 @@
+using System.Net;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.Tests.ServiceBus;
+
+namespace VideoCallbacks.Tests.Relay;
+
+/// <summary>/readyz and start-up checks with the Service Bus transport.</summary>
+public sealed class RelayReadinessTests
+{
+    private const string SecretKey = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWstMDEyMzQ1Njc4OQ==";
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Readiness_reports_the_service_bus_transport_and_ready_when_the_broker_works(Db db)
+    {
+        await using var broker = await FakeServiceBusServer.StartAsync();
+        await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
+        using var client = app.Client();
+        var jobs = await RelayKit.SubmitJobsAsync(client, kie: 1);
+        await RelayKit.WaitForJobsToFinishAsync(client, jobs);
+        var committed = await RelayKit.FeedAsync(client);
+        await RelayKit.WaitUntilPublishedAsync(app.Admin(), committed.Count);
+
+        using var anonymous = app.Client(apiKey: null);
+        var (status, ready) = await RelayKit.ReadyAsync(anonymous);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("ready", ready.GetProperty("status").GetString());
+        Assert.Equal("ServiceBus", ready.GetProperty("bus").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, ready.GetProperty("busProblem").ValueKind);
+        Assert.Equal(db == Db.Postgres ? "Postgres" : "Sqlite", ready.GetProperty("store").GetString());
+        Assert.True(ready.GetProperty("storeReachable").GetBoolean());
+        Assert.Equal(committed.Count, broker.Messages.Count);
+    }
+
+    // Start-up is checked on the real process: in-process, WebApplicationFactory can hide a failed start
+    // behind an ObjectDisposedException of its own.
+    [Theory]
+    [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;" + SecretKey, "SharedAccessKey is missing")]
+    [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey", "is not of the form Name=Value")]
+    [InlineData("Endpoint=ftp://contoso/;SharedAccessKeyName=send;SharedAccessKey=" + SecretKey, "must use sb://, https:// or http://")]
+    [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKey=" + SecretKey, "SharedAccessKeyName is missing")]
+    [InlineData("SharedAccessKeyName=send;SharedAccessKey=" + SecretKey, "Endpoint is missing")]
+    public async Task A_malformed_connection_string_stops_start_up_with_a_message_naming_the_key(string connectionString, string reason)
+    {
+        var output = await StartAndExpectRefusalAsync(new Dictionary<string, string>
+        {
+            ["Bus:Transport"] = "ServiceBus",
+            ["Bus:ServiceBus:ConnectionString"] = connectionString,
+        });
+
+        // The unhandled start-up exception, as plain text on stderr.
+        var line = Assert.Single(output.Split('\n'), l => l.Contains("Unhandled exception", StringComparison.Ordinal));
+        Assert.Contains("Bus:ServiceBus:ConnectionString is not a valid connection string: ", line, StringComparison.Ordinal);
+        Assert.Contains(reason, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretKey[..16], output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_service_bus_transport_without_a_connection_string_or_namespace_stops_start_up()
+    {
+        var output = await StartAndExpectRefusalAsync(new Dictionary<string, string> { ["Bus:Transport"] = "ServiceBus" });
+
+        Assert.Contains("Bus:ServiceBus:ConnectionString or Bus:ServiceBus:FullyQualifiedNamespace is required", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts the service process, expects it to exit with an error, and answers what it wrote.</summary>
+    private static async Task<string> StartAndExpectRefusalAsync(Dictionary<string, string> settings)
+    {
+        using var database = await SharedDatabase.CreateAsync(Db.Sqlite);
+        await using var process = ApiProcess.Start(database, settings);
+
+        var exitCode = await process.WaitForExitAsync();
+
+        Assert.NotEqual(0, exitCode);
+        return process.Output;
+    }
+}
