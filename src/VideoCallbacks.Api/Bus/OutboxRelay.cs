@@ -20,7 +20,7 @@ public sealed class RelayOptions
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(10);
 
     [Range(1, 1000)]
-    public int BatchSize { get; set; } = 100;
+    public int BatchSize { get; set; } = 500;
 
     /// <summary>How long a claim lasts; a crashed holder's events become claimable after it.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
@@ -57,10 +57,14 @@ public sealed class OutboxRelay(
         {
             try
             {
+                var round = telemetry.Now();
                 var claimed = await store.ClaimPendingEventsAsync(_owner, time.GetUtcNow(), o.Lease, o.BatchSize, stoppingToken);
                 if (claimed.Count > 0)
                 {
+                    var claimedIn = System.Diagnostics.Stopwatch.GetElapsedTime(round);
                     await PublishAsync(claimed, stoppingToken);
+                    logger.LogDebug("Relay round: claimed {Count} events in {ClaimMs:F1} ms, round took {RoundMs:F1} ms",
+                        claimed.Count, claimedIn.TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(round).TotalMilliseconds);
                     continue;
                 }
             }

@@ -95,5 +95,9 @@ public static class Schema
                 details      TEXT NULL
             );
             """),
+        new(3, "pending-only outbox indexes", """
+            CREATE INDEX ix_events_pending ON events (sequence) WHERE status = 'pending';
+            CREATE INDEX ix_events_pending_job ON events (job_id, sequence) WHERE status = 'pending';
+            """),
     ];
 }

@@ -69,6 +69,12 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public abstract Task MigrateAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Held around every write. PostgreSQL needs nothing here; SQLite has one writer at a time and, when it is busy,
+    /// makes the others sleep and poll, so its store queues writers in process instead (no lost milliseconds).
+    /// </summary>
+    protected virtual ValueTask<IDisposable?> EnterWriterAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
+
     protected async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
         var connection = CreateConnection();
@@ -102,6 +108,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<CreateJobResult> CreateJobAsync(Job job, IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         if (claim is not null)
@@ -143,6 +150,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<Job> AcceptSubmissionAsync(string jobId, string providerTaskId, DateTimeOffset? nextCheckAt, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         var job = await LoadJobAsync(c, tx, jobId, lockRow: true, cancellationToken)
@@ -160,6 +168,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<Job> FailSubmissionAsync(string jobId, string submission, JobError error, string? releaseScopeKey, DateTimeOffset? nextCheckAt, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         var job = await LoadJobAsync(c, tx, jobId, lockRow: true, cancellationToken)
@@ -220,6 +229,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     {
         // Set-based on purpose: one read of every job in the batch, decisions in memory, then a handful of
         // multi-row statements. Round trips, not rows, are what a batch costs (PostgreSQL especially).
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         var now = Settings.Time.GetUtcNow();
@@ -422,6 +432,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<long> RecordRejectedCallbackAsync(RejectedCallback callback, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         return await InsertCallbackAsync(c, null, callback.Provider, callback.JobId, callback.Outcome, callback.Reason, null, callback.Raw, cancellationToken);
     }
@@ -455,6 +466,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<IReadOnlyList<Job>> ClaimDueChecksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         var rows = await c.QueryAsync<JobRow>(new CommandDefinition($"""
@@ -473,6 +485,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task RescheduleCheckAsync(string jobId, DateTimeOffset? nextCheckAt, int attempts, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         // Terminal jobs keep a null schedule whatever a slow poller thinks.
         await c.ExecuteAsync(new CommandDefinition("""
@@ -486,6 +499,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<IReadOnlyList<StoredEvent>> ClaimPendingEventsAsync(string owner, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(cancellationToken);
         // An event waits while an earlier event of its job is still pending and not claimable,
@@ -511,6 +525,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     public async Task MarkPublishedAsync(IReadOnlyList<long> sequences, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (sequences.Count == 0) return;
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition($"""
             UPDATE events SET status = 'published', published_at = @now, attempts = attempts + 1, last_error = NULL,
@@ -521,6 +536,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task MarkPublishFailedAsync(long sequence, string error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition("""
             UPDATE events SET attempts = attempts + 1, last_error = @error,
@@ -573,6 +589,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     public async Task<int> ReplayEventsAsync(IReadOnlyList<long> sequences, bool includePublished, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (sequences.Count == 0) return 0;
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         return await c.ExecuteAsync(new CommandDefinition($"""
             UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = @now, last_error = NULL,
@@ -583,6 +600,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task AppendAuditAsync(DateTimeOffset at, string adminKeyId, string action, string target, int count, string? details, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         await c.ExecuteAsync(new CommandDefinition("""
             INSERT INTO audit (at, admin_key_id, action, target, count, details) VALUES (@at, @adminKeyId, @action, @target, @count, @details)
@@ -604,6 +622,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     public async Task<int> PurgeFailedEventsAsync(IReadOnlyList<long> sequences, CancellationToken cancellationToken)
     {
         if (sequences.Count == 0) return 0;
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         return await c.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {SequenceInList} AND status = 'failed'",
             new { sequences }, cancellationToken: cancellationToken));
@@ -611,6 +630,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
 
     public async Task<(int Events, int Callbacks)> PruneAsync(DateTimeOffset olderThan, int limit, CancellationToken cancellationToken)
     {
+        using var writer = await EnterWriterAsync(cancellationToken);
         await using var c = await OpenAsync(cancellationToken);
         // Failed events and callbacks we could not understand stay until an operator deals with them.
         var events = await c.ExecuteAsync(new CommandDefinition("""

@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace VideoCallbacks.Api.Storage;
 
 /// <summary>The embedded default: one file, WAL journal, writers serialized by SQLite itself.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The writer gate never allocates a wait handle, and disposing it could fault a write still finishing at shutdown.")]
 public sealed class SqliteStore : SqlStore
 {
     private static int _initialized;
@@ -27,7 +28,25 @@ public sealed class SqliteStore : SqlStore
         _connectionString = builder.ToString();
     }
 
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
     public override string Name => "Sqlite";
+
+    protected override async ValueTask<IDisposable?> EnterWriterAsync(CancellationToken ct)
+    {
+        await _writer.WaitAsync(ct);
+        return new Release(_writer);
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) gate.Release();
+        }
+    }
 
     protected override DbConnection CreateConnection() => new SqliteConnection(_connectionString);
 

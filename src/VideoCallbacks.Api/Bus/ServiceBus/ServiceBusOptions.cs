@@ -52,7 +52,7 @@ public sealed class ServiceBusOptions
     public ServiceBusSendMode SendMode { get; set; } = ServiceBusSendMode.Individual;
 
     /// <summary>Parallel single sends (different jobs only: one job's events always go in order).</summary>
-    public int MaxConcurrentSends { get; set; } = 32;
+    public int MaxConcurrentSends { get; set; } = 64;
 
     /// <summary>Lifetime of the SAS tokens minted from the connection string.</summary>
     public TimeSpan SasTokenLifetime { get; set; } = TimeSpan.FromHours(1);
