@@ -111,6 +111,22 @@ public sealed class SimulatedTask
     /// <summary>How many times a status endpoint was asked about this task (NanoGPT advances one step per call).</summary>
     public int StatusPolls => Volatile.Read(ref statusPolls);
 
+    /// <summary>The failure message used when a <c>~fail</c> directive names none.</summary>
+    internal const string DefaultFailure = "Video extension failed (simulated)";
+
+    /// <summary>
+    /// Ends the task as its directives say (failed with <c>~fail</c>, else completed). Answers false for
+    /// <c>~never</c> (the task stays running) and whether it failed.
+    /// </summary>
+    internal (bool Finished, bool Failed) Finish(DateTimeOffset now)
+    {
+        if (DirectiveSet.Has("never")) return (false, false);
+        var failed = DirectiveSet.Has("fail");
+        Advance(failed ? SimulatedTaskStatus.Failed : SimulatedTaskStatus.Completed, 100, now,
+            failed ? DirectiveSet.ValueOr("fail", DefaultFailure) : null);
+        return (true, failed);
+    }
+
     internal Directives DirectiveSet { get; }
 
     internal IReadOnlyList<string> PlannedResultUrls { get; }

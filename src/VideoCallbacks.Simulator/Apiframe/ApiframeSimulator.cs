@@ -20,7 +20,6 @@ internal sealed class ApiframeSimulator(
     public const string Provider = "apiframe";
     public const string TaskType = "imagine-video-extend";
 
-    private const string DefaultFailure = "Video extension failed (simulated)";
     private static readonly int[] DefaultProgress = [20, 60];
 
     public static void Map(IEndpointRouteBuilder group)
@@ -195,17 +194,12 @@ internal sealed class ApiframeSimulator(
         }
 
         await Task.Delay(wait, time, cancellationToken);
-        if (directives.Has("never"))
+        var (finished, failed) = task.Finish(time.GetUtcNow());
+        if (!finished)
         {
             return;
         }
 
-        var failed = directives.Has("fail");
-        task.Advance(
-            failed ? SimulatedTaskStatus.Failed : SimulatedTaskStatus.Completed,
-            100,
-            time.GetUtcNow(),
-            failed ? directives.ValueOr("fail", DefaultFailure) : null);
         if (task.CallbackUrl is null)
         {
             return;

@@ -21,7 +21,6 @@ internal sealed class KieSimulator(
 {
     public const string Provider = "kie";
 
-    private const string DefaultFailure = "Video extension failed (simulated)";
     private const int MaxPromptLength = 2000;
 
     // The codes Kie documents for its envelope; anything else (502, 503, 504) comes from a
@@ -149,17 +148,12 @@ internal sealed class KieSimulator(
     {
         var directives = task.DirectiveSet;
         await Task.Delay(options.Value.CallbackDelay, time, cancellationToken);
-        if (directives.Has("never"))
+        var (finished, failed) = task.Finish(time.GetUtcNow());
+        if (!finished)
         {
             return;
         }
 
-        var failed = directives.Has("fail");
-        task.Advance(
-            failed ? SimulatedTaskStatus.Failed : SimulatedTaskStatus.Completed,
-            100,
-            time.GetUtcNow(),
-            failed ? directives.ValueOr("fail", DefaultFailure) : null);
         if (task.CallbackUrl is null)
         {
             return;
@@ -190,7 +184,7 @@ internal sealed class KieSimulator(
             ? new KieCallback(200, "success", new KieCallbackData(task.TaskId, promptJson, task.PlannedResultUrls))
             : new KieCallback(
                 directives.GetInt("failcode", 501),
-                task.Error ?? directives.ValueOr("fail", DefaultFailure),
+                task.Error ?? directives.ValueOr("fail", SimulatedTask.DefaultFailure),
                 new KieCallbackData(task.TaskId, promptJson, []));
         return new OutgoingCallback(
             task.CallbackUrl!,
