@@ -118,8 +118,9 @@ public sealed class RejectionRecorder(IStore store, IOptions<CallbackOptions> op
 
     public async Task RecordAsync(RejectedCallback callback, CancellationToken ct)
     {
-        logger.LogWarning("Refused a {Provider} callback for job {JobId}: {Reason}", callback.Provider, callback.JobId ?? "(unknown)", callback.Reason);
+        // Logged and stored under the same budget: a flood of forgeries must not flood the logs either.
         if (!TryTake()) return;
+        logger.LogWarning("Refused a {Provider} callback for job {JobId}: {Reason}", callback.Provider, callback.JobId ?? "(unknown)", callback.Reason);
         try
         {
             await store.RecordRejectedCallbackAsync(callback, ct);
