@@ -358,25 +358,28 @@ public abstract class SqlStore(StoreSettings settings) : IStore
             foreach (var job in jobs) await UpdateJobAsync(c, tx, job, ct);
             return;
         }
-        // Several UPDATEs in one command: one round trip for the batch.
+        // One UPDATE ... FROM (VALUES ...) for the batch: one round trip, one parse, one plan.
         foreach (var chunk in jobs.Chunk(100))
         {
             var p = new DynamicParameters();
-            var sql = new System.Text.StringBuilder();
+            var rows = new List<string>(chunk.Length);
             for (var i = 0; i < chunk.Length; i++)
             {
                 var r = JobRow.From(chunk[i]);
-                p.Add($"id{i}", r.JobId); p.Add($"tk{i}", r.ProviderTaskId); p.Add($"st{i}", r.Status); p.Add($"sb{i}", r.Submission);
-                p.Add($"pg{i}", r.Progress); p.Add($"vu{i}", r.VideoUrls); p.Add($"ec{i}", r.ErrorCode); p.Add($"em{i}", r.ErrorMessage);
-                p.Add($"ua{i}", r.UpdatedAt); p.Add($"nc{i}", r.NextCheckAt, System.Data.DbType.Int64); p.Add($"ca{i}", r.CheckAttempts);
-                sql.Append(System.Globalization.CultureInfo.InvariantCulture, $"""
-                    UPDATE jobs SET provider_task_id = @tk{i}, status = @st{i}, submission = @sb{i}, progress = @pg{i}, video_urls = @vu{i},
-                        error_code = @ec{i}, error_message = @em{i}, updated_at = @ua{i}, next_check_at = @nc{i}, check_attempts = @ca{i}
-                    WHERE job_id = @id{i};
-
-                    """);
+                p.Add($"id{i}", r.JobId, System.Data.DbType.String); p.Add($"tk{i}", r.ProviderTaskId, System.Data.DbType.String);
+                p.Add($"st{i}", r.Status, System.Data.DbType.String); p.Add($"sb{i}", r.Submission, System.Data.DbType.String);
+                p.Add($"pg{i}", r.Progress, System.Data.DbType.Int64); p.Add($"vu{i}", r.VideoUrls, System.Data.DbType.String);
+                p.Add($"ec{i}", r.ErrorCode, System.Data.DbType.String); p.Add($"em{i}", r.ErrorMessage, System.Data.DbType.String);
+                p.Add($"ua{i}", r.UpdatedAt, System.Data.DbType.Int64); p.Add($"nc{i}", r.NextCheckAt, System.Data.DbType.Int64);
+                p.Add($"ca{i}", r.CheckAttempts, System.Data.DbType.Int64);
+                rows.Add($"(@id{i}, @tk{i}, @st{i}, @sb{i}, @pg{i}, @vu{i}, @ec{i}, @em{i}, @ua{i}, @nc{i}, @ca{i})");
             }
-            await c.ExecuteAsync(new CommandDefinition(sql.ToString(), p, tx, cancellationToken: ct));
+            await c.ExecuteAsync(new CommandDefinition($"""
+                UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
+                    error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca
+                FROM (VALUES {string.Join(", ", rows)}) AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca)
+                WHERE j.job_id = v.id
+                """, p, tx, cancellationToken: ct));
         }
     }
 
