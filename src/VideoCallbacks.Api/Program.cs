@@ -14,7 +14,7 @@ builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024)
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OutboxSignal>();
-builder.Services.AddSingleton<Telemetry>();
+builder.Services.AddTelemetry(builder.Configuration);
 builder.Services.AddProblemDetailsWithBindingErrors();
 builder.Services.AddOpenApi();
 builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 
 namespace VideoCallbacks.Api.Infrastructure;
 
@@ -55,4 +57,37 @@ public sealed class Telemetry : IDisposable
         _providerChecks.Add(1, new KeyValuePair<string, object?>("provider", provider), new KeyValuePair<string, object?>("result", result));
 
     public void Dispose() => _meter.Dispose();
+}
+
+public static class TelemetryExtensions
+{
+    /// <summary>
+    /// The meter is always there (dotnet-counters can read it); with <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set,
+    /// it is also pushed over OTLP. Wired by hand: the OpenTelemetry hosting package does not restore here.
+    /// </summary>
+    public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<Telemetry>();
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            services.AddSingleton(_ => Sdk.CreateMeterProviderBuilder()
+                .AddMeter(Telemetry.MeterName)
+                .AddOtlpExporter()
+                .Build());
+            services.AddHostedService<MeterProviderHost>();
+        }
+        return services;
+    }
+
+    /// <summary>Creates the exporter at start-up (and disposes it, flushing, with the container).</summary>
+    private sealed class MeterProviderHost(MeterProvider provider) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            provider.ForceFlush(2000);
+            return Task.CompletedTask;
+        }
+    }
 }
