@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace VideoCallbacks.Benchmarks;
 
-public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, int Seconds, int Rate, int Jobs, int WarmupSeconds)
+/// <param name="Settings">Extra service settings from repeated <c>--set Key=Value</c> (e.g. <c>--set Bus:ServiceBus:SendMode=Batch</c>).</param>
+public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, int Seconds, int Rate, int Jobs, int WarmupSeconds, IReadOnlyDictionary<string, string> Settings)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -11,9 +12,14 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
             var i = Array.IndexOf(args, "--" + name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
+        static Dictionary<string, string> Settings(string[] args) => args
+            .Select((a, i) => a == "--set" && i + 1 < args.Length ? args[i + 1] : null)
+            .OfType<string>()
+            .Select(kv => kv.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new BenchmarkOptions(args.Length > 0 ? args[0] : "ingest", Get("db", "sqlite"), Int("concurrency", 64), Int("seconds", 20),
-            Int("rate", 1000), Int("jobs", 5000), Int("warmup", 3));
+            Int("rate", 1000), Int("jobs", 5000), Int("warmup", 3), Settings(args));
     }
 }
 

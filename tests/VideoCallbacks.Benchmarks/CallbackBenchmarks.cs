@@ -24,7 +24,7 @@ public static class CallbackBenchmarks
     {
         var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
         var jobs = await SeedAsync(store, o.Jobs);
-        await using var service = await ServiceProcess.StartAsync(provider, connectionString);
+        await using var service = await ServiceProcess.StartAsync(provider, connectionString, o.Settings);
         using var http = Client(service.BaseUrl, o.Concurrency);
         var counter = 0L;
         async Task<bool> Send()
@@ -67,7 +67,7 @@ public static class CallbackBenchmarks
     {
         var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
         var jobs = await SeedAsync(store, o.Jobs);
-        await using var service = await ServiceProcess.StartAsync(provider, connectionString);
+        await using var service = await ServiceProcess.StartAsync(provider, connectionString, o.Settings);
         var script = Path.Combine(Path.GetTempPath(), $"vc-wrk-{Guid.NewGuid():N}.lua");
         var rows = string.Join(",\n", jobs.Select(j => $"{{\"{j.JobId}\",\"{j.Token}\",\"{j.Secret}\",\"{j.TaskId}\"}}"));
         await File.WriteAllTextAsync(script, "local jobs = {\n" + rows + "\n}\n" + WrkScript);
@@ -168,11 +168,7 @@ public static class CallbackBenchmarks
             ["Bus:Transport"] = "ServiceBus",
             ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
             ["Relay:PollInterval"] = "00:00:00.050",
-            ["Logging:LogLevel:VideoCallbacks.Api.Bus.OutboxRelay"] = Environment.GetEnvironmentVariable("VC_RELAYLOG") ?? "Warning",
-            ["Bus:ServiceBus:SendMode"] = Environment.GetEnvironmentVariable("VC_SENDMODE") ?? "Individual",
-            ["Relay:BatchSize"] = Environment.GetEnvironmentVariable("VC_RELAYBATCH") ?? "500",
-            ["Bus:ServiceBus:MaxConcurrentSends"] = Environment.GetEnvironmentVariable("VC_SENDS") ?? "64",
-        });
+        }.Concat(o.Settings).ToDictionary());
         using var http = Client(service.BaseUrl, o.Concurrency);
         var counter = 0L;
         async Task<bool> Send()

@@ -21,7 +21,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServiceProcess> StartAsync(string storageProvider, string connectionString, IDictionary<string, string>? extra = null)
+    public static async Task<ServiceProcess> StartAsync(string storageProvider, string connectionString, IReadOnlyDictionary<string, string>? extra = null)
     {
         var port = VideoCallbacks.Tests.Infrastructure.PostgresServer.FreePort();
         var dll = typeof(VideoCallbacks.Api.ApiAssembly).Assembly.Location;
