@@ -4,7 +4,10 @@ using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Infrastructure;
 
-public sealed record Readiness(string Status, string Store, bool StoreReachable, string Bus, string? BusProblem);
+/// <param name="Outbox">Backlog at a glance (null when the store is unreachable); informational, never a reason to be unready.</param>
+public sealed record Readiness(string Status, string Store, bool StoreReachable, string Bus, string? BusProblem, OutboxReadiness? Outbox);
+
+public sealed record OutboxReadiness(long Pending, long Failed, double? OldestPendingSeconds);
 
 public static class HealthEndpoints
 {
@@ -15,12 +18,27 @@ public static class HealthEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> Ready(IStore store, IEventPublisher publisher, BusReadiness bus, CancellationToken ct)
+    private static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> Ready(
+        IStore store, IEventPublisher publisher, BusReadiness bus, TimeProvider time, CancellationToken ct)
     {
         var reachable = await store.PingAsync(ct);
         var busProblem = bus.Problem;
         var ready = reachable && busProblem is null;
-        var body = new Readiness(ready ? "ready" : "not ready", store.Name, reachable, publisher.Name, busProblem);
+        OutboxReadiness? outbox = null;
+        if (reachable)
+        {
+            try
+            {
+                var now = time.GetUtcNow();
+                var stats = await store.GetOutboxStatsAsync(now, ct);
+                outbox = new OutboxReadiness(stats.Pending, stats.Failed, stats.OldestPendingAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 1) : null);
+            }
+            catch (System.Data.Common.DbException)
+            {
+                // The store went away between the ping and this query; the ping already answered for it.
+            }
+        }
+        var body = new Readiness(ready ? "ready" : "not ready", store.Name, reachable, publisher.Name, busProblem, outbox);
         return ready ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -24,6 +24,11 @@ public sealed class ServiceBasicsTests
         var body = await ready.JsonAsync();
         Assert.Equal("ready", body.GetProperty("status").GetString());
         Assert.True(body.GetProperty("storeReachable").GetBoolean());
+        // The outbox backlog is reported for operators; a fresh service has none.
+        var outbox = body.GetProperty("outbox");
+        Assert.Equal(0, outbox.GetProperty("pending").GetInt64());
+        Assert.Equal(0, outbox.GetProperty("failed").GetInt64());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, outbox.GetProperty("oldestPendingSeconds").ValueKind);
     }
 
     [Theory]

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
 
 namespace VideoCallbacks.Api.Providers.Apiframe;
 
@@ -40,6 +39,4 @@ public static class ApiframeFormat
         var (observation, problem) = FromDocument(root);
         return new StatusResult(observation, Problem: problem);
     }
-
-    public static bool IsTerminal(ProviderObservation o) => JobStatuses.IsTerminal(o.Status);
 }
