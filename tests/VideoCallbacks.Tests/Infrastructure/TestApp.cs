@@ -21,6 +21,7 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
     private readonly string? _tempDir;
+    private bool _keepFiles;
 
     private TestApp(Dictionary<string, string?> settings, Action<IServiceCollection>? services, string? tempDir, int port)
     {
@@ -55,29 +56,54 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
                 connectionString = $"Data Source={Path.Combine(tempDir, "test.db")}";
             }
         }
-        var p = port ?? PostgresServer.FreePort();
-        var settings = new Dictionary<string, string?>
+        // A free port can be taken by someone else's outgoing connection before we bind it: try another.
+        for (var attempt = 1; ; attempt++)
         {
-            ["Storage:Provider"] = db == Db.Postgres ? "Postgres" : "Sqlite",
-            ["Storage:ConnectionString"] = connectionString,
-            ["Auth:ApiKeys:0"] = ClientKey,
-            ["Auth:ApiKeys:1"] = OtherClientKey,
-            ["Auth:AdminApiKeys:0"] = AdminKey,
-            ["Sandbox:Enabled"] = "true",
-            ["Callbacks:PublicBaseUrl"] = $"http://127.0.0.1:{p}",
-            ["Sandbox:CallbackDelay"] = "00:00:00.200",
-            ["Sandbox:ProgressInterval"] = "00:00:00.100",
-            ["Providers:NanoGpt:PollInterval"] = "00:00:00.200",
-            ["Reconcile:After"] = "00:00:05",
-            ["RateLimits:PerKeyPerSecond"] = "1000",
-            ["RateLimits:PerKeyBurst"] = "1000",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        configure?.Invoke(settings);
-        var app = new TestApp(settings, services, tempDir, p);
-        app.StartServer();
-        await Task.CompletedTask;
-        return app;
+            var p = port ?? PostgresServer.FreePort();
+            var settings = new Dictionary<string, string?>
+            {
+                ["Storage:Provider"] = db == Db.Postgres ? "Postgres" : "Sqlite",
+                ["Storage:ConnectionString"] = connectionString,
+                ["Auth:ApiKeys:0"] = ClientKey,
+                ["Auth:ApiKeys:1"] = OtherClientKey,
+                ["Auth:AdminApiKeys:0"] = AdminKey,
+                ["Sandbox:Enabled"] = "true",
+                ["Callbacks:PublicBaseUrl"] = $"http://127.0.0.1:{p}",
+                ["Sandbox:CallbackDelay"] = "00:00:00.200",
+                ["Sandbox:ProgressInterval"] = "00:00:00.100",
+                ["Providers:NanoGpt:PollInterval"] = "00:00:00.200",
+                ["Reconcile:After"] = "00:00:05",
+                ["RateLimits:PerKeyPerSecond"] = "1000",
+                ["RateLimits:PerKeyBurst"] = "1000",
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            configure?.Invoke(settings);
+            var app = new TestApp(settings, services, tempDir, p);
+            try
+            {
+                app.StartServer();
+                return app;
+            }
+            catch (IOException e) when (port is null && attempt < 5 && IsAddressInUse(e))
+            {
+                // The next attempt reuses the same database.
+                app._keepFiles = true;
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                || x.GetType().Name == "AddressInUseException")
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -101,7 +127,7 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_tempDir is not null)
+        if (_tempDir is not null && !_keepFiles)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try { Directory.Delete(_tempDir, recursive: true); } catch (IOException) { }
