@@ -57,6 +57,30 @@ public sealed class StoreDownCallbackTests
         Assert.Equal(CallbackOutcomes.Accepted, stored.Outcome);
     }
 
+    [Fact]
+    public async Task Slow_commit_answers_503_inside_the_providers_timeout_and_the_late_commit_is_not_doubled()
+    {
+        // The store is not down, only stuck behind another writer for longer than the provider would wait.
+        await using var app = await TestApp.StartAsync(Db.Sqlite, s =>
+        {
+            s["Callbacks:CommitTimeout"] = "00:00:00.500";
+            s["Reconcile:After"] = "01:00:00";
+        });
+        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+        var body = Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!);
+        Task<HttpResponseMessage> Send() => Kit.PostKieAsync(app, hook, body);
+
+        var refused = await WhileStoreDownAsync(app, Send);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        // The write was queued, so it lands once the lock is gone; the provider's retry is then a duplicate.
+        await HttpExtensions.EventuallyAsync(async () => Kit.Ids(await Kit.FeedAsync(app, hook.JobId)), ids => ids.Count == 2, what: "the late commit");
+        var retry = await Send();
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(CallbackOutcomes.Duplicate, Kit.Outcome(await Kit.AckAsync(retry)));
+        Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(await Kit.FeedAsync(app, hook.JobId)));
+    }
+
     private static async Task<T> WhileStoreDownAsync<T>(TestApp app, Func<Task<T>> action)
     {
         if (app.Db == Db.Sqlite)
