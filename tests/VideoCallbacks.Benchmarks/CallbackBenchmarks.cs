@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;

@@ -1,5 +1,5 @@
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Providers.Apiframe;
 using VideoCallbacks.Api.Providers.Kie;

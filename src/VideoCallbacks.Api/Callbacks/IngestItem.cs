@@ -1,5 +1,5 @@
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Storage;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Caching.Memory;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Callbacks;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Events;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace VideoCallbacks.Api.Extensions;
+namespace VideoCallbacks.Api.Jobs;
 
 public static class ProviderNames
 {

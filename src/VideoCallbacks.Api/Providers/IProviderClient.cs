@@ -1,5 +1,6 @@
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Submissions;
 
 namespace VideoCallbacks.Api.Providers;
 

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
 using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
+using VideoCallbacks.Api.Submissions;
 
 namespace VideoCallbacks.Api.Providers;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Infrastructure;
 
 namespace VideoCallbacks.Api.Providers;

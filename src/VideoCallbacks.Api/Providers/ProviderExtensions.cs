@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Providers.Apiframe;
 using VideoCallbacks.Api.Providers.Kie;

@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Dapper;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Storage;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
+using VideoCallbacks.Api.Jobs;
 
-namespace VideoCallbacks.Api.Extensions;
+namespace VideoCallbacks.Api.Submissions;
 
 /// <summary>The one provider-neutral request. Unknown JSON properties are refused, not ignored.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

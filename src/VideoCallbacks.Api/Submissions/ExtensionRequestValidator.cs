@@ -1,6 +1,7 @@
 using FluentValidation;
+using VideoCallbacks.Api.Jobs;
 
-namespace VideoCallbacks.Api.Extensions;
+namespace VideoCallbacks.Api.Submissions;
 
 /// <summary>
 /// Every rule from the providers' pages, so a bad request fails here with a useful message

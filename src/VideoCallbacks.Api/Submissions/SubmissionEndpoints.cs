@@ -1,14 +1,15 @@
 using System.Text.Json;
 using FluentValidation;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Security;
 
-namespace VideoCallbacks.Api.Extensions;
+namespace VideoCallbacks.Api.Submissions;
 
-public static class ExtensionEndpoints
+public static class SubmissionEndpoints
 {
     public const int MaxBodyBytes = 64 * 1024;
     public const int MaxIdempotencyKeyLength = 200;
@@ -20,14 +21,14 @@ public static class ExtensionEndpoints
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
     };
 
-    public static IServiceCollection AddExtensions(this IServiceCollection services)
+    public static IServiceCollection AddSubmissions(this IServiceCollection services)
     {
         services.AddSingleton<IValidator<ExtensionRequest>, ExtensionRequestValidator>();
-        services.AddSingleton<ExtensionService>();
+        services.AddSingleton<SubmissionService>();
         return services;
     }
 
-    public static RouteGroupBuilder MapExtensions(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapSubmissions(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/extensions")
             .WithTags("Extensions")
@@ -44,7 +45,7 @@ public static class ExtensionEndpoints
     private static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Submit(
         HttpRequest http,
         IValidator<ExtensionRequest> validator,
-        ExtensionService service,
+        SubmissionService service,
         CancellationToken ct)
     {
         ExtensionRequest? request;
@@ -108,7 +109,7 @@ public static class ExtensionEndpoints
         }
     }
 
-    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> Get(string jobId, ExtensionService service, CancellationToken ct)
+    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> Get(string jobId, SubmissionService service, CancellationToken ct)
     {
         var job = jobId.Length <= 64 ? await service.GetAsync(jobId, ct) : null;
         if (job is null)

@@ -4,11 +4,12 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 
-namespace VideoCallbacks.Api.Extensions;
+namespace VideoCallbacks.Api.Submissions;
 
 public enum SubmissionOutcome { Accepted, Conflict, Refused }
 
@@ -18,7 +19,7 @@ public sealed record SubmissionResult(SubmissionOutcome Outcome, Job Job, Submit
 /// Submits an extension exactly once: the job row (and idempotency key) is committed before the
 /// provider is called, so a fast callback finds its job and a retry never submits twice.
 /// </summary>
-public sealed class ExtensionService(
+public sealed class SubmissionService(
     IStore store,
     ProviderClients clients,
     SelfAddress self,
@@ -26,7 +27,7 @@ public sealed class ExtensionService(
     IOptions<NanoGptOptions> nanoGpt,
     IOptions<ReconcileOptions> reconcile,
     TimeProvider time,
-    ILogger<ExtensionService> logger)
+    ILogger<SubmissionService> logger)
 {
     private static readonly JsonSerializerOptions CanonicalJson = new(JsonSerializerDefaults.Web);
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;
 

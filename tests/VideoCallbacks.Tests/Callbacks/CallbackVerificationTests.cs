@@ -1,6 +1,6 @@
 using System.Net;
 using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Simulator;
 using VideoCallbacks.Tests.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Providers.NanoGpt;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Simulator;

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Submissions;
 using VideoCallbacks.Simulator;
 using VideoCallbacks.Tests.Infrastructure;
 

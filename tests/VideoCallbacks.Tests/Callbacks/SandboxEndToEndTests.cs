@@ -1,4 +1,4 @@
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Simulator;
 using VideoCallbacks.Tests.Infrastructure;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;
 

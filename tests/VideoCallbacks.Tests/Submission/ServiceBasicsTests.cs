@@ -9,7 +9,7 @@ using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.Tests.Submission;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
-namespace VideoCallbacks.Tests.Extensions;
+namespace VideoCallbacks.Tests.Submission;
 
 public sealed class ServiceBasicsTests
 {

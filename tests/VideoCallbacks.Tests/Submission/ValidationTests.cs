@@ -2,10 +2,11 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Submissions;
 using VideoCallbacks.Tests.Infrastructure;
 
-namespace VideoCallbacks.Tests.Extensions;
+namespace VideoCallbacks.Tests.Submission;
 
 /// <summary>One running service for the whole class: every test only posts its own request and reads the answer.</summary>
 public sealed class ValidationApp : IAsyncLifetime
@@ -290,8 +291,8 @@ public sealed class ValidationTests(ValidationApp fixture) : IClassFixture<Valid
     {
         var body = Bodies.With(Bodies.Kie, ("metadata", new JsonObject { ["pad"] = "" }));
         // Pad with insignificant whitespace up to the limit: the size alone must not refuse it.
-        body = body + new string(' ', ExtensionEndpoints.MaxBodyBytes - Encoding.UTF8.GetByteCount(body));
-        Assert.Equal(ExtensionEndpoints.MaxBodyBytes, Encoding.UTF8.GetByteCount(body));
+        body = body + new string(' ', SubmissionEndpoints.MaxBodyBytes - Encoding.UTF8.GetByteCount(body));
+        Assert.Equal(SubmissionEndpoints.MaxBodyBytes, Encoding.UTF8.GetByteCount(body));
 
         using var response = await PostAsync(body);
 

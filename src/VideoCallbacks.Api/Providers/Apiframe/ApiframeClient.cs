@@ -1,4 +1,4 @@
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Providers.Apiframe;
 

@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Providers.Kie;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Extensions;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Providers.NanoGpt;
 
