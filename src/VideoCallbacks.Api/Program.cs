@@ -24,6 +24,7 @@ builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddBus(builder.Configuration);
 builder.Services.AddProviders(builder.Configuration, builder.Environment);
 builder.Services.AddSubmissions();
+builder.Services.AddEventFeed();
 builder.Services.AddCallbacks();
 builder.Services.AddProviderChecks();
 builder.Services.AddAdmin(builder.Configuration);

@@ -3,12 +3,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.Tests.Storage;
 
 namespace VideoCallbacks.Benchmarks;
 
@@ -47,12 +49,12 @@ public static class CallbackBenchmarks
         {
             var (job, pct) = Next(jobs, Interlocked.Increment(ref counter));
             // The same verification the endpoint does, then one transaction for this one callback.
-            var loaded = await store.GetJobAsync(job.JobId, CancellationToken.None);
+            var loaded = await store.Jobs.GetJobAsync(job.JobId, CancellationToken.None);
             if (!Secrets.MatchesHash(job.Token, loaded!.TokenHash) || !Secrets.MatchesHash(job.Secret, loaded.SecretHash)) return false;
             var body = Body(job, pct);
             var item = new IngestItem(ProviderNames.Apiframe, job.JobId, job.TaskId, ProviderObservation.Processing(pct),
                 new RawCallback("{}", body, DateTimeOffset.UtcNow));
-            var result = await store.IngestAsync([item], CancellationToken.None);
+            var result = await store.Ingest.IngestAsync([item], CancellationToken.None);
             return result[0].Outcome is CallbackOutcomes.Accepted or CallbackOutcomes.Duplicate;
         }
         var (ok, errors, seconds, latency) = await RunAsync(o, Work, rate: null);
@@ -147,7 +149,7 @@ public static class CallbackBenchmarks
                     new RawCallback("{}", Body(job, pct), DateTimeOffset.UtcNow));
             }).ToList();
             var t0 = Stopwatch.GetTimestamp();
-            var results = await store.IngestAsync(items, CancellationToken.None);
+            var results = await store.Ingest.IngestAsync(items, CancellationToken.None);
             samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             ok += results.Count;
         }
@@ -220,26 +222,26 @@ public static class CallbackBenchmarks
     })
     { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
 
-    private static async Task<(string Provider, string ConnectionString, IStore Store)> CreateDatabaseAsync(string db, bool seedPublished = false)
+    private static async Task<(string Provider, string ConnectionString, Stores Store)> CreateDatabaseAsync(string db, bool seedPublished = false)
     {
         // Seeded jobs' submitted events count as already published, so a bus run measures steady state, not a backlog.
         var settings = new StoreSettings(TimeProvider.System, PublishedOnCommit: seedPublished);
         if (db == "postgres")
         {
             var cs = await PostgresServer.CreateDatabaseAsync();
-            var store = new PostgresStore(new Npgsql.NpgsqlDataSourceBuilder(cs + ";Maximum Pool Size=100").Build(), settings);
-            await store.MigrateAsync(CancellationToken.None);
-            return ("Postgres", cs, store);
+            var postgres = new PostgresDatabase(new Npgsql.NpgsqlDataSourceBuilder(cs + ";Maximum Pool Size=100").Build(), settings);
+            await postgres.MigrateAsync(CancellationToken.None);
+            return ("Postgres", cs, new Stores(postgres));
         }
         var dir = Path.Combine(Path.GetTempPath(), "vc-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         var connectionString = $"Data Source={Path.Combine(dir, "bench.db")}";
-        var sqlite = new SqliteStore(connectionString, settings);
+        var sqlite = new SqliteDatabase(connectionString, settings);
         await sqlite.MigrateAsync(CancellationToken.None);
-        return ("Sqlite", connectionString, sqlite);
+        return ("Sqlite", connectionString, new Stores(sqlite));
     }
 
-    private static async Task<List<SeededJob>> SeedAsync(IStore store, int count)
+    private static async Task<List<SeededJob>> SeedAsync(Stores store, int count)
     {
         var jobs = new List<SeededJob>(count);
         var now = DateTimeOffset.UtcNow;
@@ -252,8 +254,8 @@ public static class CallbackBenchmarks
                 RequestJson = "{}", TokenHash = Secrets.Hash(seeded.Token), SecretHash = Secrets.Hash(seeded.Secret),
                 SourceTaskId = "bench", Index = 0, CreatedAt = now, UpdatedAt = now,
             };
-            await store.CreateJobAsync(job, null, CancellationToken.None);
-            await store.AcceptSubmissionAsync(job.JobId, seeded.TaskId, null, CancellationToken.None);
+            await store.Submissions.CreateJobAsync(job, null, CancellationToken.None);
+            await store.Submissions.AcceptSubmissionAsync(job.JobId, seeded.TaskId, null, CancellationToken.None);
             jobs.Add(seeded);
         }
         return jobs;

@@ -10,30 +10,6 @@ using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Admin;
 
-public sealed record AdminEvent(string EventId, long Sequence, string JobId, string Provider, string Type, string Status, int Attempts,
-    string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? PublishedAt, DateTimeOffset? NextAttemptAt)
-{
-    public static AdminEvent From(StoredEvent e) =>
-        new(e.EventId, e.Sequence, e.JobId, e.Provider, e.Type, e.PublishStatus, e.Attempts, e.LastError, e.Time, e.PublishedAt, e.NextAttemptAt);
-}
-
-public sealed record AdminCallback(long Id, string Provider, string? JobId, DateTimeOffset ReceivedAt, string Outcome, string? Reason, string? EventId)
-{
-    public static AdminCallback From(StoredCallback c) => new(c.Id, c.Provider, c.JobId, c.ReceivedAt, c.Outcome, c.Reason, c.EventId);
-}
-
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
-
-public sealed record ReplayFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, bool DryRun = false, bool Force = false);
-
-public sealed record ReplayOne(int Replayed, string? Warning);
-
-public sealed record ReplayMany(int Replayed, int Matched, bool DryRun, string? Warning = null);
-
-public sealed record PurgeResult(int Purged, int Matched, bool DryRun);
-
-public sealed record ReprocessResult(long CallbackId, string Outcome, string? EventId);
-
 /// <summary>Operator tools: see what failed and put it right without touching the database. Admin keys only; every change is audited.</summary>
 public static class AdminEndpoints
 {
@@ -45,6 +21,7 @@ public static class AdminEndpoints
 
     public static IServiceCollection AddAdmin(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<AdminStore>();
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<RetentionWorker>();
         return services;
@@ -66,7 +43,7 @@ public static class AdminEndpoints
         return group;
     }
 
-    private static async Task<Results<Ok<Page<AdminEvent>>, ValidationProblem>> ListEvents(HttpRequest http, IStore store, CancellationToken ct)
+    private static async Task<Results<Ok<Page<AdminEvent>>, ValidationProblem>> ListEvents(HttpRequest http, AdminStore store, CancellationToken ct)
     {
         var q = new QueryReader(http.Query);
         var status = q.OneOf("status", PublishStatuses.Pending, PublishStatuses.Published, PublishStatuses.Failed);
@@ -83,10 +60,10 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<ReplayOne>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> ReplayEvent(
-        string eventId, HttpContext http, IStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct, bool force = false)
+        string eventId, HttpContext http, AdminStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct, bool force = false)
     {
         var e = eventId.Length <= 200 ? await store.GetEventAsync(eventId, ct) : null;
-        if (e is null) return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "No such event.", Detail = $"There is no event '{eventId}'." });
+        if (e is null) return Problems.NotFound("No such event.", $"There is no event '{eventId}'.");
         switch (e.PublishStatus)
         {
             case PublishStatuses.Pending:
@@ -102,7 +79,7 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<ReplayMany>, ValidationProblem>> ReplayEvents(
-        ReplayFilter filter, HttpContext http, IStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct)
+        ReplayFilter filter, HttpContext http, AdminStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct)
     {
         var (eventFilter, errors) = Validate(filter, allowPublished: filter.Force);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The replay filter is invalid.");
@@ -117,7 +94,7 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<PurgeResult>, ValidationProblem>> PurgeEvents(
-        ReplayFilter filter, HttpContext http, IStore store, TimeProvider time, CancellationToken ct)
+        ReplayFilter filter, HttpContext http, AdminStore store, TimeProvider time, CancellationToken ct)
     {
         if (filter.Status is not null && filter.Status != PublishStatuses.Failed)
         {
@@ -132,7 +109,7 @@ public static class AdminEndpoints
         return TypedResults.Ok(new PurgeResult(purged, matched.Count, false));
     }
 
-    private static async Task<Results<Ok<Page<AdminCallback>>, ValidationProblem>> ListCallbacks(HttpRequest http, IStore store, CancellationToken ct)
+    private static async Task<Results<Ok<Page<AdminCallback>>, ValidationProblem>> ListCallbacks(HttpRequest http, AdminStore store, CancellationToken ct)
     {
         var q = new QueryReader(http.Query);
         var outcome = q.OneOf("outcome", [.. CallbackOutcomes.All]);
@@ -148,10 +125,10 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<ReprocessResult>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> Reprocess(
-        long id, HttpContext http, IStore store, IngestWriter writer, TimeProvider time, CancellationToken ct)
+        long id, HttpContext http, AdminStore store, IngestWriter writer, TimeProvider time, CancellationToken ct)
     {
         var callback = await store.GetCallbackAsync(id, ct);
-        if (callback is null) return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "No such callback.", Detail = $"There is no stored callback {id}." });
+        if (callback is null) return Problems.NotFound("No such callback.", $"There is no stored callback {id}.");
         if (callback.Outcome is CallbackOutcomes.Rejected or CallbackOutcomes.Unmatched || callback.JobId is null)
         {
             // Reprocessing skips verification, so only callbacks that passed it may be reprocessed.
@@ -173,7 +150,7 @@ public static class AdminEndpoints
         return TypedResults.Ok(new ReprocessResult(id, result.Outcome, result.EventId));
     }
 
-    private static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAudit(HttpRequest http, IStore store, CancellationToken ct)
+    private static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAudit(HttpRequest http, AdminStore store, CancellationToken ct)
     {
         var q = new QueryReader(http.Query);
         var limit = q.Int("limit", 100, 1, MaxPage);
@@ -204,47 +181,4 @@ public static class AdminEndpoints
     }
 
     private static string Describe(ReplayFilter f) => JsonSerializer.Serialize(f with { DryRun = false });
-}
-
-/// <summary>Reads admin query strings with messages that say what to send instead.</summary>
-internal sealed class QueryReader(IQueryCollection query)
-{
-    public Dictionary<string, string[]> Errors { get; } = [];
-
-    public string? OneOf(string name, params string[] allowed)
-    {
-        var v = Value(name);
-        if (v is null || allowed.Contains(v)) return v;
-        Errors[name] = [$"{name} must be one of: {string.Join(", ", allowed)}."];
-        return null;
-    }
-
-    public DateTimeOffset? Time(string name)
-    {
-        var v = Value(name);
-        if (v is null) return null;
-        if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return t;
-        Errors[name] = [$"{name} must be an ISO-8601 time such as 2026-01-31T10:00:00Z."];
-        return null;
-    }
-
-    public int Int(string name, int fallback, int min, int max)
-    {
-        var v = Value(name);
-        if (v is null) return fallback;
-        if (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
-        Errors[name] = [$"{name} must be a whole number between {min} and {max}."];
-        return fallback;
-    }
-
-    public long? Long(string name)
-    {
-        var v = Value(name);
-        if (v is null) return null;
-        if (long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return n;
-        Errors[name] = [$"{name} must be the nextCursor value from a previous page."];
-        return null;
-    }
-
-    private string? Value(string name) => query[name].FirstOrDefault() is { Length: > 0 } v ? v : null;
 }

@@ -20,7 +20,7 @@ public sealed class RetentionOptions
 /// Prunes old published events and callbacks in small batches. Failed events, and callbacks that
 /// could not be understood, stay until an operator replays, reprocesses or purges them.
 /// </summary>
-public sealed class RetentionWorker(IStore store, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionWorker> logger) : BackgroundService
+public sealed class RetentionWorker(AdminStore store, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionWorker> logger) : BackgroundService
 {
     private const int Batch = 1000;
 

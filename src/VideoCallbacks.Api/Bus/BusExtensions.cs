@@ -39,6 +39,7 @@ public static class BusExtensions
             .Validate(o => o.Transport is "Embedded" or "ServiceBus", "Bus:Transport must be 'Embedded' or 'ServiceBus'.")
             .ValidateOnStart();
         services.AddSingleton<BusReadiness>();
+        services.AddSingleton<OutboxStore>();
         if (configuration[$"{BusOptions.Section}:Transport"] == "ServiceBus")
         {
             services.AddServiceBusPublisher(configuration.GetSection($"{BusOptions.Section}:ServiceBus"));

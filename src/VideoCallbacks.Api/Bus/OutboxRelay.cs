@@ -38,7 +38,7 @@ public sealed class RelayOptions
 /// (or at once, for a message the bus can never take) the event is failed and waits for an operator.
 /// </summary>
 public sealed class OutboxRelay(
-    IStore store,
+    OutboxStore store,
     IEventPublisher publisher,
     OutboxSignal signal,
     BusReadiness readiness,

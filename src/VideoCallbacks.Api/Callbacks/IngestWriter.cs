@@ -11,7 +11,7 @@ namespace VideoCallbacks.Api.Callbacks;
 /// whatever has queued up in one transaction and then releases all their responses. One fsync
 /// then pays for many callbacks, which is how ingest outruns one-transaction-per-callback.
 /// </summary>
-public sealed class IngestWriter(IStore store, OutboxSignal signal, IOptions<CallbackOptions> options, Telemetry telemetry, ILogger<IngestWriter> logger)
+public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOptions<CallbackOptions> options, Telemetry telemetry, ILogger<IngestWriter> logger)
     : BackgroundService
 {
     private sealed record Pending(IngestItem Item, TaskCompletionSource<IngestResult> Done);

@@ -14,7 +14,7 @@ public sealed record JobCredentials(string JobId, string Provider, string TokenH
 /// Keeps the hot path off the database: a job's token and secret hashes never change, so once its task id is
 /// bound they can be cached, on every instance, without any invalidation. Unbound jobs are always read afresh.
 /// </summary>
-public sealed class JobCredentialCache(IStore store) : IDisposable
+public sealed class JobCredentialCache(JobReader store) : IDisposable
 {
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = 200_000 });
 

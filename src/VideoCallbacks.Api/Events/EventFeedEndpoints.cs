@@ -15,6 +15,9 @@ public static class EventFeedEndpoints
 {
     public const int MaxLimit = 1000;
 
+    public static IServiceCollection AddEventFeed(this IServiceCollection services) =>
+        services.AddSingleton<FeedQueries>();
+
     public static RouteGroupBuilder MapEventFeed(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/events")
@@ -26,7 +29,7 @@ public static class EventFeedEndpoints
         return group;
     }
 
-    private static async Task<Results<Ok<EventPage>, ValidationProblem>> Page(IStore store, CancellationToken ct, long after = 0, int limit = 100)
+    private static async Task<Results<Ok<EventPage>, ValidationProblem>> Page(FeedQueries store, CancellationToken ct, long after = 0, int limit = 100)
     {
         if (after < 0) return Problems.Validation("after", "after must be a sequence number of 0 or more.");
         if (limit is < 1 or > MaxLimit) return Problems.Validation("limit", $"limit must be between 1 and {MaxLimit}.");
@@ -35,7 +38,7 @@ public static class EventFeedEndpoints
     }
 
     private static Results<ServerSentEventsResult<string>, ValidationProblem> Stream(
-        HttpRequest request, IStore store, OutboxSignal signal, TimeProvider time, long? after = null)
+        HttpRequest request, FeedQueries store, OutboxSignal signal, TimeProvider time, long? after = null)
     {
         var start = after ?? 0;
         if (request.Headers["Last-Event-ID"].FirstOrDefault() is { Length: > 0 } lastId)
@@ -48,7 +51,7 @@ public static class EventFeedEndpoints
         return TypedResults.ServerSentEvents(Read(store, signal, time, start, request.HttpContext.RequestAborted));
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Read(IStore store, OutboxSignal signal, TimeProvider time, long after,
+    private static async IAsyncEnumerable<SseItem<string>> Read(FeedQueries store, OutboxSignal signal, TimeProvider time, long after,
         [EnumeratorCancellation] CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)

@@ -82,4 +82,21 @@ public static class JobStateMachine
 
         return new Transition(TransitionKind.Advanced, next, NewEvent.For(next, now), null);
     }
+
+    /// <summary>
+    /// Binds the provider's task id (the provider accepted the submission, or a callback raced its answer);
+    /// a job still at "submitted" announces itself with its submitted event.
+    /// </summary>
+    public static (Job Job, NewEvent? Submitted) Bind(Job job, string providerTaskId, DateTimeOffset? nextCheckAt, DateTimeOffset now)
+    {
+        job = job with
+        {
+            ProviderTaskId = providerTaskId,
+            Submission = SubmissionStates.Accepted,
+            Error = job.Status == JobStatuses.Submitted ? null : job.Error,
+            UpdatedAt = now,
+            NextCheckAt = nextCheckAt,
+        };
+        return (job, job.Status == JobStatuses.Submitted ? NewEvent.For(job, now) : null);
+    }
 }

@@ -19,7 +19,7 @@ public static class HealthEndpoints
     }
 
     private static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> Ready(
-        IStore store, IEventPublisher publisher, BusReadiness bus, TimeProvider time, CancellationToken ct)
+        SqlDatabase store, OutboxStore outboxStore, IEventPublisher publisher, BusReadiness bus, TimeProvider time, CancellationToken ct)
     {
         var reachable = await store.PingAsync(ct);
         var busProblem = bus.Problem;
@@ -30,7 +30,7 @@ public static class HealthEndpoints
             try
             {
                 var now = time.GetUtcNow();
-                var stats = await store.GetOutboxStatsAsync(now, ct);
+                var stats = await outboxStore.GetOutboxStatsAsync(now, ct);
                 outbox = new OutboxReadiness(stats.Pending, stats.Failed, stats.OldestPendingAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 1) : null);
             }
             catch (System.Data.Common.DbException)

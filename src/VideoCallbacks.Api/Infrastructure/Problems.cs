@@ -18,6 +18,10 @@ public static class Problems
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
             title: "The request is invalid.", detail: message);
 
+    /// <summary>A 404 that names what was looked for.</summary>
+    public static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> NotFound(string title, string detail) =>
+        TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status404NotFound, Title = title, Detail = detail });
+
     public static ProblemHttpResult Status(int status, string title, string? detail = null, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: extensions);
 

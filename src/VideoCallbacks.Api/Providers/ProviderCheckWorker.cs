@@ -15,7 +15,7 @@ namespace VideoCallbacks.Api.Providers;
 /// Answers go through the same writer and state machine as callbacks, so they produce the same events.
 /// </summary>
 public sealed class ProviderCheckWorker(
-    IStore store,
+    CheckScheduleStore store,
     ProviderClients clients,
     IngestWriter writer,
     IOptions<NanoGptOptions> nanoGpt,

@@ -41,7 +41,7 @@ public static class ProviderExtensions
     }
 
     public static IServiceCollection AddProviderChecks(this IServiceCollection services) =>
-        services.AddHostedService<ProviderCheckWorker>();
+        services.AddSingleton<CheckScheduleStore>().AddHostedService<ProviderCheckWorker>();
 }
 
 /// <summary>

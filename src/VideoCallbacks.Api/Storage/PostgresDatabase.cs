@@ -5,7 +5,7 @@ using Npgsql;
 namespace VideoCallbacks.Api.Storage;
 
 /// <summary>For several instances: row locks, SKIP LOCKED claims and an advisory lock around outbox inserts.</summary>
-public sealed class PostgresStore(NpgsqlDataSource dataSource, StoreSettings settings) : SqlStore(settings), IDisposable, IAsyncDisposable
+public sealed class PostgresDatabase(NpgsqlDataSource dataSource, StoreSettings settings) : SqlDatabase(settings), IDisposable, IAsyncDisposable
 {
     // Arbitrary constants naming our advisory locks.
     private const long MigrationLock = 0x5643_0001;
@@ -20,17 +20,17 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource, StoreSettings set
 
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
-    protected override string ForUpdate => " FOR UPDATE";
+    public override string ForUpdate => " FOR UPDATE";
 
-    protected override string ForUpdateSkipLocked => "FOR UPDATE SKIP LOCKED";
+    public override string ForUpdateSkipLocked => "FOR UPDATE SKIP LOCKED";
 
-    protected override string SequenceInList => "sequence = ANY(@sequences)";
+    public override string SequenceInList => "sequence = ANY(@sequences)";
 
-    protected override string JobIdInList => "job_id = ANY(@jobIds)";
+    public override string JobIdInList => "job_id = ANY(@jobIds)";
 
-    protected override bool BatchStatements => true;
+    public override bool BatchStatements => true;
 
-    protected override Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
+    public override Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@OutboxLock)", new { OutboxLock }, transaction, cancellationToken: ct));
 
     public override async Task MigrateAsync(CancellationToken cancellationToken)

@@ -6,12 +6,12 @@ namespace VideoCallbacks.Api.Storage;
 
 /// <summary>The embedded default: one file, WAL journal, writers serialized by SQLite itself.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The writer gate never allocates a wait handle, and disposing it could fault a write still finishing at shutdown.")]
-public sealed class SqliteStore : SqlStore
+public sealed class SqliteDatabase : SqlDatabase
 {
     private static int _initialized;
     private readonly string _connectionString;
 
-    public SqliteStore(string connectionString, StoreSettings settings) : base(settings)
+    public SqliteDatabase(string connectionString, StoreSettings settings) : base(settings)
     {
         if (Interlocked.Exchange(ref _initialized, 1) == 0)
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using VideoCallbacks.Api.Bus;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Storage;
 
@@ -46,26 +47,28 @@ public static class StorageExtensions
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
-        services.AddSingleton<IStore>(sp =>
+        services.AddSingleton<SqlDatabase>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             var settings = new StoreSettings(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BusOptions>>().Value.PublishedOnCommit);
             return options.Provider == "Postgres"
-                ? new PostgresStore(new NpgsqlDataSourceBuilder(options.ConnectionString).Build(), settings)
-                : new SqliteStore(options.ConnectionString, settings);
+                ? new PostgresDatabase(new NpgsqlDataSourceBuilder(options.ConnectionString).Build(), settings)
+                : new SqliteDatabase(options.ConnectionString, settings);
         });
+        // The shared domain's one read, used by several features.
+        services.AddSingleton<JobReader>();
         services.AddHostedService<MigrationService>();
         return services;
     }
 }
 
 /// <summary>Brings the schema up to date before the server takes requests.</summary>
-public sealed class MigrationService(IStore store, ILogger<MigrationService> logger) : IHostedService
+public sealed class MigrationService(SqlDatabase database, ILogger<MigrationService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await store.MigrateAsync(cancellationToken);
-        logger.LogInformation("{Store} store schema is up to date", store.Name);
+        await database.MigrateAsync(cancellationToken);
+        logger.LogInformation("{Store} store schema is up to date", database.Name);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

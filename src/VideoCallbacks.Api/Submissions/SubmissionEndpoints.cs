@@ -23,6 +23,7 @@ public static class SubmissionEndpoints
 
     public static IServiceCollection AddSubmissions(this IServiceCollection services)
     {
+        services.AddSingleton<SubmissionStore>();
         services.AddSingleton<IValidator<ExtensionRequest>, ExtensionRequestValidator>();
         services.AddSingleton<SubmissionService>();
         return services;
@@ -114,7 +115,7 @@ public static class SubmissionEndpoints
         var job = jobId.Length <= 64 ? await service.GetAsync(jobId, ct) : null;
         if (job is null)
         {
-            return TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "No such job.", Detail = $"There is no job '{jobId}'." });
+            return Problems.NotFound("No such job.", $"There is no job '{jobId}'.");
         }
         return TypedResults.Ok(JobResponse.From(job, await service.GetEventsAsync(jobId, ct)));
     }

@@ -20,7 +20,8 @@ public sealed record SubmissionResult(SubmissionOutcome Outcome, Job Job, Submit
 /// provider is called, so a fast callback finds its job and a retry never submits twice.
 /// </summary>
 public sealed class SubmissionService(
-    IStore store,
+    SubmissionStore store,
+    JobReader jobs,
     ProviderClients clients,
     SelfAddress self,
     OutboxSignal signal,
@@ -94,7 +95,7 @@ public sealed class SubmissionService(
             : new SubmissionResult(SubmissionOutcome.Refused, failed, result);
     }
 
-    public Task<Job?> GetAsync(string jobId, CancellationToken ct) => store.GetJobAsync(jobId, ct);
+    public Task<Job?> GetAsync(string jobId, CancellationToken ct) => jobs.GetJobAsync(jobId, ct);
 
     public Task<IReadOnlyList<StoredEvent>> GetEventsAsync(string jobId, CancellationToken ct) => store.GetJobEventsAsync(jobId, ct);
 
@@ -112,7 +113,7 @@ public sealed class SubmissionService(
         while (job.Submission == SubmissionStates.Pending && time.GetUtcNow() < deadline)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50), time, ct);
-            job = await store.GetJobAsync(job.JobId, ct) ?? job;
+            job = await jobs.GetJobAsync(job.JobId, ct) ?? job;
         }
         if (job.Submission != SubmissionStates.Rejected) return new SubmissionResult(SubmissionOutcome.Accepted, job);
         var outcome = job.Error?.Code switch

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using VideoCallbacks.Api.Admin;
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using VideoCallbacks.Api.Admin;
 using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
@@ -164,7 +165,7 @@ internal static class Kit
     }
 
     public static Task<IReadOnlyList<StoredCallback>> CallbacksAsync(TestApp app, string? outcome = null, string? provider = null) =>
-        app.Get<IStore>().ListCallbacksAsync(new CallbackFilter(outcome, provider, null, null, null, 1000), CancellationToken.None);
+        app.Get<AdminStore>().ListCallbacksAsync(new CallbackFilter(outcome, provider, null, null, null, 1000), CancellationToken.None);
 
     public static async Task<JsonElement> AckAsync(HttpResponseMessage response)
     {

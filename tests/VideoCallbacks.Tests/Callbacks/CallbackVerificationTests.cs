@@ -1,4 +1,5 @@
 using System.Net;
+using VideoCallbacks.Api.Admin;
 using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;

@@ -1,6 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using VideoCallbacks.Api.Admin;
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Providers.NanoGpt;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Simulator;
@@ -37,7 +40,7 @@ public sealed class NanoGptPollingTests
         Assert.Equal(2, data.GetProperty("index").GetInt32());
 
         // Polling stops at the terminal state.
-        var stored = await app.Get<IStore>().GetJobAsync(jobId, CancellationToken.None);
+        var stored = await app.Get<JobReader>().GetJobAsync(jobId, CancellationToken.None);
         Assert.Null(stored!.NextCheckAt);
         Assert.Equal(4, app.Get<SimulatorState>().FindTask(taskId)!.StatusPolls);
         Assert.Single(await Kit.FeedAsync(app, jobId), Kit.IsTerminal);
@@ -80,7 +83,7 @@ public sealed class NanoGptPollingTests
         var job = await Kit.SubmitAsync(app, ProviderNames.NanoGpt, "~steps=1");
         var jobId = job.GetProperty("jobId").GetString()!;
         var taskId = job.GetProperty("providerTaskId").GetString()!;
-        var store = app.Get<IStore>();
+        var store = app.Get<JobReader>();
 
         var limited = await HttpExtensions.EventuallyAsync(() => store.GetJobAsync(jobId, CancellationToken.None),
             j => j!.CheckAttempts >= 1, what: "the rate-limited poll to be rescheduled");
@@ -92,7 +95,7 @@ public sealed class NanoGptPollingTests
         Assert.Equal([$"{jobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, jobId)));
 
         // Once that hour is over (moved forward here rather than waited for), polling resumes and finishes the job.
-        await store.RescheduleCheckAsync(jobId, DateTimeOffset.UtcNow, limited.CheckAttempts, CancellationToken.None);
+        await app.Get<CheckScheduleStore>().RescheduleCheckAsync(jobId, DateTimeOffset.UtcNow, limited.CheckAttempts, CancellationToken.None);
         var events = await Kit.TerminalAsync(app, jobId);
         Assert.Equal("video.extension.completed", Kit.Types(events)[^1]);
         Assert.Equal(1, limiter.Refused);
@@ -128,7 +131,7 @@ public sealed class NanoGptPollingTests
                 jobId = job.GetProperty("jobId").GetString()!;
                 taskId = job.GetProperty("providerTaskId").GetString()!;
                 // Stop right after the first poll has been answered and its next one scheduled.
-                await HttpExtensions.EventuallyAsync(() => first.Get<IStore>().GetJobAsync(jobId, CancellationToken.None),
+                await HttpExtensions.EventuallyAsync(() => first.Get<JobReader>().GetJobAsync(jobId, CancellationToken.None),
                     j => j!.CheckAttempts >= 1, timeout: TimeSpan.FromSeconds(30), what: "the first poll");
             }
             var pollsBeforeRestart = provider.FindTask(taskId)!.StatusPolls;

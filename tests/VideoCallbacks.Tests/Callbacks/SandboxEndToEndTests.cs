@@ -1,3 +1,5 @@
+using VideoCallbacks.Api.Admin;
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Simulator;

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using VideoCallbacks.Api.Admin;
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;

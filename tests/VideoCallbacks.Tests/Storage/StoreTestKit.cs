@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Storage;

@@ -1,0 +1,64 @@
+using Dapper;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Storage;
+using static VideoCallbacks.Api.Storage.Sql;
+
+namespace VideoCallbacks.Api.Bus;
+
+public sealed record OutboxStats(long Pending, long Failed, DateTimeOffset? OldestPendingAt);
+
+/// <summary>The relay's SQL: claim pending events under a lease, then mark them published or failed.</summary>
+public sealed class OutboxStore(SqlDatabase db)
+{
+    public Task<IReadOnlyList<StoredEvent>> ClaimPendingEventsAsync(string owner, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken) =>
+        db.InTransactionAsync<IReadOnlyList<StoredEvent>>(async (c, tx) =>
+        {
+            // An event waits while an earlier event of its job is still pending and not claimable,
+            // so a job's events leave in order.
+            var rows = await c.QueryAsync<EventRow>(new CommandDefinition($"""
+                UPDATE events SET lease_owner = @owner, lease_until = @until
+                WHERE sequence IN (
+                    SELECT e.sequence FROM events e
+                    WHERE e.status = 'pending' AND e.next_attempt_at <= @now
+                      AND (e.lease_until IS NULL OR e.lease_until < @now)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM events p
+                          WHERE p.job_id = e.job_id AND p.sequence < e.sequence AND p.status = 'pending'
+                            AND (p.next_attempt_at > @now OR (p.lease_until IS NOT NULL AND p.lease_until >= @now)))
+                    ORDER BY e.sequence LIMIT @limit {db.ForUpdateSkipLocked})
+                RETURNING {EventRows.Columns}
+                """, new { owner, now = Ms(now), until = Ms(now + lease), limit }, tx, cancellationToken: cancellationToken));
+            return rows.Select(r => r.ToEvent()).OrderBy(e => e.Sequence).ToList();
+        }, cancellationToken);
+
+    public async Task MarkPublishedAsync(IReadOnlyList<long> sequences, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (sequences.Count == 0) return;
+        await db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition($"""
+            UPDATE events SET status = 'published', published_at = @now, attempts = attempts + 1, last_error = NULL,
+                              lease_owner = NULL, lease_until = NULL
+            WHERE {db.SequenceInList}
+            """, new { now = Ms(now), sequences = sequences.ToArray() }, cancellationToken: cancellationToken)), cancellationToken);
+    }
+
+    /// <summary>Counts the attempt; with no next attempt the event is failed and waits for an operator.</summary>
+    public Task MarkPublishFailedAsync(long sequence, string error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken) =>
+        db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition("""
+            UPDATE events SET attempts = attempts + 1, last_error = @error,
+                              status = CASE WHEN @next IS NULL THEN 'failed' ELSE 'pending' END,
+                              next_attempt_at = COALESCE(@next, next_attempt_at),
+                              lease_owner = NULL, lease_until = NULL
+            WHERE sequence = @sequence
+            """, new { sequence, error = Truncate(error, 2000), next = Ms(nextAttemptAt) }, cancellationToken: cancellationToken)), cancellationToken);
+
+    public Task<OutboxStats> GetOutboxStatsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.ReadAsync(async c =>
+        {
+            var row = await c.QuerySingleAsync<(long Pending, long Failed, long? Oldest)>(new CommandDefinition("""
+                SELECT (SELECT COUNT(*) FROM events WHERE status = 'pending') AS Pending,
+                       (SELECT COUNT(*) FROM events WHERE status = 'failed') AS Failed,
+                       (SELECT MIN(time) FROM events WHERE status = 'pending') AS Oldest
+                """, cancellationToken: cancellationToken));
+            return new OutboxStats(row.Pending, row.Failed, FromMs(row.Oldest));
+        }, cancellationToken);
+}

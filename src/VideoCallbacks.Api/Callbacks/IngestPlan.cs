@@ -1,0 +1,105 @@
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Jobs;
+
+namespace VideoCallbacks.Api.Callbacks;
+
+/// <summary>What happens to one callback or poll answer of a batch.</summary>
+public sealed record IngestDecision(string? JobId, string Outcome, string? Reason, string? EventId);
+
+/// <summary>
+/// The ingest decisions, free of SQL: given a batch and its jobs as read (under lock), which callback
+/// rows to record with which outcome, which jobs change and which events to write. Items of one job
+/// see the changes of the items before them, so a batch decides exactly as the same callbacks would
+/// one at a time.
+/// </summary>
+public sealed class IngestPlan
+{
+    private readonly IngestDecision[] _decisions;
+
+    private IngestPlan(IngestDecision[] decisions, IReadOnlyList<Job> changedJobs, IReadOnlyList<NewEvent> events)
+    {
+        _decisions = decisions;
+        ChangedJobs = changedJobs;
+        Events = events;
+    }
+
+    /// <summary>One decision per item, in the batch's order.</summary>
+    public IReadOnlyList<IngestDecision> Decisions => _decisions;
+
+    /// <summary>Each changed job once, in its final state for this batch.</summary>
+    public IReadOnlyList<Job> ChangedJobs { get; }
+
+    /// <summary>Events to write, in the order they happened.</summary>
+    public IReadOnlyList<NewEvent> Events { get; }
+
+    public static IngestPlan Decide(IReadOnlyList<IngestItem> items, IReadOnlyDictionary<string, Job> jobsAsRead, DateTimeOffset now)
+    {
+        var jobs = new Dictionary<string, Job>(jobsAsRead, StringComparer.Ordinal);
+        var changed = new Dictionary<string, Job>(StringComparer.Ordinal);
+        var events = new List<NewEvent>();
+        var decisions = new IngestDecision[items.Count];
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            if (!jobs.TryGetValue(item.JobId, out var job) || job.Provider != item.Provider)
+            {
+                decisions[i] = new IngestDecision(null, CallbackOutcomes.Unmatched, "no such job for this provider", null);
+                continue;
+            }
+            if (item.ProviderTaskId is { Length: > 0 } taskId)
+            {
+                if (job.ProviderTaskId is null)
+                {
+                    // The callback raced the provider's answer to our submit: bind the task here.
+                    var (bound, submitted) = JobStateMachine.Bind(job, taskId, job.NextCheckAt, now);
+                    job = changed[job.JobId] = jobs[job.JobId] = bound;
+                    if (submitted is not null) events.Add(submitted);
+                }
+                else if (!string.Equals(job.ProviderTaskId, taskId, StringComparison.Ordinal))
+                {
+                    decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Rejected, "task id does not match the job", null);
+                    continue;
+                }
+            }
+            if (item.Observation is null)
+            {
+                decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Failed, item.Problem ?? "body not understood", null);
+                continue;
+            }
+            var transition = JobStateMachine.Apply(job, item.Observation, now);
+            switch (transition.Kind)
+            {
+                case TransitionKind.Advanced:
+                    changed[job.JobId] = jobs[job.JobId] = transition.Job;
+                    events.Add(transition.Event!);
+                    decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Accepted, null, transition.Event!.EventId);
+                    break;
+                case TransitionKind.Anomaly:
+                    decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Duplicate, "anomaly: " + transition.Note, null);
+                    break;
+                default:
+                    decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Duplicate, transition.Note, null);
+                    break;
+            }
+        }
+        return new IngestPlan(decisions, changed.Values.ToList(), events);
+    }
+
+    /// <summary>
+    /// After the events were written: a callback whose event the database already had (written earlier, or by
+    /// another instance) is a duplicate after all, since the unique event id is what decides.
+    /// </summary>
+    public IReadOnlyList<IngestDecision> Settle(IReadOnlySet<string> insertedEventIds)
+    {
+        var settled = (IngestDecision[])_decisions.Clone();
+        for (var i = 0; i < settled.Length; i++)
+        {
+            if (settled[i].EventId is { } id && !insertedEventIds.Contains(id))
+            {
+                settled[i] = settled[i] with { Outcome = CallbackOutcomes.Duplicate, Reason = "event already exists" };
+            }
+        }
+        return settled;
+    }
+}

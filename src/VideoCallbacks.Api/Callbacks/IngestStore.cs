@@ -1,0 +1,91 @@
+using System.Data.Common;
+using Dapper;
+using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Storage;
+using static VideoCallbacks.Api.Storage.Sql;
+
+namespace VideoCallbacks.Api.Callbacks;
+
+/// <summary>
+/// Callback ingest's SQL: a whole batch in one transaction (group commit), decided by <see cref="IngestPlan"/>;
+/// and the rows kept for callbacks that were refused before they got that far.
+/// </summary>
+public sealed class IngestStore(SqlDatabase db)
+{
+    /// <summary>Callbacks and poll answers: one transaction for the whole batch.</summary>
+    public Task<IReadOnlyList<IngestResult>> IngestAsync(IReadOnlyList<IngestItem> items, CancellationToken cancellationToken) =>
+        // Set-based on purpose: one read of every job in the batch, decisions in memory, then a handful of
+        // multi-row statements. Round trips, not rows, are what a batch costs (PostgreSQL especially).
+        db.InTransactionAsync<IReadOnlyList<IngestResult>>(async (c, tx) =>
+        {
+            var now = db.Settings.Time.GetUtcNow();
+            var jobs = await LoadJobsAsync(c, tx, items.Select(i => i.JobId).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+            var plan = IngestPlan.Decide(items, jobs, now);
+            var inserted = await EventRows.InsertAsync(db, c, tx, plan.Events, cancellationToken);
+            var decisions = plan.Settle(inserted);
+            await JobRows.UpdateManyAsync(db, c, tx, plan.ChangedJobs, cancellationToken);
+            var callbackIds = await RecordCallbacksAsync(c, tx, items, decisions, cancellationToken);
+            return decisions.Select((d, i) => new IngestResult(callbackIds[i], d.Outcome, d.EventId, d.Reason)).ToList();
+        }, cancellationToken);
+
+    public Task<long> RecordRejectedCallbackAsync(RejectedCallback callback, CancellationToken cancellationToken) =>
+        db.WriteAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("""
+            INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
+            VALUES (@provider, @jobId, @receivedAt, @outcome, @reason, NULL, @headers, @body) RETURNING id
+            """, new
+            {
+                provider = callback.Provider, jobId = callback.JobId, receivedAt = Ms(callback.Raw.ReceivedAt), outcome = callback.Outcome,
+                reason = callback.Reason, headers = callback.Raw.HeadersJson, body = callback.Raw.Body,
+            }, cancellationToken: cancellationToken)), cancellationToken);
+
+    private async Task<Dictionary<string, Job>> LoadJobsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<string> jobIds, CancellationToken ct)
+    {
+        // Ordered, so two instances locking overlapping batches take the row locks in the same order (no deadlock).
+        var rows = await c.QueryAsync<JobRow>(new CommandDefinition(
+            $"SELECT {JobRows.Columns} FROM jobs WHERE {db.JobIdInList} ORDER BY job_id{db.ForUpdate}", new { jobIds = jobIds.ToArray() }, tx, cancellationToken: ct));
+        return rows.Select(r => r.ToJob()).ToDictionary(j => j.JobId, StringComparer.Ordinal);
+    }
+
+    /// <summary>Stores the raw callbacks of the batch (reprocessed ones update their row); answers each item's callback id.</summary>
+    private async Task<long?[]> RecordCallbacksAsync(DbConnection c, DbTransaction tx, IReadOnlyList<IngestItem> items, IReadOnlyList<IngestDecision> decisions, CancellationToken ct)
+    {
+        var ids = new long?[items.Count];
+        var fresh = new List<int>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i].ReprocessCallbackId is { } existing)
+            {
+                // A reprocessed callback keeps its history unless the rerun changed something: an accepted callback
+                // that now reads as a duplicate of itself stays accepted.
+                await c.ExecuteAsync(new CommandDefinition("""
+                    UPDATE callbacks SET outcome = @outcome, reason = @reason, event_id = COALESCE(@eventId, event_id)
+                    WHERE id = @existing AND (outcome = 'failed' OR @outcome = 'accepted')
+                    """, new { outcome = decisions[i].Outcome, reason = decisions[i].Reason, eventId = decisions[i].EventId, existing }, tx, cancellationToken: ct));
+                ids[i] = existing;
+            }
+            else if (items[i].Raw is not null)
+            {
+                fresh.Add(i);
+            }
+        }
+        foreach (var chunk in fresh.Chunk(db.RowsPerInsert))
+        {
+            var p = new DynamicParameters();
+            var rows = new List<string>(chunk.Length);
+            for (var k = 0; k < chunk.Length; k++)
+            {
+                var (item, decision) = (items[chunk[k]], decisions[chunk[k]]);
+                p.Add($"p{k}", item.Provider); p.Add($"j{k}", decision.JobId); p.Add($"r{k}", Ms(item.Raw!.ReceivedAt)); p.Add($"o{k}", decision.Outcome);
+                p.Add($"re{k}", decision.Reason); p.Add($"e{k}", decision.EventId); p.Add($"h{k}", item.Raw.HeadersJson); p.Add($"b{k}", item.Raw.Body);
+                rows.Add($"(@p{k}, @j{k}, @r{k}, @o{k}, @re{k}, @e{k}, @h{k}, @b{k})");
+            }
+            // Keys are assigned in VALUES order, so the sorted keys line up with the rows.
+            var keys = (await c.QueryAsync<long>(new CommandDefinition($"""
+                INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
+                VALUES {string.Join(", ", rows)} RETURNING id
+                """, p, tx, cancellationToken: ct))).Order().ToList();
+            for (var k = 0; k < chunk.Length; k++) ids[chunk[k]] = keys[k];
+        }
+        return ids;
+    }
+}

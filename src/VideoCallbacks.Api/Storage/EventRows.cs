@@ -1,0 +1,78 @@
+using System.Data.Common;
+using Dapper;
+using VideoCallbacks.Api.Events;
+using static VideoCallbacks.Api.Storage.Sql;
+
+namespace VideoCallbacks.Api.Storage;
+
+/// <summary>
+/// The <c>events</c> table (the outbox) as every feature reads it, and the one way events are written:
+/// inside the caller's own transaction, so a state change and its event commit together.
+/// </summary>
+public static class EventRows
+{
+    public const string Columns = """
+        sequence AS Sequence, event_id AS EventId, job_id AS JobId, provider AS Provider, type AS Type, job_status AS JobStatus,
+        correlation_id AS CorrelationId, time AS Time, data AS Data, status AS Status, attempts AS Attempts,
+        next_attempt_at AS NextAttemptAt, last_error AS LastError, published_at AS PublishedAt
+        """;
+
+    /// <summary>Inserts events in order (their sequence follows); answers the ids that were new.</summary>
+    public static async Task<HashSet<string>> InsertAsync(SqlDatabase db, DbConnection c, DbTransaction tx, IReadOnlyList<NewEvent> events, CancellationToken ct)
+    {
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        if (events.Count == 0) return inserted;
+        await db.LockOutboxAsync(c, tx, ct);
+        var publishedOnCommit = db.Settings.PublishedOnCommit;
+        var status = publishedOnCommit ? PublishStatuses.Published : PublishStatuses.Pending;
+        foreach (var chunk in events.Chunk(db.RowsPerInsert))
+        {
+            var p = new DynamicParameters();
+            var rows = new List<string>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var e = chunk[i];
+                var at = Ms(e.Time);
+                p.Add($"id{i}", e.EventId); p.Add($"j{i}", e.JobId); p.Add($"p{i}", e.Provider); p.Add($"t{i}", e.Type);
+                p.Add($"s{i}", e.JobStatus); p.Add($"c{i}", e.CorrelationId); p.Add($"at{i}", at); p.Add($"d{i}", e.DataJson);
+                p.Add($"pub{i}", publishedOnCommit ? at : null, System.Data.DbType.Int64);
+                rows.Add($"(@id{i}, @j{i}, @p{i}, @t{i}, @s{i}, @c{i}, @at{i}, @d{i}, @status, 0, @at{i}, @pub{i})");
+            }
+            p.Add("status", status);
+            var ids = await c.QueryAsync<string>(new CommandDefinition($"""
+                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at)
+                VALUES {string.Join(", ", rows)}
+                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+                """, p, tx, cancellationToken: ct));
+            inserted.UnionWith(ids);
+        }
+        return inserted;
+    }
+}
+
+/// <summary>An <c>events</c> row as Dapper reads it.</summary>
+public sealed class EventRow
+{
+    public long Sequence { get; set; }
+    public string EventId { get; set; } = "";
+    public string JobId { get; set; } = "";
+    public string Provider { get; set; } = "";
+    public string Type { get; set; } = "";
+    public string JobStatus { get; set; } = "";
+    public string? CorrelationId { get; set; }
+    public long Time { get; set; }
+    public string Data { get; set; } = "";
+    public string Status { get; set; } = "";
+    public long Attempts { get; set; }
+    public long? NextAttemptAt { get; set; }
+    public string? LastError { get; set; }
+    public long? PublishedAt { get; set; }
+
+    public StoredEvent ToEvent() => new()
+    {
+        Sequence = Sequence, EventId = EventId, JobId = JobId, Provider = Provider, Type = Type, JobStatus = JobStatus,
+        CorrelationId = CorrelationId, Time = FromMs(Time)!.Value, DataJson = Data, PublishStatus = Status,
+        Attempts = (int)Attempts, NextAttemptAt = Status == PublishStatuses.Pending ? FromMs(NextAttemptAt) : null,
+        LastError = LastError, PublishedAt = FromMs(PublishedAt),
+    };
+}

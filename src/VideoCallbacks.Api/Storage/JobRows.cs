@@ -1,0 +1,121 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using VideoCallbacks.Api.Jobs;
+using static VideoCallbacks.Api.Storage.Sql;
+
+namespace VideoCallbacks.Api.Storage;
+
+/// <summary>The <c>jobs</c> table as every feature reads and writes it: one mapping, one column list.</summary>
+public static class JobRows
+{
+    public const string Columns = """
+        job_id AS JobId, provider AS Provider, provider_task_id AS ProviderTaskId, status AS Status, submission AS Submission,
+        progress AS Progress, video_urls AS VideoUrls, error_code AS ErrorCode, error_message AS ErrorMessage,
+        correlation_id AS CorrelationId, metadata AS Metadata, source_task_id AS SourceTaskId, idx AS Idx,
+        request_json AS RequestJson, token_hash AS TokenHash, secret_hash AS SecretHash, created_at AS CreatedAt,
+        updated_at AS UpdatedAt, next_check_at AS NextCheckAt, check_attempts AS CheckAttempts
+        """;
+
+    public static async Task<Job?> LoadAsync(SqlDatabase db, DbConnection c, DbTransaction? tx, string jobId, bool lockRow, CancellationToken ct)
+    {
+        var row = await c.QuerySingleOrDefaultAsync<JobRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM jobs WHERE job_id = @jobId{(lockRow ? db.ForUpdate : "")}", new { jobId }, tx, cancellationToken: ct));
+        return row?.ToJob();
+    }
+
+    public static Task InsertAsync(DbConnection c, DbTransaction tx, Job job, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO jobs (job_id, provider, provider_task_id, status, submission, progress, video_urls, error_code, error_message,
+                correlation_id, metadata, source_task_id, idx, request_json, token_hash, secret_hash, created_at, updated_at,
+                next_check_at, check_attempts)
+            VALUES (@JobId, @Provider, @ProviderTaskId, @Status, @Submission, @Progress, @VideoUrls, @ErrorCode, @ErrorMessage,
+                @CorrelationId, @Metadata, @SourceTaskId, @Idx, @RequestJson, @TokenHash, @SecretHash, @CreatedAt, @UpdatedAt,
+                @NextCheckAt, @CheckAttempts)
+            """, JobRow.From(job), tx, cancellationToken: ct));
+
+    public static Task UpdateAsync(DbConnection c, DbTransaction tx, Job job, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition("""
+            UPDATE jobs SET provider_task_id = @ProviderTaskId, status = @Status, submission = @Submission, progress = @Progress,
+                video_urls = @VideoUrls, error_code = @ErrorCode, error_message = @ErrorMessage, updated_at = @UpdatedAt,
+                next_check_at = @NextCheckAt, check_attempts = @CheckAttempts
+            WHERE job_id = @JobId
+            """, JobRow.From(job), tx, cancellationToken: ct));
+
+    public static async Task UpdateManyAsync(SqlDatabase db, DbConnection c, DbTransaction tx, IReadOnlyList<Job> jobs, CancellationToken ct)
+    {
+        if (!db.BatchStatements)
+        {
+            foreach (var job in jobs) await UpdateAsync(c, tx, job, ct);
+            return;
+        }
+        // One UPDATE ... FROM (VALUES ...) for the batch: one round trip, one parse, one plan.
+        foreach (var chunk in jobs.Chunk(100))
+        {
+            var p = new DynamicParameters();
+            var rows = new List<string>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var r = JobRow.From(chunk[i]);
+                p.Add($"id{i}", r.JobId, System.Data.DbType.String); p.Add($"tk{i}", r.ProviderTaskId, System.Data.DbType.String);
+                p.Add($"st{i}", r.Status, System.Data.DbType.String); p.Add($"sb{i}", r.Submission, System.Data.DbType.String);
+                p.Add($"pg{i}", r.Progress, System.Data.DbType.Int64); p.Add($"vu{i}", r.VideoUrls, System.Data.DbType.String);
+                p.Add($"ec{i}", r.ErrorCode, System.Data.DbType.String); p.Add($"em{i}", r.ErrorMessage, System.Data.DbType.String);
+                p.Add($"ua{i}", r.UpdatedAt, System.Data.DbType.Int64); p.Add($"nc{i}", r.NextCheckAt, System.Data.DbType.Int64);
+                p.Add($"ca{i}", r.CheckAttempts, System.Data.DbType.Int64);
+                rows.Add($"(@id{i}, @tk{i}, @st{i}, @sb{i}, @pg{i}, @vu{i}, @ec{i}, @em{i}, @ua{i}, @nc{i}, @ca{i})");
+            }
+            await c.ExecuteAsync(new CommandDefinition($"""
+                UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
+                    error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca
+                FROM (VALUES {string.Join(", ", rows)}) AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca)
+                WHERE j.job_id = v.id
+                """, p, tx, cancellationToken: ct));
+        }
+    }
+}
+
+/// <summary>A <c>jobs</c> row as Dapper reads it; times in Unix milliseconds, lists and maps as JSON.</summary>
+public sealed class JobRow
+{
+    public string JobId { get; set; } = "";
+    public string Provider { get; set; } = "";
+    public string? ProviderTaskId { get; set; }
+    public string Status { get; set; } = "";
+    public string Submission { get; set; } = "";
+    public long Progress { get; set; }
+    public string VideoUrls { get; set; } = "[]";
+    public string? ErrorCode { get; set; }
+    public string? ErrorMessage { get; set; }
+    public string? CorrelationId { get; set; }
+    public string Metadata { get; set; } = "{}";
+    public string? SourceTaskId { get; set; }
+    public long? Idx { get; set; }
+    public string RequestJson { get; set; } = "";
+    public string TokenHash { get; set; } = "";
+    public string? SecretHash { get; set; }
+    public long CreatedAt { get; set; }
+    public long UpdatedAt { get; set; }
+    public long? NextCheckAt { get; set; }
+    public long CheckAttempts { get; set; }
+
+    public static JobRow From(Job j) => new()
+    {
+        JobId = j.JobId, Provider = j.Provider, ProviderTaskId = j.ProviderTaskId, Status = j.Status, Submission = j.Submission,
+        Progress = j.Progress, VideoUrls = JsonSerializer.Serialize(j.VideoUrls), ErrorCode = j.Error?.Code, ErrorMessage = j.Error?.Message,
+        CorrelationId = j.CorrelationId, Metadata = JsonSerializer.Serialize(j.Metadata), SourceTaskId = j.SourceTaskId, Idx = j.Index,
+        RequestJson = j.RequestJson, TokenHash = j.TokenHash, SecretHash = j.SecretHash, CreatedAt = Ms(j.CreatedAt),
+        UpdatedAt = Ms(j.UpdatedAt), NextCheckAt = Ms(j.NextCheckAt), CheckAttempts = j.CheckAttempts,
+    };
+
+    public Job ToJob() => new()
+    {
+        JobId = JobId, Provider = Provider, ProviderTaskId = ProviderTaskId, Status = Status, Submission = Submission,
+        Progress = (int)Progress, VideoUrls = JsonSerializer.Deserialize<List<string>>(VideoUrls) ?? [],
+        Error = ErrorCode is null ? null : new JobError(ErrorCode, ErrorMessage ?? ""),
+        CorrelationId = CorrelationId, Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata) ?? [],
+        SourceTaskId = SourceTaskId, Index = (int?)Idx, RequestJson = RequestJson, TokenHash = TokenHash, SecretHash = SecretHash,
+        CreatedAt = FromMs(CreatedAt)!.Value, UpdatedAt = FromMs(UpdatedAt)!.Value, NextCheckAt = FromMs(NextCheckAt),
+        CheckAttempts = (int)CheckAttempts,
+    };
+}

@@ -1,0 +1,95 @@
+using Dapper;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Storage;
+using static VideoCallbacks.Api.Storage.Sql;
+
+namespace VideoCallbacks.Api.Submissions;
+
+/// <summary>Claims an idempotency key for one client: same key + same body = same job.</summary>
+public sealed record IdempotencyClaim(string ScopeKey, string RequestHash);
+
+public enum CreateJobOutcome { Created, SameRequest, DifferentRequest }
+
+public sealed record CreateJobResult(CreateJobOutcome Outcome, Job Job);
+
+/// <summary>Submission's SQL: the job row and its idempotency key, then what the provider answered.</summary>
+public sealed class SubmissionStore(SqlDatabase db)
+{
+    public Task<CreateJobResult> CreateJobAsync(Job job, IdempotencyClaim? claim, CancellationToken cancellationToken) =>
+        db.InTransactionAsync(async (c, tx) =>
+        {
+            if (claim is not null)
+            {
+                var inserted = await c.ExecuteAsync(new CommandDefinition("""
+                    INSERT INTO idempotency_keys (scope_key, request_hash, job_id, created_at)
+                    VALUES (@ScopeKey, @RequestHash, @JobId, @At) ON CONFLICT (scope_key) DO NOTHING
+                    """, new { claim.ScopeKey, claim.RequestHash, job.JobId, At = Ms(job.CreatedAt) }, tx, cancellationToken: cancellationToken));
+                if (inserted == 0)
+                {
+                    var existing = await c.QuerySingleAsync<(string RequestHash, string JobId)>(new CommandDefinition(
+                        "SELECT request_hash AS RequestHash, job_id AS JobId FROM idempotency_keys WHERE scope_key = @ScopeKey",
+                        new { claim.ScopeKey }, tx, cancellationToken: cancellationToken));
+                    var existingJob = await JobRows.LoadAsync(db, c, tx, existing.JobId, lockRow: false, cancellationToken)
+                        ?? throw new InvalidOperationException($"Idempotency key points at missing job {existing.JobId}.");
+                    return new CreateJobResult(
+                        existing.RequestHash == claim.RequestHash ? CreateJobOutcome.SameRequest : CreateJobOutcome.DifferentRequest,
+                        existingJob);
+                }
+            }
+            await JobRows.InsertAsync(c, tx, job, cancellationToken);
+            return new CreateJobResult(CreateJobOutcome.Created, job);
+        }, cancellationToken);
+
+    /// <summary>Binds the provider's task id and writes the submitted event (idempotent: a callback may have done it first).</summary>
+    public Task<Job> AcceptSubmissionAsync(string jobId, string providerTaskId, DateTimeOffset? nextCheckAt, CancellationToken cancellationToken) =>
+        db.InTransactionAsync(async (c, tx) =>
+        {
+            var job = await JobRows.LoadAsync(db, c, tx, jobId, lockRow: true, cancellationToken)
+                ?? throw new InvalidOperationException($"Job {jobId} vanished during submission.");
+            if (job.Submission != SubmissionStates.Accepted)
+            {
+                (job, var submitted) = JobStateMachine.Bind(job, providerTaskId, nextCheckAt, db.Settings.Time.GetUtcNow());
+                await JobRows.UpdateManyAsync(db, c, tx, [job], cancellationToken);
+                await EventRows.InsertAsync(db, c, tx, submitted is null ? [] : [submitted], cancellationToken);
+            }
+            return job;
+        }, cancellationToken);
+
+    /// <summary>Records a refused or unknown submission; a refused one can release its idempotency key so a retry resubmits.</summary>
+    public Task<Job> FailSubmissionAsync(string jobId, string submission, JobError error, string? releaseScopeKey, DateTimeOffset? nextCheckAt, CancellationToken cancellationToken) =>
+        db.InTransactionAsync(async (c, tx) =>
+        {
+            var job = await JobRows.LoadAsync(db, c, tx, jobId, lockRow: true, cancellationToken)
+                ?? throw new InvalidOperationException($"Job {jobId} vanished during submission.");
+            if (job.Submission == SubmissionStates.Accepted)
+            {
+                // A callback got here first, so the provider has the task after all.
+                return job;
+            }
+            job = job with
+            {
+                Submission = submission,
+                Status = submission == SubmissionStates.Rejected ? JobStatuses.Failed : job.Status,
+                Error = error,
+                UpdatedAt = db.Settings.Time.GetUtcNow(),
+                NextCheckAt = submission == SubmissionStates.Rejected ? null : nextCheckAt,
+            };
+            await JobRows.UpdateAsync(c, tx, job, cancellationToken);
+            if (releaseScopeKey is not null)
+            {
+                await c.ExecuteAsync(new CommandDefinition("DELETE FROM idempotency_keys WHERE scope_key = @releaseScopeKey",
+                    new { releaseScopeKey }, tx, cancellationToken: cancellationToken));
+            }
+            return job;
+        }, cancellationToken);
+
+    /// <summary>A job's events for its public shape, whatever their publish state.</summary>
+    public Task<IReadOnlyList<StoredEvent>> GetJobEventsAsync(string jobId, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<StoredEvent>>(async c =>
+        {
+            var rows = await c.QueryAsync<EventRow>(new CommandDefinition(
+                $"SELECT {EventRows.Columns} FROM events WHERE job_id = @jobId ORDER BY sequence", new { jobId }, cancellationToken: cancellationToken));
+            return rows.Select(r => r.ToEvent()).ToList();
+        }, cancellationToken);
+}

@@ -1,0 +1,85 @@
+using VideoCallbacks.Api.Admin;
+using VideoCallbacks.Api.Bus;
+using VideoCallbacks.Api.Callbacks;
+using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Providers;
+using VideoCallbacks.Api.Storage;
+using VideoCallbacks.Api.Submissions;
+
+namespace VideoCallbacks.Tests.Storage;
+
+/// <summary>
+/// Base of every feature's store contract: what its store must do, whatever the engine. Each test gets a fresh,
+/// migrated database and a hand-moved clock; each contract runs once on SQLite and once on PostgreSQL.
+/// </summary>
+public abstract class StoreContract(ITestDatabase engine) : IAsyncLifetime
+{
+    protected static readonly CancellationToken Ct = CancellationToken.None;
+    protected static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    private Stores _stores = null!;
+
+    protected ITestDatabase Engine { get; } = engine;
+
+    protected ManualTime Time { get; } = new();
+
+    protected string ConnectionString { get; private set; } = "";
+
+    protected StoreSettings Settings => new(Time, PublishedOnCommit: false);
+
+    protected SqlDatabase Database => _stores.Database;
+    protected JobReader Jobs => _stores.Jobs;
+    protected SubmissionStore Submissions => _stores.Submissions;
+    protected IngestStore Ingest => _stores.Ingest;
+    protected FeedQueries Feed => _stores.Feed;
+    protected OutboxStore Outbox => _stores.Outbox;
+    protected CheckScheduleStore Checks => _stores.Checks;
+    protected AdminStore Admin => _stores.Admin;
+
+    /// <summary>Every store on a new database object over an existing database (not migrated).</summary>
+    protected Stores Open(string connectionString) => new(Engine.Open(connectionString, Settings));
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await Engine.NewDatabaseAsync();
+        _stores = Open(ConnectionString);
+        await Database.MigrateAsync(Ct);
+    }
+
+    public Task DisposeAsync() => Engine.ReleaseAsync();
+
+    protected async Task<Job> CreatePendingAsync(string provider = ProviderNames.Kie, string? correlationId = null)
+    {
+        var job = StoreData.PendingJob(Time.Now, provider, correlationId);
+        var created = await Submissions.CreateJobAsync(job, null, Ct);
+        Assert.Equal(CreateJobOutcome.Created, created.Outcome);
+        return job;
+    }
+
+    protected async Task<Job> CreateAcceptedAsync(string provider = ProviderNames.Kie, string? correlationId = null)
+    {
+        var job = await CreatePendingAsync(provider, correlationId);
+        return await Submissions.AcceptSubmissionAsync(job.JobId, "task-" + Guid.NewGuid().ToString("N"), Time.Now + TimeSpan.FromMinutes(15), Ct);
+    }
+
+    protected async Task<IngestResult> IngestOneAsync(Job job, ProviderObservation? observation, string? taskId = null)
+    {
+        var results = await Ingest.IngestAsync([StoreData.Item(job, taskId ?? job.ProviderTaskId, observation, Time.Now)], Ct);
+        return Assert.Single(results);
+    }
+
+    protected async Task<List<string>> EventTypesOfAsync(string jobId) =>
+        (await Submissions.GetJobEventsAsync(jobId, Ct)).Select(e => e.Type).ToList();
+
+    protected static void AssertSameJob(Job expected, Job? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected.VideoUrls, actual.VideoUrls);
+        Assert.Equal(expected.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal), actual.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        // Records compare collections by reference: compare the rest with the collections set aside.
+        IReadOnlyList<string> urls = [];
+        var metadata = new Dictionary<string, string>();
+        Assert.Equal(expected with { VideoUrls = urls, Metadata = metadata }, actual with { VideoUrls = urls, Metadata = metadata });
+    }
+}
