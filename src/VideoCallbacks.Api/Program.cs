@@ -22,10 +22,10 @@ builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environm
 builder.Services.AddRateLimits(builder.Configuration);
 builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddBus(builder.Configuration);
-builder.Services.AddProviders(builder.Configuration, builder.Environment);
+builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddSubmissions();
 builder.Services.AddEventFeed();
-builder.Services.AddCallbacks();
+builder.Services.AddCallbacks(builder.Configuration);
 builder.Services.AddProviderChecks();
 builder.Services.AddAdmin(builder.Configuration);
 builder.Services.AddSandbox(builder.Configuration, builder.Environment);

@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 
@@ -22,7 +22,7 @@ public static class AdminEndpoints
     public static IServiceCollection AddAdmin(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<AdminStore>();
-        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<RetentionOptions>(configuration, RetentionOptions.Section);
         services.AddHostedService<RetentionWorker>();
         return services;
     }

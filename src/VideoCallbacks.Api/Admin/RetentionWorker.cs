@@ -9,10 +9,10 @@ public sealed class RetentionOptions
     public const string Section = "Retention";
 
     /// <summary>Published events and stored callbacks older than this are deleted. Result URLs expire after ~14 days anyway.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "Retention:MaxAge must be between {1} and {2}.")]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
 
-    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00", ErrorMessage = "Retention:Interval must be between {1} and {2}.")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 }
 

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using VideoCallbacks.Api.Bus.ServiceBus;
+using VideoCallbacks.Api.Infrastructure;
 
 namespace VideoCallbacks.Api.Bus;
 
@@ -6,6 +8,7 @@ public sealed class BusOptions
 {
     public const string Section = "Bus";
 
+    [AllowedValues("Embedded", "ServiceBus", ErrorMessage = "Bus:Transport must be 'Embedded' or 'ServiceBus'.")]
     public string Transport { get; set; } = "Embedded";
 
     /// <summary>With the embedded feed as the bus, an event is published the moment it is committed.</summary>
@@ -35,9 +38,7 @@ public static class BusExtensions
 {
     public static IServiceCollection AddBus(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.Section))
-            .Validate(o => o.Transport is "Embedded" or "ServiceBus", "Bus:Transport must be 'Embedded' or 'ServiceBus'.")
-            .ValidateOnStart();
+        services.AddValidatedOptions<BusOptions>(configuration, BusOptions.Section);
         services.AddSingleton<BusReadiness>();
         services.AddSingleton<OutboxStore>();
         if (configuration[$"{BusOptions.Section}:Transport"] == "ServiceBus")
@@ -48,8 +49,7 @@ public static class BusExtensions
         {
             services.AddSingleton<IEventPublisher, EmbeddedPublisher>();
         }
-        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations()
-            .Validate(o => o.MaxDelay >= o.BaseDelay, "Relay:MaxDelay must not be shorter than Relay:BaseDelay.").ValidateOnStart();
+        services.AddValidatedOptions<RelayOptions>(configuration, RelayOptions.Section);
         services.AddHostedService<OutboxRelay>();
         return services;
     }

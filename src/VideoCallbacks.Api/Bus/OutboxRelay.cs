@@ -6,29 +6,37 @@ using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Bus;
 
-public sealed class RelayOptions
+public sealed class RelayOptions : IValidatableObject
 {
     public const string Section = "Relay";
 
-    [Range(1, 1000)]
+    [Range(1, 1000, ErrorMessage = "Relay:MaxAttempts must be between {1} and {2}.")]
     public int MaxAttempts { get; set; } = 12;
 
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "Relay:BaseDelay must be between {1} and {2}.")]
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(2);
 
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00", ErrorMessage = "Relay:MaxDelay must be between {1} and {2}.")]
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(10);
 
-    [Range(1, 1000)]
+    [Range(1, 1000, ErrorMessage = "Relay:BatchSize must be between {1} and {2}.")]
     public int BatchSize { get; set; } = 500;
 
     /// <summary>How long a claim lasts; a crashed holder's events become claimable after it.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Relay:Lease must be between {1} and {2}.")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Fallback wake-up for events committed by other instances.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Relay:PollInterval must be between {1} and {2}.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxDelay < BaseDelay)
+        {
+            yield return new ValidationResult("Relay:MaxDelay must not be shorter than Relay:BaseDelay.", [nameof(MaxDelay)]);
+        }
+    }
 }
 
 /// <summary>

@@ -16,8 +16,12 @@ public static class CallbackEndpoints
     /// <summary>Headers worth keeping with a stored callback; secrets are never among them.</summary>
     private static readonly string[] KeptHeaders = ["Content-Type", "User-Agent", CallbackVerifier.KieTimestampHeader, CallbackVerifier.KieSignatureHeader, "X-Forwarded-For"];
 
-    public static IServiceCollection AddCallbacks(this IServiceCollection services)
+    public static IServiceCollection AddCallbacks(this IServiceCollection services, IConfiguration configuration)
     {
+        // Whether PublicBaseUrl may be left out depends on the sandbox, read when the options are built, so the
+        // order in which features are added does not matter.
+        services.AddValidatedOptions<CallbackOptions>(configuration, CallbackOptions.Section)
+            .Configure<IOptions<SandboxOptions>>((o, sandbox) => o.SandboxEnabled = sandbox.Value.Enabled);
         services.AddSingleton<IngestStore>();
         services.AddSingleton<CallbackVerifier>();
         services.AddSingleton<RejectionRecorder>();

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Security;
 
 namespace VideoCallbacks.Api.Infrastructure;
@@ -8,11 +10,14 @@ public sealed class RateLimitOptions
     public const string Section = "RateLimits";
 
     /// <summary>Requests per second per API key on the client and admin API.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "RateLimits:PerKeyPerSecond must be a whole number of at least 1.")]
     public int PerKeyPerSecond { get; set; } = 50;
 
+    [Range(1, int.MaxValue, ErrorMessage = "RateLimits:PerKeyBurst must be a whole number of at least 1.")]
     public int PerKeyBurst { get; set; } = 200;
 
     /// <summary>Callbacks per second per remote address; providers burst, so this is generous.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "RateLimits:CallbacksPerSecond must be a whole number of at least 1.")]
     public int CallbacksPerSecond { get; set; } = 20_000;
 }
 
@@ -23,7 +28,7 @@ public static class RateLimits
 
     public static IServiceCollection AddRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        services.AddValidatedOptions<RateLimitOptions>(configuration, RateLimitOptions.Section);
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -37,20 +42,23 @@ public static class RateLimits
             limiter.AddPolicy(ClientPolicy, http => RateLimitPartition.GetTokenBucketLimiter(
                 http.User.KeyId(), _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = options.PerKeyBurst,
-                    TokensPerPeriod = options.PerKeyPerSecond,
+                    TokenLimit = Options(http).PerKeyBurst,
+                    TokensPerPeriod = Options(http).PerKeyPerSecond,
                     ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                 }));
             limiter.AddPolicy(CallbackPolicy, http => RateLimitPartition.GetTokenBucketLimiter(
                 http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = options.CallbacksPerSecond,
-                    TokensPerPeriod = options.CallbacksPerSecond,
+                    TokenLimit = Options(http).CallbacksPerSecond,
+                    TokensPerPeriod = Options(http).CallbacksPerSecond,
                     ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                 }));
         });
         return services;
     }
+
+    // Read when a partition's bucket is first made, from the validated options.
+    private static RateLimitOptions Options(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
 }

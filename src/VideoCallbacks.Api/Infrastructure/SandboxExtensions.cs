@@ -1,7 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Simulator;
 
 namespace VideoCallbacks.Api.Infrastructure;
+
+public sealed class SandboxOptions
+{
+    public const string Section = "Sandbox";
+
+    /// <summary>Computed by <see cref="SandboxExtensions.IsEnabled"/>: the setting if given, else Development with no provider key.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>How long the simulated providers take before their first callback.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Sandbox:CallbackDelay must be between {1} and {2}.")]
+    public TimeSpan CallbackDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Sandbox:ProgressInterval must be between {1} and {2}.")]
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public static string ApiKeyFor(string provider) => $"sim-{provider}-key";
+}
 
 /// <summary>
 /// The sandbox: the provider simulator served by this process under /sandbox, with every provider
@@ -19,17 +38,22 @@ public static class SandboxExtensions
 
     public static IServiceCollection AddSandbox(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        if (!IsEnabled(configuration, environment)) return services;
-        var section = configuration.GetSection(SandboxOptions.Section);
+        // Registered whether on or off: providers and callbacks ask it where to point.
+        var enabled = IsEnabled(configuration, environment);
+        services.AddValidatedOptions<SandboxOptions>(configuration, SandboxOptions.Section).Configure(o => o.Enabled = enabled);
+        if (!enabled) return services;
         services.AddProviderSimulator(o =>
         {
             o.KieApiKey = SandboxOptions.ApiKeyFor("kie");
             o.ApiframeApiKey = SandboxOptions.ApiKeyFor("apiframe");
             o.NanoGptApiKey = SandboxOptions.ApiKeyFor("nanogpt");
+        });
+        services.AddOptions<SimulatorOptions>().Configure<IOptions<SandboxOptions>, IOptions<KieOptions>>((o, sandbox, kie) =>
+        {
             // Signed callbacks in the sandbox exactly when the service is configured to demand them.
-            o.KieWebhookHmacKey = configuration[$"{KieOptions.Section}:WebhookHmacKey"];
-            o.CallbackDelay = section.GetValue("CallbackDelay", TimeSpan.FromSeconds(2));
-            o.ProgressInterval = section.GetValue("ProgressInterval", TimeSpan.FromSeconds(1));
+            o.KieWebhookHmacKey = kie.Value.WebhookHmacKey;
+            o.CallbackDelay = sandbox.Value.CallbackDelay;
+            o.ProgressInterval = sandbox.Value.ProgressInterval;
         });
         return services;
     }

@@ -27,12 +27,3 @@ public sealed class SelfAddress(IServer server, IOptions<CallbackOptions> callba
         }
     }
 }
-
-public sealed class SandboxOptions
-{
-    public const string Section = "Sandbox";
-
-    public bool Enabled { get; set; }
-
-    public static string ApiKeyFor(string provider) => $"sim-{provider}-key";
-}

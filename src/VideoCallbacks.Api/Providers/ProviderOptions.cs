@@ -2,22 +2,37 @@ using System.ComponentModel.DataAnnotations;
 
 namespace VideoCallbacks.Api.Providers;
 
-public abstract class ProviderEndpointOptions
+public abstract class ProviderEndpointOptions : IValidatableObject
 {
-    [Required, Url]
+    /// <summary>The configuration section, so messages name the full key.</summary>
+    protected abstract string SectionName { get; }
+
     public string BaseUrl { get; set; } = "";
 
     public string? ApiKey { get; set; }
 
     /// <summary>How long we wait for the provider to answer a submission before answering 504.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public virtual IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+        {
+            yield return new ValidationResult($"{SectionName}:BaseUrl must be an absolute http(s) URL.", [nameof(BaseUrl)]);
+        }
+        if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(5))
+        {
+            yield return new ValidationResult($"{SectionName}:Timeout must be between 00:00:01 and 00:05:00.", [nameof(Timeout)]);
+        }
+    }
 }
 
 public sealed class KieOptions : ProviderEndpointOptions
 {
     public const string Section = "Providers:Kie";
     public KieOptions() => BaseUrl = "https://api.kie.ai";
+
+    protected override string SectionName => Section;
 
     /// <summary>With this set, callbacks must carry a valid X-Webhook-Signature.</summary>
     public string? WebhookHmacKey { get; set; }
@@ -27,6 +42,8 @@ public sealed class ApiframeOptions : ProviderEndpointOptions
 {
     public const string Section = "Providers:Apiframe";
     public ApiframeOptions() => BaseUrl = "https://api.apiframe.pro";
+
+    protected override string SectionName => Section;
 }
 
 public sealed class NanoGptOptions : ProviderEndpointOptions
@@ -34,25 +51,35 @@ public sealed class NanoGptOptions : ProviderEndpointOptions
     public const string Section = "Providers:NanoGpt";
     public NanoGptOptions() => BaseUrl = "https://nano-gpt.com";
 
-    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    protected override string SectionName => Section;
+
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00", ErrorMessage = "Providers:NanoGpt:PollInterval must be between {1} and {2}.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Polls in flight at once, across all NanoGPT jobs of this instance.</summary>
-    [Range(1, 256)]
+    [Range(1, 256, ErrorMessage = "Providers:NanoGpt:PollConcurrency must be between {1} and {2}.")]
     public int PollConcurrency { get; set; } = 8;
 }
 
-public sealed class ReconcileOptions
+public sealed class ReconcileOptions : IValidatableObject
 {
     public const string Section = "Reconcile";
 
-    [Range(typeof(TimeSpan), "00:00:00.050", "30.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.050", "30.00:00:00", ErrorMessage = "Reconcile:After must be between {1} and {2}.")]
     public TimeSpan After { get; set; } = TimeSpan.FromMinutes(15);
 
-    [Range(typeof(TimeSpan), "00:00:00.100", "365.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.100", "365.00:00:00", ErrorMessage = "Reconcile:GiveUpAfter must be between {1} and {2}.")]
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>Upper bound of the backoff between two questions about the same silent job.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00", ErrorMessage = "Reconcile:MaxInterval must be between {1} and {2}.")]
     public TimeSpan MaxInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (GiveUpAfter <= After)
+        {
+            yield return new ValidationResult("Reconcile:GiveUpAfter must be longer than Reconcile:After.", [nameof(GiveUpAfter)]);
+        }
+    }
 }

@@ -1,17 +1,37 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Infrastructure;
 
 namespace VideoCallbacks.Api.Security;
 
-public sealed class AuthOptions
+public sealed class AuthOptions : IValidatableObject
 {
     public const string Section = "Auth";
     public string[] ApiKeys { get; set; } = [];
     public string[] AdminApiKeys { get; set; } = [];
+
+    /// <summary>Set from the environment, not from configuration: Development accepts short keys.</summary>
+    internal int MinKeyLength { get; set; } = 24;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ApiKeys.Length == 0 || AdminApiKeys.Length == 0)
+        {
+            yield return new ValidationResult(
+                "Auth:ApiKeys and Auth:AdminApiKeys must each list at least one key (the service refuses to start without them outside Development).",
+                [nameof(ApiKeys)]);
+        }
+        if (!ApiKeys.Concat(AdminApiKeys).All(k => k.Length >= MinKeyLength))
+        {
+            yield return new ValidationResult(
+                "Auth:ApiKeys / Auth:AdminApiKeys: every key must be at least 24 characters long (8 in Development).", [nameof(ApiKeys)]);
+        }
+    }
 }
 
 public static class ApiKeyDefaults
@@ -101,12 +121,8 @@ public static class ApiKeyAuthenticationExtensions
 
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
-            .Validate(o => o.ApiKeys.Length > 0 && o.AdminApiKeys.Length > 0,
-                "Auth:ApiKeys and Auth:AdminApiKeys must each list at least one key (the service refuses to start without them outside Development).")
-            .Validate(o => o.ApiKeys.Concat(o.AdminApiKeys).All(k => k.Length >= (environment.IsDevelopment() ? 8 : 24)),
-                "Auth:ApiKeys / Auth:AdminApiKeys: every key must be at least 24 characters long (8 in Development).")
-            .ValidateOnStart();
+        services.AddValidatedOptions<AuthOptions>(configuration, AuthOptions.Section)
+            .Configure(o => o.MinKeyLength = environment.IsDevelopment() ? 8 : 24);
         services.AddSingleton<ApiKeyRegistry>();
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);

@@ -1,43 +1,37 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using VideoCallbacks.Api.Bus;
+using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Storage;
 
-public sealed class StorageOptions
+public sealed class StorageOptions : IValidatableObject
 {
     public const string Section = "Storage";
 
+    [AllowedValues("Sqlite", "Postgres", ErrorMessage = "Storage:Provider must be 'Sqlite' or 'Postgres'.")]
     public string Provider { get; set; } = "Sqlite";
 
+    [Required(ErrorMessage = "Storage:ConnectionString is required.")]
     public string ConnectionString { get; set; } = "Data Source=data/videocallbacks.db";
-}
 
-public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
-{
-    public ValidateOptionsResult Validate(string? name, StorageOptions o)
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (o.Provider is not ("Sqlite" or "Postgres"))
-        {
-            return ValidateOptionsResult.Fail($"Storage:Provider must be 'Sqlite' or 'Postgres', not '{o.Provider}'.");
-        }
-        if (string.IsNullOrWhiteSpace(o.ConnectionString))
-        {
-            return ValidateOptionsResult.Fail("Storage:ConnectionString is required.");
-        }
+        string? problem = null;
         try
         {
-            _ = o.Provider == "Sqlite"
-                ? (System.Data.Common.DbConnectionStringBuilder)new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(o.ConnectionString)
-                : new NpgsqlConnectionStringBuilder(o.ConnectionString);
+            _ = Provider == "Sqlite"
+                ? (System.Data.Common.DbConnectionStringBuilder)new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString)
+                : new NpgsqlConnectionStringBuilder(ConnectionString);
         }
         catch (ArgumentException e)
         {
             // The message names the bad keyword, never the password.
-            return ValidateOptionsResult.Fail($"Storage:ConnectionString is not a valid {o.Provider} connection string: {e.Message}");
+            problem = $"Storage:ConnectionString is not a valid {Provider} connection string: {e.Message}";
         }
-        return ValidateOptionsResult.Success;
+        if (problem is not null) yield return new ValidationResult(problem, [nameof(ConnectionString)]);
     }
 }
 
@@ -45,8 +39,7 @@ public static class StorageExtensions
 {
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddValidatedOptions<StorageOptions>(configuration, StorageOptions.Section);
         services.AddSingleton<SqlDatabase>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
