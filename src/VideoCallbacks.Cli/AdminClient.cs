@@ -58,13 +58,13 @@ public sealed class AdminClient : IDisposable
         return SendAsync<EventReplayResult>(HttpMethod.Post, path, null, cancellationToken);
     }
 
-    public Task<ApiResponse<BulkReplayResult>> ReplayEventsAsync(BulkReplayRequest request, CancellationToken cancellationToken = default)
+    public Task<ApiResponse<BulkReplayResult>> ReplayEventsAsync(ReplayFilter request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         return SendAsync<BulkReplayResult>(HttpMethod.Post, "v1/admin/events/replay", request, cancellationToken);
     }
 
-    public Task<ApiResponse<Page<StoredCallback>>> ListCallbacksAsync(CallbackQuery query, CancellationToken cancellationToken = default)
+    public Task<ApiResponse<Page<AdminCallback>>> ListCallbacksAsync(CallbackQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         var path = "v1/admin/callbacks" + QueryString(
@@ -74,7 +74,7 @@ public sealed class AdminClient : IDisposable
             ("until", FormatTimestamp(query.Until)),
             ("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)),
             ("cursor", query.Cursor));
-        return SendAsync<Page<StoredCallback>>(HttpMethod.Get, path, null, cancellationToken);
+        return SendAsync<Page<AdminCallback>>(HttpMethod.Get, path, null, cancellationToken);
     }
 
     public Task<ApiResponse<ReprocessResult>> ReprocessCallbackAsync(long callbackId, CancellationToken cancellationToken = default)

@@ -26,7 +26,7 @@ public sealed record AdminEvent(
 
 public sealed record EventReplayResult(int Replayed, string? Warning);
 
-public sealed record BulkReplayRequest(
+public sealed record ReplayFilter(
     string? Status,
     string? Provider,
     string? Type,
@@ -47,7 +47,7 @@ public sealed record EventQuery(
     int? Limit = null,
     string? Cursor = null);
 
-public sealed record StoredCallback(
+public sealed record AdminCallback(
     long Id,
     string? Provider,
     string? JobId,

@@ -59,7 +59,7 @@ public static class AdminEndpoints
             events.Count == limit ? events[^1].Sequence.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static async Task<Results<Ok<ReplayOne>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> ReplayEvent(
+    private static async Task<Results<Ok<EventReplayResult>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> ReplayEvent(
         string eventId, HttpContext http, AdminStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct, bool force = false)
     {
         var e = eventId.Length <= 200 ? await store.GetEventAsync(eventId, ct) : null;
@@ -75,22 +75,22 @@ public static class AdminEndpoints
         var replayed = await store.ReplayEventsAsync([e.Sequence], includePublished: force, time.GetUtcNow(), ct);
         await store.AppendAuditAsync(time.GetUtcNow(), http.User.KeyId(), "events.replay", eventId, replayed, force ? "force" : null, ct);
         signal.Notify();
-        return TypedResults.Ok(new ReplayOne(replayed, e.PublishStatus == PublishStatuses.Published ? DuplicateDetectionWarning : null));
+        return TypedResults.Ok(new EventReplayResult(replayed, e.PublishStatus == PublishStatuses.Published ? DuplicateDetectionWarning : null));
     }
 
-    private static async Task<Results<Ok<ReplayMany>, ValidationProblem>> ReplayEvents(
+    private static async Task<Results<Ok<BulkReplayResult>, ValidationProblem>> ReplayEvents(
         ReplayFilter filter, HttpContext http, AdminStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct)
     {
         var (eventFilter, errors) = Validate(filter, allowPublished: filter.Force);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The replay filter is invalid.");
         var matched = await store.ListEventsAsync(eventFilter!, ct);
         var warning = eventFilter!.Status == PublishStatuses.Published ? DuplicateDetectionWarning : null;
-        if (filter.DryRun) return TypedResults.Ok(new ReplayMany(0, matched.Count, true, warning));
+        if (filter.DryRun) return TypedResults.Ok(new BulkReplayResult(0, matched.Count, true, warning));
         var replayed = await store.ReplayEventsAsync(matched.Select(e => e.Sequence).ToList(), includePublished: filter.Force, time.GetUtcNow(), ct);
         await store.AppendAuditAsync(time.GetUtcNow(), http.User.KeyId(), "events.replay-bulk", Describe(filter), replayed,
             $"matched {matched.Count}", ct);
         signal.Notify();
-        return TypedResults.Ok(new ReplayMany(replayed, matched.Count, false, warning));
+        return TypedResults.Ok(new BulkReplayResult(replayed, matched.Count, false, warning));
     }
 
     private static async Task<Results<Ok<PurgeResult>, ValidationProblem>> PurgeEvents(

@@ -20,9 +20,9 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 public sealed record ReplayFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, bool DryRun = false, bool Force = false);
 
-public sealed record ReplayOne(int Replayed, string? Warning);
+public sealed record EventReplayResult(int Replayed, string? Warning);
 
-public sealed record ReplayMany(int Replayed, int Matched, bool DryRun, string? Warning = null);
+public sealed record BulkReplayResult(int Replayed, int Matched, bool DryRun, string? Warning = null);
 
 public sealed record PurgeResult(int Purged, int Matched, bool DryRun);
 

@@ -48,7 +48,7 @@ internal static class CallbacksCommands
         return command;
     }
 
-    private static TableWriter CallbackTable(IReadOnlyList<StoredCallback> items)
+    private static TableWriter CallbackTable(IReadOnlyList<AdminCallback> items)
     {
         var table = new TableWriter("ID", "RECEIVED", "PROVIDER", "JOB", "OUTCOME", "EVENT ID", "REASON");
         foreach (var c in items)

@@ -101,7 +101,7 @@ internal static class EventsCommands
         runner.SetAction(command, async (context, cancellationToken) =>
         {
             var id = context.Get(eventId);
-            var filter = new BulkReplayRequest(
+            var filter = new ReplayFilter(
                 context.Get(status),
                 context.Get(provider),
                 context.Get(type),
@@ -152,7 +152,7 @@ internal static class EventsCommands
         return ExitCodes.Success;
     }
 
-    private static async Task<int> ReplayBulkAsync(CommandContext context, BulkReplayRequest filter, bool yes, CancellationToken cancellationToken)
+    private static async Task<int> ReplayBulkAsync(CommandContext context, ReplayFilter filter, bool yes, CancellationToken cancellationToken)
     {
         if (!filter.DryRun && !yes)
         {

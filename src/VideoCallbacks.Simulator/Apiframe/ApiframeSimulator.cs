@@ -29,42 +29,22 @@ internal sealed class ApiframeSimulator(
         group.MapPost("/fetch-many", (HttpContext context, ApiframeSimulator apiframe) => apiframe.FetchMany(context));
     }
 
-    public async Task<IResult> SubmitAsync(HttpContext context)
+    public Task<IResult> SubmitAsync(HttpContext context) => SubmitPipeline.RunAsync(context, time, new SubmitSteps
     {
-        if (!IsAuthorized(context))
-        {
-            return Empty(StatusCodes.Status401Unauthorized);
-        }
+        Unauthorized = c => IsAuthorized(c) ? null : Empty(StatusCodes.Status401Unauthorized),
+        Error = (status, message) => SimHttp.Json(new ApiframeErrors([new ApiframeError(message)]), status),
+        NotAnObject = "Invalid request: body must be a JSON object",
+        Carrier = body => SimHttp.String(body, "parent_task_id"),
+        MissingCarrier = "parent_task_id is required and must be a string",
+        Refuse = (code, directives) => code is 400 or 422
+            ? SimHttp.Json(new ApiframeErrors([new ApiframeError(directives.ValueOr("msg", "Invalid request (simulated)"))]), code)
+            : Empty(code),
+        Validate = Validate,
+        Accept = Accept,
+    });
 
-        var body = SimHttp.ParseObject(SimHttp.Body(context));
-        if (body is null)
-        {
-            return BadRequest("Invalid request: body must be a JSON object");
-        }
-
-        var parentTaskId = SimHttp.String(body, "parent_task_id");
-        if (string.IsNullOrWhiteSpace(parentTaskId))
-        {
-            return BadRequest("parent_task_id is required and must be a string");
-        }
-
-        var directives = Directives.Parse(parentTaskId);
-        await SimHttp.DelayAsync(directives, time, context.RequestAborted);
-        if (directives.Has("abort"))
-        {
-            return SimHttp.Abort(context);
-        }
-
-        if (Refusal(context, directives) is { } refusal)
-        {
-            return refusal;
-        }
-
-        if (Validate(body) is { } problem)
-        {
-            return BadRequest(problem);
-        }
-
+    private IResult Accept(HttpContext context, JsonObject body, string parentTaskId, Directives directives)
+    {
         var taskId = Guid.NewGuid().ToString("D");
         var task = new SimulatedTask(
             Provider,
@@ -260,20 +240,6 @@ internal sealed class ApiframeSimulator(
 
     private bool IsAuthorized(HttpContext context) =>
         string.Equals(context.Request.Headers.Authorization.ToString(), options.Value.ApiframeApiKey, StringComparison.Ordinal);
-
-    private static IResult? Refusal(HttpContext context, Directives directives)
-    {
-        var code = directives.GetInt("status", 200);
-        if (code is 200 or < 100 or > 599)
-        {
-            return null;
-        }
-
-        SimHttp.ApplyRetryAfter(context, directives);
-        return code is 400 or 422
-            ? SimHttp.Json(new ApiframeErrors([new ApiframeError(directives.ValueOr("msg", "Invalid request (simulated)"))]), code)
-            : Empty(code);
-    }
 
     private static string? Validate(JsonObject body)
     {

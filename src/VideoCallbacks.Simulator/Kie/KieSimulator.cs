@@ -33,42 +33,22 @@ internal sealed class KieSimulator(
         group.MapGet("/api/v1/mj/record-info", (HttpContext context, KieSimulator kie) => kie.RecordInfo(context));
     }
 
-    public async Task<IResult> SubmitAsync(HttpContext context)
+    public Task<IResult> SubmitAsync(HttpContext context) => SubmitPipeline.RunAsync(context, time, new SubmitSteps
     {
-        if (!IsAuthorized(context))
-        {
-            return Envelope(401, "You do not have access permissions");
-        }
+        Unauthorized = c => IsAuthorized(c) ? null : Envelope(401, "You do not have access permissions"),
+        // Kie answers HTTP 200 with the error code in its envelope.
+        Error = Envelope,
+        NotAnObject = "Request body must be a JSON object",
+        Carrier = body => SimHttp.String(body, "taskId"),
+        MissingCarrier = "taskId is required and must be a string",
+        InvalidStatus = 422,
+        Refuse = Refusal,
+        Validate = Validate,
+        Accept = Accept,
+    });
 
-        var body = SimHttp.ParseObject(SimHttp.Body(context));
-        if (body is null)
-        {
-            return Envelope(400, "Request body must be a JSON object");
-        }
-
-        var sourceTaskId = SimHttp.String(body, "taskId");
-        if (string.IsNullOrWhiteSpace(sourceTaskId))
-        {
-            return Envelope(422, "taskId is required and must be a string");
-        }
-
-        var directives = Directives.Parse(sourceTaskId);
-        await SimHttp.DelayAsync(directives, time, context.RequestAborted);
-        if (directives.Has("abort"))
-        {
-            return SimHttp.Abort(context);
-        }
-
-        if (Refusal(context, directives) is { } refusal)
-        {
-            return refusal;
-        }
-
-        if (Validate(body) is { } problem)
-        {
-            return Envelope(422, problem);
-        }
-
+    private IResult Accept(HttpContext context, JsonObject body, string sourceTaskId, Directives directives)
+    {
         var taskId = Guid.NewGuid().ToString("N");
         var task = new SimulatedTask(
             Provider,
@@ -220,15 +200,8 @@ internal sealed class KieSimulator(
     private bool IsAuthorized(HttpContext context) =>
         string.Equals(context.Request.Headers.Authorization.ToString(), "Bearer " + options.Value.KieApiKey, StringComparison.Ordinal);
 
-    private static IResult? Refusal(HttpContext context, Directives directives)
+    private static IResult Refusal(int code, Directives directives)
     {
-        var code = directives.GetInt("status", 200);
-        if (code is 200 or < 100 or > 599)
-        {
-            return null;
-        }
-
-        SimHttp.ApplyRetryAfter(context, directives);
         if (!EnvelopeCodes.Contains(code))
         {
             return TypedResults.Text(

@@ -29,92 +29,79 @@ internal sealed class NanoGptSimulator(SimulatorState state, IOptions<SimulatorO
         group.MapGet("/api/video/status", (HttpContext context, NanoGptSimulator nano) => nano.Status(context));
     }
 
-    public async Task<IResult> ExtendAsync(HttpContext context)
+    public Task<IResult> ExtendAsync(HttpContext context) => SubmitPipeline.RunAsync(context, time, Steps with
     {
-        if (Unauthorized(context) is { } unauthorized)
+        Carrier = body => SimHttp.String(body, "runId") ?? SimHttp.String(body, "taskId"),
+        MissingCarrier = "runId (or taskId) is required",
+        Validate = body =>
         {
-            return unauthorized;
-        }
+            if (RefusedByExtend.FirstOrDefault(field => !SimHttp.IsMissing(body, field)) is { } refused)
+            {
+                return $"This endpoint does not accept {refused}; use POST /api/generate-video to extend a source video";
+            }
 
-        var body = SimHttp.ParseObject(SimHttp.Body(context));
-        if (body is null)
+            return SimHttp.TryInteger(body, "index", out var index) && index is >= 0 and <= 3
+                ? null
+                : "index is required and must be an integer from 0 to 3";
+        },
+        Accept = (context, body, sourceTaskId, directives) =>
         {
-            return Error(StatusCodes.Status400BadRequest, "Request body must be a JSON object");
-        }
+            SimHttp.TryInteger(body, "index", out var index);
+            var task = Accept(context, "extend", sourceTaskId, index, prompt: null, MidjourneyModel, directives);
+            return SimHttp.Json(new NanoGptSubmitted(
+                true, task.TaskId, task.TaskId, task.TaskId, "pending", MidjourneyModel, Cost,
+                string.Create(CultureInfo.InvariantCulture, $"Extending video {index + 1} by 5 seconds..."), 60));
+        },
+    });
 
-        var sourceTaskId = SimHttp.String(body, "runId") ?? SimHttp.String(body, "taskId");
-        if (string.IsNullOrWhiteSpace(sourceTaskId))
-        {
-            return Error(StatusCodes.Status400BadRequest, "runId (or taskId) is required");
-        }
-
-        var directives = Directives.Parse(sourceTaskId);
-        if (await RefuseAsync(context, directives) is { } refusal)
-        {
-            return refusal;
-        }
-
-        if (RefusedByExtend.FirstOrDefault(field => !SimHttp.IsMissing(body, field)) is { } refused)
-        {
-            return Error(StatusCodes.Status400BadRequest, $"This endpoint does not accept {refused}; use POST /api/generate-video to extend a source video");
-        }
-
-        if (!SimHttp.TryInteger(body, "index", out var index) || index is < 0 or > 3)
-        {
-            return Error(StatusCodes.Status400BadRequest, "index is required and must be an integer from 0 to 3");
-        }
-
-        var task = Accept(context, "extend", sourceTaskId, index, prompt: null, MidjourneyModel, directives);
-        return SimHttp.Json(new NanoGptSubmitted(
-            true, task.TaskId, task.TaskId, task.TaskId, "pending", MidjourneyModel, Cost,
-            string.Create(CultureInfo.InvariantCulture, $"Extending video {index + 1} by 5 seconds..."), 60));
-    }
-
-    public async Task<IResult> GenerateAsync(HttpContext context)
+    public Task<IResult> GenerateAsync(HttpContext context) => SubmitPipeline.RunAsync(context, time, Steps with
     {
-        if (Unauthorized(context) is { } unauthorized)
-        {
-            return unauthorized;
-        }
-
-        var body = SimHttp.ParseObject(SimHttp.Body(context));
-        if (body is null)
-        {
-            return Error(StatusCodes.Status400BadRequest, "Request body must be a JSON object");
-        }
-
-        var prompt = SimHttp.String(body, "prompt");
-        if (string.IsNullOrWhiteSpace(prompt))
-        {
-            return Error(StatusCodes.Status400BadRequest, "prompt is required");
-        }
-
         // No source task id here, so the directives ride in the prompt.
-        var directives = Directives.Parse(prompt);
-        if (await RefuseAsync(context, directives) is { } refusal)
+        Carrier = body => SimHttp.String(body, "prompt"),
+        MissingCarrier = "prompt is required",
+        Validate = body =>
         {
-            return refusal;
-        }
+            if (string.IsNullOrWhiteSpace(SimHttp.String(body, "model")))
+            {
+                return "model is required";
+            }
 
-        var model = SimHttp.String(body, "model");
-        if (string.IsNullOrWhiteSpace(model))
+            if (SourceVideoFields.All(field => SimHttp.IsMissing(body, field)))
+            {
+                return "A source video is required: videoUrl, videoDataUrl or videoAttachmentId";
+            }
+
+            return !SimHttp.IsMissing(body, "videoUrl") && !SimHttp.IsAbsoluteHttpUrl(SimHttp.String(body, "videoUrl"), requireHttps: true)
+                ? "videoUrl must be an absolute https URL"
+                : null;
+        },
+        Accept = (context, body, prompt, directives) =>
         {
-            return Error(StatusCodes.Status400BadRequest, "model is required");
-        }
+            var model = SimHttp.String(body, "model")!;
+            var task = Accept(context, "generate-video", "", index: null, prompt, model, directives);
+            return SimHttp.Json(new NanoGptSubmitted(true, task.TaskId, task.TaskId, task.TaskId, "pending", model, Cost, "Video generation started", 60));
+        },
+    });
 
-        if (SourceVideoFields.All(field => SimHttp.IsMissing(body, field)))
+    /// <summary>What both NanoGPT submit endpoints share; each sets its own carrier, rules and answer.</summary>
+    private SubmitSteps Steps => new()
+    {
+        Unauthorized = Unauthorized,
+        Error = Error,
+        NotAnObject = "Request body must be a JSON object",
+        Carrier = _ => null,
+        MissingCarrier = "",
+        Refuse = (code, directives) => Error(code, directives.ValueOr("msg", code switch
         {
-            return Error(StatusCodes.Status400BadRequest, "A source video is required: videoUrl, videoDataUrl or videoAttachmentId");
-        }
-
-        if (!SimHttp.IsMissing(body, "videoUrl") && !SimHttp.IsAbsoluteHttpUrl(SimHttp.String(body, "videoUrl"), requireHttps: true))
-        {
-            return Error(StatusCodes.Status400BadRequest, "videoUrl must be an absolute https URL");
-        }
-
-        var task = Accept(context, "generate-video", "", index: null, prompt, model, directives);
-        return SimHttp.Json(new NanoGptSubmitted(true, task.TaskId, task.TaskId, task.TaskId, "pending", model, Cost, "Video generation started", 60));
-    }
+            400 or 422 => "Invalid request (simulated)",
+            402 => "Insufficient balance",
+            403 => "You do not own this job",
+            429 => "Rate limit exceeded, please slow down",
+            _ => "Internal server error (simulated)",
+        })),
+        Validate = _ => null,
+        Accept = (_, _, _, _) => throw new InvalidOperationException("Each endpoint sets its own Accept."),
+    };
 
     public IResult Status(HttpContext context)
     {
@@ -226,32 +213,6 @@ internal sealed class NanoGptSimulator(SimulatorState state, IOptions<SimulatorO
             time.GetUtcNow());
         state.Add(task);
         return task;
-    }
-
-    /// <summary>Applies <c>~slow</c>, <c>~abort</c> and <c>~status</c>; null means go on.</summary>
-    private async Task<IResult?> RefuseAsync(HttpContext context, Directives directives)
-    {
-        await SimHttp.DelayAsync(directives, time, context.RequestAborted);
-        if (directives.Has("abort"))
-        {
-            return SimHttp.Abort(context);
-        }
-
-        var code = directives.GetInt("status", 200);
-        if (code is 200 or < 100 or > 599)
-        {
-            return null;
-        }
-
-        SimHttp.ApplyRetryAfter(context, directives);
-        return Error(code, directives.ValueOr("msg", code switch
-        {
-            400 or 422 => "Invalid request (simulated)",
-            402 => "Insufficient balance",
-            403 => "You do not own this job",
-            429 => "Rate limit exceeded, please slow down",
-            _ => "Internal server error (simulated)",
-        }));
     }
 
     private IResult? Unauthorized(HttpContext context)
