@@ -64,7 +64,10 @@ public sealed class SandboxEndToEndTests
         var events = await Kit.TerminalAsync(app, jobId);
 
         Assert.Equal([$"{jobId}:submitted", $"{jobId}:completed"], Kit.Ids(events));
-        var delivered = Assert.Single(app.Get<SimulatorState>().Callbacks);
+        // The simulator records a callback once it has our answer, which can come after the event is visible.
+        var recorded = await HttpExtensions.EventuallyAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
+            callbacks => callbacks.Count > 0, what: "the simulator to record the callback's answer");
+        var delivered = Assert.Single(recorded);
         Assert.Equal(200, delivered.StatusCode);
         Assert.True(delivered.Headers.ContainsKey("X-Webhook-Signature"));
     }
