@@ -16,7 +16,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddTelemetry(builder.Configuration);
 builder.Services.AddProblemDetailsWithBindingErrors();
-builder.Services.AddOpenApi();
+builder.Services.AddApiDocs(builder.Configuration);
 builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);
 builder.Services.AddRateLimits(builder.Configuration);
 builder.Services.AddStorage(builder.Configuration);
@@ -30,15 +30,14 @@ builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
-app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = Problems.StatusFor });
+app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = Problems.StatusFor, SuppressDiagnosticsCallback = Problems.IsClientMistake });
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 
 app.MapHealth();
-app.MapOpenApi();
-app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "VideoCallbacks v1"));
+app.MapApiDocs();
 app.MapExtensions();
 app.MapEventFeed();
 app.MapCallbacks();

@@ -24,6 +24,8 @@ public sealed record AdminCallback(long Id, string Provider, string? JobId, Date
 
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
+/// <summary>A bulk replay or purge. Unknown properties are refused: a misspelled "dryRun" must not run for real.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record ReplayFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, bool DryRun = false, bool Force = false);
 
 public sealed record ReplayOne(int Replayed, string? Warning);
@@ -72,8 +74,7 @@ public static class AdminEndpoints
         var status = q.OneOf("status", PublishStatuses.Pending, PublishStatuses.Published, PublishStatuses.Failed);
         var provider = q.OneOf("provider", [.. ProviderNames.All]);
         var type = q.OneOf("type", EventTypes.Submitted, EventTypes.Progress, EventTypes.Completed, EventTypes.Failed);
-        var since = q.Time("since");
-        var until = q.Time("until");
+        var (since, until) = q.TimeRange("since", "until");
         var limit = q.Int("limit", 100, 1, MaxPage);
         var cursor = q.Long("cursor");
         if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
@@ -137,8 +138,7 @@ public static class AdminEndpoints
         var q = new QueryReader(http.Query);
         var outcome = q.OneOf("outcome", [.. CallbackOutcomes.All]);
         var provider = q.OneOf("provider", [.. ProviderNames.All]);
-        var since = q.Time("since");
-        var until = q.Time("until");
+        var (since, until) = q.TimeRange("since", "until");
         var limit = q.Int("limit", 100, 1, MaxPage);
         var cursor = q.Long("cursor");
         if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
@@ -198,10 +198,15 @@ public static class AdminEndpoints
         {
             errors["type"] = ["type must be one of the video.extension.* event types."];
         }
-        if (f.Since is not null && f.Until is not null && f.Since >= f.Until) errors["until"] = ["until must be later than since."];
+        if (!TimeRangeIsValid(f.Since, f.Until)) errors["until"] = [TimeRangeMessage];
         if (f.Limit is < 1 or > MaxBulk) errors["limit"] = [$"limit must be between 1 and {MaxBulk}."];
         return (errors.Count > 0 ? null : new EventFilter(status, f.Provider, f.Type, f.Since, f.Until, null, f.Limit ?? 1000), errors);
     }
+
+    /// <summary>One rule for every admin time filter, listing or bulk: an empty or backwards range is a mistake, not an empty answer.</summary>
+    internal static bool TimeRangeIsValid(DateTimeOffset? since, DateTimeOffset? until) => since is null || until is null || since < until;
+
+    internal const string TimeRangeMessage = "until must be later than since.";
 
     private static string Describe(ReplayFilter f) => JsonSerializer.Serialize(f with { DryRun = false });
 }
@@ -226,6 +231,14 @@ internal sealed class QueryReader(IQueryCollection query)
         if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return t;
         Errors[name] = [$"{name} must be an ISO-8601 time such as 2026-01-31T10:00:00Z."];
         return null;
+    }
+
+    public (DateTimeOffset? Since, DateTimeOffset? Until) TimeRange(string sinceName, string untilName)
+    {
+        var since = Time(sinceName);
+        var until = Time(untilName);
+        if (!AdminEndpoints.TimeRangeIsValid(since, until)) Errors[untilName] = [AdminEndpoints.TimeRangeMessage];
+        return (since, until);
     }
 
     public int Int(string name, int fallback, int min, int max)

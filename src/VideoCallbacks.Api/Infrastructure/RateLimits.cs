@@ -14,6 +14,10 @@ public sealed class RateLimitOptions
 
     /// <summary>Callbacks per second per remote address; providers burst, so this is generous.</summary>
     public int CallbacksPerSecond { get; set; } = 20_000;
+
+    /// <summary>Requests with a missing or wrong API key per source address per minute before it gets 429.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int FailedAuthPerMinute { get; set; } = 60;
 }
 
 public static class RateLimits
@@ -23,6 +27,7 @@ public static class RateLimits
 
     public static IServiceCollection AddRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         var options = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         services.AddRateLimiter(limiter =>
         {

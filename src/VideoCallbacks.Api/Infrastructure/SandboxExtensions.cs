@@ -21,6 +21,16 @@ public static class SandboxExtensions
     {
         if (!IsEnabled(configuration, environment)) return services;
         var section = configuration.GetSection(SandboxOptions.Section);
+        var unsafeAllowed = section.GetValue<bool>(nameof(SandboxOptions.UnsafeAllowOutsideDevelopment));
+        services.AddOptions<SandboxOptions>()
+            .Validate(_ => environment.IsDevelopment() || unsafeAllowed,
+                $"Sandbox:Enabled is true in the {environment.EnvironmentName} environment. The sandbox serves fake providers that anyone " +
+                "can drive; turn it off (Sandbox:Enabled=false and configure Providers:*:ApiKey), or, for a shared test environment only, " +
+                "set Sandbox:UnsafeAllowOutsideDevelopment=true (its control endpoints then need an admin key).")
+            .ValidateOnStart();
+        // Callbacks go only to this service's own callback URLs, whoever submits to the simulator.
+        services.AddOptions<SimulatorOptions>().Configure<SelfAddress>((o, self) =>
+            o.CallbackUrlAllowed = url => url.StartsWith(self.PublicBaseUrl + "/v1/callbacks/", StringComparison.OrdinalIgnoreCase));
         services.AddProviderSimulator(o =>
         {
             o.KieApiKey = SandboxOptions.ApiKeyFor("kie");
@@ -37,7 +47,10 @@ public static class SandboxExtensions
     public static WebApplication MapSandbox(this WebApplication app)
     {
         if (!IsEnabled(app.Configuration, app.Environment)) return app;
-        app.MapProviderSimulator("/sandbox").ExcludeFromDescription();
+        // Outside Development the control endpoints (every callback URL and secret handed out) need an admin key.
+        app.MapProviderSimulator("/sandbox", app.Environment.IsDevelopment()
+            ? null
+            : control => control.RequireAuthorization(Security.ApiKeyDefaults.AdminPolicy)).ExcludeFromDescription();
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
             "SANDBOX MODE: Kie.ai, Apiframe and NanoGPT are simulated by this process under {Url}/sandbox. " +
             "No real provider is called. Configure Providers:*:ApiKey (or set Sandbox:Enabled=false) to use real providers.",

@@ -34,5 +34,11 @@ public sealed class SandboxOptions
 
     public bool Enabled { get; set; }
 
+    /// <summary>
+    /// The sandbox outside Development hands anyone who can reach it fake providers; the service refuses to start
+    /// that way unless this deliberately long-named switch is on (e.g. a shared test environment).
+    /// </summary>
+    public bool UnsafeAllowOutsideDevelopment { get; set; }
+
     public static string ApiKeyFor(string provider) => $"sim-{provider}-key";
 }

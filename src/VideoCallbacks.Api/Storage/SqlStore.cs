@@ -157,6 +157,23 @@ public abstract class SqlStore(StoreSettings settings) : IStore
             ?? throw new InvalidOperationException($"Job {jobId} vanished during submission.");
         if (job.Submission != SubmissionStates.Accepted)
         {
+            var owners = await TaskOwnersAsync(c, tx, job.Provider, [providerTaskId], cancellationToken);
+            if (owners.TryGetValue(providerTaskId, out var owner) && owner != jobId)
+            {
+                // The provider handed out a task id we already gave to another job: binding it would steal that
+                // job's callbacks. This job ends here, visibly, and takes no callbacks.
+                job = job with
+                {
+                    Submission = SubmissionStates.Rejected,
+                    Status = JobStatuses.Failed,
+                    Error = new JobError(ErrorCodes.ProviderConflict, ErrorCodes.ConflictMessage(providerTaskId, owner)),
+                    UpdatedAt = Settings.Time.GetUtcNow(),
+                    NextCheckAt = null,
+                };
+                await UpdateJobAsync(c, tx, job, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return job;
+            }
             var events = new List<NewEvent>();
             job = Bind(job, providerTaskId, nextCheckAt, Settings.Time.GetUtcNow(), events);
             await UpdateJobsAsync(c, tx, [job], cancellationToken);
@@ -237,6 +254,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
         var changed = new Dictionary<string, Job>(StringComparer.Ordinal);
         var events = new List<NewEvent>();
         var plans = new Plan[items.Count];
+        var owners = await UnboundTaskOwnersAsync(c, tx, items, jobs, cancellationToken);
 
         for (var i = 0; i < items.Count; i++)
         {
@@ -246,10 +264,23 @@ public abstract class SqlStore(StoreSettings settings) : IStore
                 plans[i] = new Plan(null, CallbackOutcomes.Unmatched, "no such job for this provider", null);
                 continue;
             }
+            if (job.Submission == SubmissionStates.Rejected)
+            {
+                // The provider refused the submission (or its task belongs to another job): nothing there can call back,
+                // so whoever does holds a leaked URL, not a task.
+                plans[i] = new Plan(job.JobId, CallbackOutcomes.Rejected, "the job's submission was refused; it takes no callbacks", null);
+                continue;
+            }
             if (item.ProviderTaskId is { Length: > 0 } taskId)
             {
+                if (job.ProviderTaskId is null && owners.TryGetValue((job.Provider, taskId), out var owner) && owner != job.JobId)
+                {
+                    plans[i] = new Plan(job.JobId, CallbackOutcomes.Rejected, $"task id belongs to job {owner}", null);
+                    continue;
+                }
                 if (job.ProviderTaskId is null)
                 {
+                    owners[(job.Provider, taskId)] = job.JobId;
                     // The callback raced the provider's answer to our submit: bind the task here.
                     job = changed[job.JobId] = jobs[job.JobId] = Bind(job, taskId, job.NextCheckAt, now, events);
                 }
@@ -296,6 +327,33 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     }
 
     private readonly record struct Plan(string? JobId, string Outcome, string? Reason, string? EventId);
+
+    /// <summary>Which jobs already own the task ids that this batch would bind to still-unbound jobs (usually none: no query).</summary>
+    private static async Task<Dictionary<(string Provider, string TaskId), string>> UnboundTaskOwnersAsync(
+        DbConnection c, DbTransaction tx, IReadOnlyList<IngestItem> items, Dictionary<string, Job> jobs, CancellationToken ct)
+    {
+        var owners = new Dictionary<(string, string), string>();
+        foreach (var group in items
+                     .Where(i => i.ProviderTaskId is { Length: > 0 } && jobs.TryGetValue(i.JobId, out var j) && j.ProviderTaskId is null)
+                     .GroupBy(i => i.Provider, StringComparer.Ordinal))
+        {
+            var found = await TaskOwnersAsync(c, tx, group.Key, group.Select(i => i.ProviderTaskId!).Distinct(StringComparer.Ordinal).ToList(), ct);
+            foreach (var (taskId, jobId) in found) owners[(group.Key, taskId)] = jobId;
+        }
+        return owners;
+    }
+
+    private static async Task<Dictionary<string, string>> TaskOwnersAsync(DbConnection c, DbTransaction tx, string provider, IReadOnlyList<string> taskIds, CancellationToken ct)
+    {
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var taskId in taskIds)
+        {
+            var owner = await c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+                "SELECT job_id FROM jobs WHERE provider = @provider AND provider_task_id = @taskId", new { provider, taskId }, tx, cancellationToken: ct));
+            if (owner is not null) owners[taskId] = owner;
+        }
+        return owners;
+    }
 
     /// <summary>Binds the provider's task id; a job still at "submitted" announces itself with its submitted event.</summary>
     private static Job Bind(Job job, string providerTaskId, DateTimeOffset? nextCheckAt, DateTimeOffset now, List<NewEvent> events)
