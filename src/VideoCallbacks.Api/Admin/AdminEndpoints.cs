@@ -203,10 +203,13 @@ public static class AdminEndpoints
         return (errors.Count > 0 ? null : new EventFilter(status, f.Provider, f.Type, f.Since, f.Until, null, f.Limit ?? 1000), errors);
     }
 
-    /// <summary>One rule for every admin time filter, listing or bulk: an empty or backwards range is a mistake, not an empty answer.</summary>
-    internal static bool TimeRangeIsValid(DateTimeOffset? since, DateTimeOffset? until) => since is null || until is null || since < until;
+    /// <summary>
+    /// One rule for every admin time filter, listing or bulk: a backwards range (until before since) is a mistake
+    /// and a 400; since == until is a valid, empty range (since is inclusive, until exclusive).
+    /// </summary>
+    internal static bool TimeRangeIsValid(DateTimeOffset? since, DateTimeOffset? until) => since is null || until is null || since <= until;
 
-    internal const string TimeRangeMessage = "until must be later than since.";
+    internal const string TimeRangeMessage = "until must not be earlier than since (since is inclusive, until exclusive).";
 
     private static string Describe(ReplayFilter f) => JsonSerializer.Serialize(f with { DryRun = false });
 }
