@@ -18,8 +18,8 @@ param tags object = { app: 'videocallbacks' }
 @description('Container image, e.g. myregistry.azurecr.io/videocallbacks:1.4.0 (built from the repository\'s Dockerfile).')
 param image string
 
-@description('Registry to pull the image from with the app identity (it needs AcrPull there); empty for a public image.')
-param registryServer string = ''
+@description('Azure Container Registry in this resource group holding the image; the app identity gets AcrPull on it. Empty for a public image.')
+param containerRegistryName string = ''
 
 @description('Callbacks:PublicBaseUrl override, e.g. https://callbacks.example.com with a custom domain. Empty: the app\'s own FQDN.')
 param publicBaseUrl string = ''
@@ -110,6 +110,11 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
+module registryPull 'modules/registry-pull.bicep' = if (!empty(containerRegistryName)) {
+  name: 'registry-pull'
+  params: { registryName: containerRegistryName, principalId: identity.outputs.principalId }
+}
+
 module serviceBus 'modules/servicebus.bicep' = {
   name: 'servicebus'
   params: {
@@ -180,7 +185,7 @@ module app 'modules/containerapp.bicep' = {
     location: location
     tags: tags
     image: image
-    registryServer: registryServer
+    registryServer: empty(containerRegistryName) ? '' : registryPull!.outputs.loginServer
     workspaceName: monitoring.outputs.workspaceName
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     identityId: identity.outputs.id

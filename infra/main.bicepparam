@@ -7,7 +7,7 @@ using 'main.bicep'
 
 param name = 'videocallbacks'
 param image = readEnvironmentVariable('VC_IMAGE', 'ghcr.io/example/videocallbacks:latest')
-param registryServer = readEnvironmentVariable('VC_REGISTRY_SERVER', '')
+param containerRegistryName = readEnvironmentVariable('VC_ACR_NAME', '')
 
 param minReplicas = 2
 param maxReplicas = 10
