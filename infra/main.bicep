@@ -5,7 +5,7 @@
 
 targetScope = 'resourceGroup'
 
-@description('Base name for the resources; globally unique names add a suffix derived from the resource group.')
+@description('Base name for the resources (lowercase letters, digits, hyphens); globally unique names add a suffix derived from the resource group.')
 @minLength(3)
 @maxLength(20)
 param name string = 'videocallbacks'
@@ -96,7 +96,7 @@ module monitoring 'modules/monitoring.bicep' = {
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
-    name: 'kv-${take(name, 8)}-${suffix}'
+    name: 'kv-${take(name, 7)}-${suffix}' // Key Vault names: at most 24 characters
     location: location
     tags: tags
     readerPrincipalId: identity.outputs.principalId

@@ -119,11 +119,11 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
           env: concat(baseEnv, settings, secretEnv)
           probes: [
             {
-              // Start-up runs migrations: give it up to a minute before liveness counts.
+              // Start-up runs migrations: give it up to a minute (10 x 6 s; Container Apps allows at most 10 failures).
               type: 'Startup'
               httpGet: { path: '/healthz', port: port }
-              periodSeconds: 2
-              failureThreshold: 30
+              periodSeconds: 6
+              failureThreshold: 10
             }
             {
               type: 'Liveness'

@@ -93,6 +93,6 @@ resource nanoGptApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if
 }
 
 output name string = vault.name
+// A module that uses this output waits for the whole module, role assignment included, so the app
+// references the secrets only once its identity may read them.
 output uri string = vault.properties.vaultUri
-// The roles are in place once this module is done, so the app may reference the secrets.
-output readerRoleAssignmentId string = readerRole.id
