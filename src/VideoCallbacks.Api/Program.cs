@@ -8,6 +8,9 @@ using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 
+// The image's HEALTHCHECK: `dotnet VideoCallbacks.Api.dll healthcheck` probes /healthz and exits, no host built.
+if (HealthCheckCommand.IsRequested(args)) Environment.Exit(HealthCheckCommand.Run(args));
+
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddRedactingJsonConsole();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
