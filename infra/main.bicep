@@ -1,69 +1,213 @@
-// Azure Service Bus for VideoCallbacks: the completion topic (duplicate detection on, so re-sent
-// MessageIds are dropped), example subscriptions with SQL filters, and a send-only SAS rule.
-// Deploy: az deployment group create -g <rg> -f infra/main.bicep -p namespaceName=<unique-name>
+// VideoCallbacks on Azure: everything one resource group needs to run the service with several replicas.
+// Deploy (see infra/README.md):
+//   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
+// Modules: identity -> monitoring, Key Vault -> Service Bus, PostgreSQL, Redis -> Container Apps.
 
-@description('Globally unique Service Bus namespace name.')
-param namespaceName string
+targetScope = 'resourceGroup'
+
+@description('Base name for the resources (lowercase letters, digits, hyphens); globally unique names add a suffix derived from the resource group.')
+@minLength(3)
+@maxLength(20)
+param name string = 'videocallbacks'
 
 param location string = resourceGroup().location
 
+param tags object = { app: 'videocallbacks' }
+
+// ---- the app ----
+@description('Container image, e.g. myregistry.azurecr.io/videocallbacks:1.4.0 (built from the repository\'s Dockerfile).')
+param image string
+
+@description('Azure Container Registry in this resource group holding the image; the app identity gets AcrPull on it. Empty for a public image.')
+param containerRegistryName string = ''
+
+@description('Callbacks:PublicBaseUrl override, e.g. https://callbacks.example.com with a custom domain. Empty: the app\'s own FQDN.')
+param publicBaseUrl string = ''
+
+@description('Replicas always running; two or more so a restart or a crash never leaves callbacks unanswered.')
+@minValue(2)
+param minReplicas int = 2
+
+@maxValue(300)
+param maxReplicas int = 10
+
+@description('Concurrent HTTP requests per replica before another replica is added.')
+param concurrentRequests int = 100
+
+// ---- Service Bus ----
 @allowed([ 'Standard', 'Premium' ])
-param sku string = 'Standard'
+param serviceBusSku string = 'Standard'
 
 param topicName string = 'video-extensions'
 
-@description('How long the broker remembers MessageIds to drop re-sends (replays inside this window are dropped).')
+@description('Duplicate detection window of the topic (ISO 8601): re-sent event ids inside it are dropped by the broker.')
 param duplicateDetectionWindow string = 'PT1H'
 
-resource ns 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
-  name: namespaceName
-  location: location
-  sku: { name: sku, tier: sku }
-  properties: { minimumTlsVersion: '1.2' }
+// ---- PostgreSQL ----
+param postgresAdminLogin string = 'videocallbacks'
+
+@secure()
+@minLength(12)
+param postgresAdminPassword string
+
+@allowed([ '15', '16', '17' ])
+param postgresVersion string = '15'
+
+// ---- secrets for Key Vault ----
+@description('Client API key (Auth:ApiKeys:0), 24+ characters.')
+@secure()
+@minLength(24)
+param clientApiKey string
+
+@description('Admin API key (Auth:AdminApiKeys:0), 24+ characters.')
+@secure()
+@minLength(24)
+param adminApiKey string
+
+@secure()
+param kieApiKey string = ''
+@secure()
+param kieWebhookHmacKey string = ''
+@secure()
+param apiframeApiKey string = ''
+@secure()
+param nanoGptApiKey string = ''
+
+@description('Key Vault purge protection (recommended; a purge-protected vault name stays taken for 90 days after deletion).')
+param keyVaultPurgeProtection bool = true
+
+var suffix = uniqueString(resourceGroup().id)
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: { name: 'id-${name}', location: location, tags: tags }
 }
 
-resource topic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {
-  parent: ns
-  name: topicName
-  properties: {
-    requiresDuplicateDetection: true
-    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
-    supportOrdering: true
-    defaultMessageTimeToLive: 'P14D'
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: 'log-${name}-${suffix}'
+    appInsightsName: 'appi-${name}-${suffix}'
+    location: location
+    tags: tags
   }
 }
 
-// The service only sends: give it a send-only rule (or, better, Entra ID with 'Azure Service Bus Data Sender').
-resource sendRule 'Microsoft.ServiceBus/namespaces/topics/authorizationRules@2022-10-01-preview' = {
-  parent: topic
-  name: 'videocallbacks-send'
-  properties: { rights: [ 'Send' ] }
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: 'kv-${take(name, 7)}-${suffix}' // Key Vault names: at most 24 characters
+    location: location
+    tags: tags
+    readerPrincipalId: identity.outputs.principalId
+    enablePurgeProtection: keyVaultPurgeProtection
+    clientApiKey: clientApiKey
+    adminApiKey: adminApiKey
+    kieApiKey: kieApiKey
+    kieWebhookHmacKey: kieWebhookHmacKey
+    apiframeApiKey: apiframeApiKey
+    nanoGptApiKey: nanoGptApiKey
+  }
 }
 
-// Every completed extension, any provider.
-resource completed 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = {
-  parent: topic
-  name: 'completed'
-  properties: { maxDeliveryCount: 10, deadLetteringOnFilterEvaluationExceptions: true }
+module registryPull 'modules/registry-pull.bicep' = if (!empty(containerRegistryName)) {
+  name: 'registry-pull'
+  params: { registryName: containerRegistryName, principalId: identity.outputs.principalId }
 }
 
-resource completedRule 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2022-10-01-preview' = {
-  parent: completed
-  name: 'completed-only'
-  properties: { filterType: 'SqlFilter', sqlFilter: { sqlExpression: 'status = \'completed\'' } }
+module serviceBus 'modules/servicebus.bicep' = {
+  name: 'servicebus'
+  params: {
+    namespaceName: 'sb-${name}-${suffix}'
+    location: location
+    tags: tags
+    sku: serviceBusSku
+    topicName: topicName
+    duplicateDetectionWindow: duplicateDetectionWindow
+    senderPrincipalId: identity.outputs.principalId
+  }
 }
 
-// Completed or failed Kie.ai jobs, in order per job (sessions: SessionId = jobId).
-resource kieTerminal 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = {
-  parent: topic
-  name: 'kie-terminal'
-  properties: { requiresSession: true, maxDeliveryCount: 10 }
+module postgres 'modules/postgres.bicep' = {
+  name: 'postgres'
+  params: {
+    serverName: 'psql-${name}-${suffix}'
+    location: location
+    tags: tags
+    version: postgresVersion
+    administratorLogin: postgresAdminLogin
+    administratorLoginPassword: postgresAdminPassword
+    keyVaultName: keyVault.outputs.name
+  }
 }
 
-resource kieTerminalRule 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2022-10-01-preview' = {
-  parent: kieTerminal
-  name: 'kie-terminal'
-  properties: { filterType: 'SqlFilter', sqlFilter: { sqlExpression: 'provider = \'kie\' AND status IN (\'completed\', \'failed\')' } }
+module redis 'modules/redis.bicep' = {
+  name: 'redis'
+  params: {
+    name: 'redis-${name}-${suffix}'
+    location: location
+    tags: tags
+    keyVaultName: keyVault.outputs.name
+  }
 }
 
-output topicEndpoint string = '${ns.properties.serviceBusEndpoint}${topicName}'
+// App settings (../shared/DESIGN.md, configuration table) whose values live in Key Vault:
+// { name: environment variable, secret: Key Vault secret name (also the Container App secret name) }.
+var secretSettings = concat(
+  [
+    { name: 'Auth__ApiKeys__0', secret: 'client-api-key' }
+    { name: 'Auth__AdminApiKeys__0', secret: 'admin-api-key' }
+    { name: 'Storage__ConnectionString', secret: 'storage-connection-string' }
+    { name: 'Cache__Redis__Configuration', secret: 'redis-configuration' }
+  ],
+  empty(kieApiKey) ? [] : [ { name: 'Providers__Kie__ApiKey', secret: 'kie-api-key' } ],
+  empty(kieWebhookHmacKey) ? [] : [ { name: 'Providers__Kie__WebhookHmacKey', secret: 'kie-webhook-hmac-key' } ],
+  empty(apiframeApiKey) ? [] : [ { name: 'Providers__Apiframe__ApiKey', secret: 'apiframe-api-key' } ],
+  empty(nanoGptApiKey) ? [] : [ { name: 'Providers__NanoGpt__ApiKey', secret: 'nanogpt-api-key' } ]
+)
+
+// Plain settings. No Service Bus connection string: the SDK signs in with DefaultAzureCredential as the
+// user-assigned identity (AZURE_CLIENT_ID), which holds "Azure Service Bus Data Sender" on the topic.
+var settings = [
+  { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
+  { name: 'Storage__Provider', value: 'Postgres' }
+  { name: 'Bus__Transport', value: 'ServiceBus' }
+  { name: 'Bus__ServiceBus__FullyQualifiedNamespace', value: serviceBus.outputs.fullyQualifiedNamespace }
+  { name: 'Bus__ServiceBus__Topic', value: serviceBus.outputs.topicName }
+  { name: 'Sandbox__Enabled', value: 'false' }
+]
+
+module app 'modules/containerapp.bicep' = {
+  name: 'containerapp'
+  params: {
+    environmentName: 'cae-${name}'
+    appName: take(name, 32)
+    location: location
+    tags: tags
+    image: image
+    registryServer: empty(containerRegistryName) ? '' : registryPull!.outputs.loginServer
+    workspaceName: monitoring.outputs.workspaceName
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    keyVaultUri: keyVault.outputs.uri
+    secretSettings: secretSettings
+    settings: settings
+    publicBaseUrl: publicBaseUrl
+    minReplicas: minReplicas
+    maxReplicas: maxReplicas
+    concurrentRequests: concurrentRequests
+  }
+  // The connection-string secrets must exist in Key Vault before a revision references them.
+  dependsOn: [ postgres, redis ]
+}
+
+@description('Base URL providers call back (Callbacks:PublicBaseUrl); callbacks arrive at <this>/v1/callbacks/...')
+output callbackBaseUrl string = app.outputs.callbackBaseUrl
+@description('The app\'s FQDN as reported by its ingress.')
+output appFqdn string = app.outputs.fqdn
+output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace
+output topicName string = serviceBus.outputs.topicName
+output keyVaultName string = keyVault.outputs.name
+output postgresServer string = postgres.outputs.fullyQualifiedDomainName
+output identityClientId string = identity.outputs.clientId

@@ -9,6 +9,9 @@ using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Api.Submissions;
 
+// The image's HEALTHCHECK: `dotnet VideoCallbacks.Api.dll healthcheck` probes /healthz and exits, no host built.
+if (HealthCheckCommand.IsRequested(args)) Environment.Exit(HealthCheckCommand.Run(args));
+
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddRedactingJsonConsole();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
@@ -17,7 +20,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddTelemetry(builder.Configuration);
 builder.Services.AddProblemDetailsWithBindingErrors();
-builder.Services.AddOpenApi();
+builder.Services.AddApiDocs(builder.Configuration);
 builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);
 builder.Services.AddRateLimits(builder.Configuration);
 builder.Services.AddStorage(builder.Configuration);
@@ -32,15 +35,14 @@ builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
-app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = Problems.StatusFor });
+app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = Problems.StatusFor, SuppressDiagnosticsCallback = Problems.IsClientMistake });
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 
 app.MapHealth();
-app.MapOpenApi();
-app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "VideoCallbacks v1"));
+app.MapApiDocs();
 app.MapSubmissions();
 app.MapEventFeed();
 app.MapCallbacks();

@@ -11,7 +11,12 @@ public static class SimulatorEndpointExtensions
     /// Maps the fake providers under <c>{prefix}/kie</c>, <c>{prefix}/apiframe</c>, <c>{prefix}/nanogpt</c>
     /// and the control endpoints under <c>{prefix}/_sim</c>.
     /// </summary>
-    public static RouteGroupBuilder MapProviderSimulator(this IEndpointRouteBuilder app, string prefix = "/sandbox")
+    /// <param name="secureControl">
+    /// Protects the control endpoints (they show every callback URL and secret the simulator was handed, and
+    /// make it send callbacks); null leaves them open, as a local development tool.
+    /// </param>
+    public static RouteGroupBuilder MapProviderSimulator(this IEndpointRouteBuilder app, string prefix = "/sandbox",
+        Action<RouteGroupBuilder>? secureControl = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         if (app.ServiceProvider.GetService<SimulatorState>() is null)
@@ -21,21 +26,24 @@ public static class SimulatorEndpointExtensions
 
         // The simulator does its own provider-style auth and must not inherit the host's
         // fallback policy, rate limits or OpenAPI document.
+        // (AllowAnonymous goes on each group, not the root: it would win over any policy on the control group.)
         var root = app.MapGroup(prefix)
-            .AllowAnonymous()
             .DisableRateLimiting()
             .ExcludeFromDescription();
 
         KieSimulator.Map(ProviderGroup(root, KieSimulator.Provider));
         ApiframeSimulator.Map(ProviderGroup(root, ApiframeSimulator.Provider));
         NanoGptSimulator.Map(ProviderGroup(root, NanoGptSimulator.Provider));
-        SimulatorControlEndpoints.Map(root.MapGroup("/_sim"));
+        var control = root.MapGroup("/_sim");
+        if (secureControl is null) control.AllowAnonymous();
+        else secureControl(control);
+        SimulatorControlEndpoints.Map(control);
         return root;
     }
 
     private static RouteGroupBuilder ProviderGroup(RouteGroupBuilder root, string provider)
     {
-        var group = root.MapGroup("/" + provider);
+        var group = root.MapGroup("/" + provider).AllowAnonymous();
         group.AddEndpointFilter(async (context, next) =>
         {
             var services = context.HttpContext.RequestServices;

@@ -15,6 +15,12 @@ public sealed class SimulatorOptions
     /// <summary>Time from submission to the first callback (and, for Kie, to completion).</summary>
     public TimeSpan CallbackDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// When set, callbacks go only to URLs it accepts; others are recorded as undelivered and never sent. The
+    /// simulator takes callback URLs from whoever submits, so a host exposing it must not let it POST anywhere.
+    /// </summary>
+    public Func<string, bool>? CallbackUrlAllowed { get; set; }
+
     /// <summary>Time between Apiframe progress updates.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 }

@@ -49,8 +49,7 @@ public static class AdminEndpoints
         var status = q.OneOf("status", PublishStatuses.Pending, PublishStatuses.Published, PublishStatuses.Failed);
         var provider = q.OneOf("provider", [.. ProviderNames.All]);
         var type = q.OneOf("type", EventTypes.Submitted, EventTypes.Progress, EventTypes.Completed, EventTypes.Failed);
-        var since = q.Time("since");
-        var until = q.Time("until");
+        var (since, until) = q.TimeRange("since", "until");
         var limit = q.Int("limit", 100, 1, MaxPage);
         var cursor = q.Long("cursor");
         if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
@@ -114,8 +113,7 @@ public static class AdminEndpoints
         var q = new QueryReader(http.Query);
         var outcome = q.OneOf("outcome", [.. CallbackOutcomes.All]);
         var provider = q.OneOf("provider", [.. ProviderNames.All]);
-        var since = q.Time("since");
-        var until = q.Time("until");
+        var (since, until) = q.TimeRange("since", "until");
         var limit = q.Int("limit", 100, 1, MaxPage);
         var cursor = q.Long("cursor");
         if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
@@ -175,10 +173,18 @@ public static class AdminEndpoints
         {
             errors["type"] = ["type must be one of the video.extension.* event types."];
         }
-        if (f.Since is not null && f.Until is not null && f.Since >= f.Until) errors["until"] = ["until must be later than since."];
+        if (!TimeRangeIsValid(f.Since, f.Until)) errors["until"] = [TimeRangeMessage];
         if (f.Limit is < 1 or > MaxBulk) errors["limit"] = [$"limit must be between 1 and {MaxBulk}."];
         return (errors.Count > 0 ? null : new EventFilter(status, f.Provider, f.Type, f.Since, f.Until, null, f.Limit ?? 1000), errors);
     }
+
+    /// <summary>
+    /// One rule for every admin time filter, listing or bulk: a backwards range (until before since) is a mistake
+    /// and a 400; since == until is a valid, empty range (since is inclusive, until exclusive).
+    /// </summary>
+    internal static bool TimeRangeIsValid(DateTimeOffset? since, DateTimeOffset? until) => since is null || until is null || since <= until;
+
+    internal const string TimeRangeMessage = "until must not be earlier than since (since is inclusive, until exclusive).";
 
     private static string Describe(ReplayFilter f) => JsonSerializer.Serialize(f with { DryRun = false });
 }

@@ -18,6 +18,8 @@ public sealed record AdminCallback(long Id, string Provider, string? JobId, Date
 
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
+/// <summary>A bulk replay or purge. Unknown properties are refused: a misspelled "dryRun" must not run for real.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record ReplayFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, bool DryRun = false, bool Force = false);
 
 public sealed record EventReplayResult(int Replayed, string? Warning);

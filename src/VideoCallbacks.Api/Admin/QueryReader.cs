@@ -24,6 +24,14 @@ internal sealed class QueryReader(IQueryCollection query)
         return null;
     }
 
+    public (DateTimeOffset? Since, DateTimeOffset? Until) TimeRange(string sinceName, string untilName)
+    {
+        var since = Time(sinceName);
+        var until = Time(untilName);
+        if (!AdminEndpoints.TimeRangeIsValid(since, until)) Errors[untilName] = [AdminEndpoints.TimeRangeMessage];
+        return (since, until);
+    }
+
     public int Int(string name, int fallback, int min, int max)
     {
         var v = Value(name);

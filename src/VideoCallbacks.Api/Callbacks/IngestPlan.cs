@@ -32,9 +32,15 @@ public sealed class IngestPlan
     /// <summary>Events to write, in the order they happened.</summary>
     public IReadOnlyList<NewEvent> Events { get; }
 
-    public static IngestPlan Decide(IReadOnlyList<IngestItem> items, IReadOnlyDictionary<string, Job> jobsAsRead, DateTimeOffset now)
+    /// <param name="taskOwners">
+    /// For task ids this batch would bind to still-unbound jobs: the job that already owns each (see
+    /// <see cref="TaskIdsToCheck"/>). A task id belongs to one job only.
+    /// </param>
+    public static IngestPlan Decide(IReadOnlyList<IngestItem> items, IReadOnlyDictionary<string, Job> jobsAsRead, DateTimeOffset now,
+        IReadOnlyDictionary<(string Provider, string TaskId), string>? taskOwners = null)
     {
         var jobs = new Dictionary<string, Job>(jobsAsRead, StringComparer.Ordinal);
+        var owners = new Dictionary<(string Provider, string TaskId), string>(taskOwners ?? new Dictionary<(string, string), string>());
         var changed = new Dictionary<string, Job>(StringComparer.Ordinal);
         var events = new List<NewEvent>();
         var decisions = new IngestDecision[items.Count];
@@ -47,10 +53,23 @@ public sealed class IngestPlan
                 decisions[i] = new IngestDecision(null, CallbackOutcomes.Unmatched, "no such job for this provider", null);
                 continue;
             }
+            if (job.Submission == SubmissionStates.Rejected)
+            {
+                // The provider refused the submission (or its task belongs to another job): nothing there can call back,
+                // so whoever does holds a leaked URL, not a task.
+                decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Rejected, "the job's submission was refused; it takes no callbacks", null);
+                continue;
+            }
             if (item.ProviderTaskId is { Length: > 0 } taskId)
             {
+                if (job.ProviderTaskId is null && owners.TryGetValue((job.Provider, taskId), out var owner) && owner != job.JobId)
+                {
+                    decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Rejected, $"task id belongs to job {owner}", null);
+                    continue;
+                }
                 if (job.ProviderTaskId is null)
                 {
+                    owners[(job.Provider, taskId)] = job.JobId;
                     // The callback raced the provider's answer to our submit: bind the task here.
                     var (bound, submitted) = JobStateMachine.Bind(job, taskId, job.NextCheckAt, now);
                     job = changed[job.JobId] = jobs[job.JobId] = bound;
@@ -85,6 +104,11 @@ public sealed class IngestPlan
         }
         return new IngestPlan(decisions, changed.Values.ToList(), events);
     }
+
+    /// <summary>The task ids, per provider, that this batch would bind to jobs that have none yet: their owners must be read first.</summary>
+    public static IEnumerable<IGrouping<string, string>> TaskIdsToCheck(IReadOnlyList<IngestItem> items, IReadOnlyDictionary<string, Job> jobsAsRead) =>
+        items.Where(i => i.ProviderTaskId is { Length: > 0 } && jobsAsRead.TryGetValue(i.JobId, out var j) && j.ProviderTaskId is null)
+            .GroupBy(i => i.Provider, i => i.ProviderTaskId!, StringComparer.Ordinal);
 
     /// <summary>
     /// After the events were written: a callback whose event the database already had (written earlier, or by

@@ -20,7 +20,15 @@ public sealed class IngestStore(SqlDatabase db)
         {
             var now = db.Settings.Time.GetUtcNow();
             var jobs = await LoadJobsAsync(c, tx, items.Select(i => i.JobId).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
-            var plan = IngestPlan.Decide(items, jobs, now);
+            var owners = new Dictionary<(string, string), string>();
+            foreach (var group in IngestPlan.TaskIdsToCheck(items, jobs))
+            {
+                foreach (var (taskId, jobId) in await JobRows.TaskOwnersAsync(c, tx, group.Key, group.Distinct(StringComparer.Ordinal).ToList(), cancellationToken))
+                {
+                    owners[(group.Key, taskId)] = jobId;
+                }
+            }
+            var plan = IngestPlan.Decide(items, jobs, now, owners);
             var inserted = await EventRows.InsertAsync(db, c, tx, plan.Events, cancellationToken);
             var decisions = plan.Settle(inserted);
             await JobRows.UpdateManyAsync(db, c, tx, plan.ChangedJobs, cancellationToken);

@@ -40,6 +40,7 @@ public static class EventFeedEndpoints
     private static Results<ServerSentEventsResult<string>, ValidationProblem> Stream(
         HttpRequest request, FeedQueries store, OutboxSignal signal, TimeProvider time, long? after = null)
     {
+        if (after < 0) return Problems.Validation("after", "after must be a sequence number of 0 or more.");
         var start = after ?? 0;
         if (request.Headers["Last-Event-ID"].FirstOrDefault() is { Length: > 0 } lastId)
         {

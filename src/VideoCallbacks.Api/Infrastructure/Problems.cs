@@ -31,18 +31,58 @@ public static class Problems
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
-            if (context.Exception is BadHttpRequestException bad)
+            if (context.Exception is not BadHttpRequestException bad) return;
+            // A client's mistake: a short Debug line, never an Error with a stack trace or the client's input.
+            context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(Problems).FullName!)
+                .LogDebug("Bad request to {Path}: {Reason}", context.HttpContext.Request.Path, Shorten(bad.InnerException?.GetType().Name ?? bad.Message));
+            if (bad.InnerException is JsonException json)
+            {
+                var (field, message) = DescribeJsonError(json, "this request");
+                context.ProblemDetails.Title = "The request is invalid.";
+                context.ProblemDetails.Detail = message;
+                context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [message] };
+            }
+            else
             {
                 context.ProblemDetails.Title = "The request is malformed.";
-                context.ProblemDetails.Detail = bad.InnerException is JsonException json
-                    ? $"{bad.Message} {json.Message}"
-                    : bad.Message;
+                context.ProblemDetails.Detail = Shorten(bad.Message);
             }
         });
     }
 
     public static int StatusFor(Exception exception) =>
         exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+
+    /// <summary>The exception handler logs only the service's own faults (a bad request is logged briefly above): true = do not log.</summary>
+    public static bool IsClientMistake(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context) =>
+        context.Exception is BadHttpRequestException;
+
+    /// <summary>Names the field a JSON body got wrong, in words a client can act on.</summary>
+    /// <param name="what">What the body is, e.g. "an extension request".</param>
+    public static (string Field, string Message) DescribeJsonError(JsonException e, string what)
+    {
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            // System.Text.Json names the unknown property in quotes; the path points at its parent.
+            var start = e.Message.IndexOf('\'', StringComparison.Ordinal);
+            var end = start >= 0 ? e.Message.IndexOf('\'', start + 1) : -1;
+            var name = end > start ? Shorten(e.Message[(start + 1)..end]) : "body";
+            return (name, $"'{name}' is not a field of {what} (check its spelling); nothing was done.");
+        }
+        var field = e.Path is { Length: > 2 } path ? Shorten(path.TrimStart('$', '.')) : "body";
+        return field == "body"
+            ? (field, $"The body is not valid JSON: {Shorten(FirstSentence(e.Message))}")
+            : (field, $"'{field}' has the wrong JSON type or format (numbers are numbers such as 0, text fields are strings, metadata is an object of strings).");
+    }
+
+    /// <summary>Client input echoed in an answer or a log is cut short: a 5,000-digit value helps no one.</summary>
+    public static string Shorten(string text, int max = 200) => text.Length <= max ? text : text[..max] + "…";
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(". Path", StringComparison.Ordinal);
+        return cut > 0 ? message[..(cut + 1)] : message;
+    }
 
     private static string CamelCase(string name) =>
         string.Join('.', name.Split('.').Select(part => JsonNamingPolicy.CamelCase.ConvertName(part)));

@@ -19,6 +19,10 @@ public sealed class RateLimitOptions
     /// <summary>Callbacks per second per remote address; providers burst, so this is generous.</summary>
     [Range(1, int.MaxValue, ErrorMessage = "RateLimits:CallbacksPerSecond must be a whole number of at least 1.")]
     public int CallbacksPerSecond { get; set; } = 20_000;
+
+    /// <summary>Requests with a missing or wrong API key per source address per minute before it gets 429.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int FailedAuthPerMinute { get; set; } = 60;
 }
 
 public static class RateLimits

@@ -19,6 +19,12 @@ public sealed class SandboxOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Sandbox:ProgressInterval must be between {1} and {2}.")]
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The sandbox outside Development hands anyone who can reach it fake providers; the service refuses to start
+    /// that way unless this deliberately long-named switch is on (e.g. a shared test environment).
+    /// </summary>
+    public bool UnsafeAllowOutsideDevelopment { get; set; }
+
     public static string ApiKeyFor(string provider) => $"sim-{provider}-key";
 }
 
@@ -42,6 +48,15 @@ public static class SandboxExtensions
         var enabled = IsEnabled(configuration, environment);
         services.AddValidatedOptions<SandboxOptions>(configuration, SandboxOptions.Section).Configure(o => o.Enabled = enabled);
         if (!enabled) return services;
+        // The sandbox hands anyone who can reach it fake providers: outside Development only when deliberately allowed.
+        services.AddOptions<SandboxOptions>()
+            .Validate(o => environment.IsDevelopment() || o.UnsafeAllowOutsideDevelopment,
+                $"Sandbox:Enabled is true in the {environment.EnvironmentName} environment. The sandbox serves fake providers that anyone " +
+                "can drive; turn it off (Sandbox:Enabled=false and configure Providers:*:ApiKey), or, for a shared test environment only, " +
+                "set Sandbox:UnsafeAllowOutsideDevelopment=true (its control endpoints then need an admin key).");
+        // Callbacks go only to this service's own callback URLs, whoever submits to the simulator.
+        services.AddOptions<SimulatorOptions>().Configure<SelfAddress>((o, self) =>
+            o.CallbackUrlAllowed = url => url.StartsWith(self.PublicBaseUrl + "/v1/callbacks/", StringComparison.OrdinalIgnoreCase));
         services.AddProviderSimulator(o =>
         {
             o.KieApiKey = SandboxOptions.ApiKeyFor("kie");
@@ -61,7 +76,10 @@ public static class SandboxExtensions
     public static WebApplication MapSandbox(this WebApplication app)
     {
         if (!IsEnabled(app.Configuration, app.Environment)) return app;
-        app.MapProviderSimulator("/sandbox").ExcludeFromDescription();
+        // Outside Development the control endpoints (every callback URL and secret handed out) need an admin key.
+        app.MapProviderSimulator("/sandbox", app.Environment.IsDevelopment()
+            ? null
+            : control => control.RequireAuthorization(Security.ApiKeyDefaults.AdminPolicy)).ExcludeFromDescription();
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
             "SANDBOX MODE: Kie.ai, Apiframe and NanoGPT are simulated by this process under {Url}/sandbox. " +
             "No real provider is called. Configure Providers:*:ApiKey (or set Sandbox:Enabled=false) to use real providers.",

@@ -7,7 +7,16 @@ namespace VideoCallbacks.Api.Providers;
 /// <summary>What every provider client does the same way: one attempt, a deadline, an honest classification.</summary>
 internal static class ProviderHttp
 {
-    public sealed record Answer(HttpStatusCode Status, string Body, TimeSpan? RetryAfter);
+    /// <summary>Provider answers larger than this are not read: no documented answer is near it, and reading on would let a provider exhaust our memory.</summary>
+    public const int MaxAnswerBytes = 1024 * 1024;
+
+    /// <param name="Oversized">The body passed <see cref="MaxAnswerBytes"/>; <see cref="Body"/> is then empty (a malformed answer).</param>
+    public sealed record Answer(HttpStatusCode Status, string Body, TimeSpan? RetryAfter, bool Oversized = false);
+
+    /// <summary>How a client describes an answer it cannot parse.</summary>
+    public static string Unreadable(Answer answer, string providerName) => answer.Oversized
+        ? $"{providerName} answered with more than {MaxAnswerBytes / 1024} KB, which is not a valid answer"
+        : $"{providerName} answered with a body that is not JSON";
 
     /// <summary>
     /// Sends once (never retried: the provider may already have the task and a retry could charge twice).
@@ -20,9 +29,9 @@ internal static class ProviderHttp
         deadline.CancelAfter(timeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
-            var body = await response.Content.ReadAsStringAsync(deadline.Token);
-            return (new Answer(response.StatusCode, body, RetryAfter(response.Headers.RetryAfter)), null);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            var body = await ReadCappedAsync(response.Content, deadline.Token);
+            return (new Answer(response.StatusCode, body ?? "", RetryAfter(response.Headers.RetryAfter), Oversized: body is null), null);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -38,6 +47,28 @@ internal static class ProviderHttp
             // The connection broke after the request went out: the provider may have the task.
             return (null, new SubmitResult(SubmitOutcome.Timeout, Message: $"{providerName} dropped the connection before answering"));
         }
+    }
+
+    /// <summary>The body as text, or null when it is longer than <see cref="MaxAnswerBytes"/> (read no further).</summary>
+    private static async Task<string?> ReadCappedAsync(HttpContent content, CancellationToken ct)
+    {
+        if (content.Headers.ContentLength > MaxAnswerBytes) return null;
+        await using var stream = await content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxAnswerBytes) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        var charset = content.Headers.ContentType?.CharSet;
+        var encoding = System.Text.Encoding.UTF8;
+        if (charset is { Length: > 0 })
+        {
+            try { encoding = System.Text.Encoding.GetEncoding(charset.Trim('"')); } catch (ArgumentException) { }
+        }
+        return encoding.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => header switch

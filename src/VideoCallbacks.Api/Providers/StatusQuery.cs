@@ -18,6 +18,6 @@ internal static class StatusQuery
         if ((int)answer.Status >= 400) return new StatusResult(null, answer.RetryAfter, $"{providerName} answered HTTP {(int)answer.Status}");
         return JsonRead.TryParse(answer.Body, out var root)
             ? parse(root)
-            : new StatusResult(null, Problem: $"{providerName} answered a status query with a body that is not a JSON object");
+            : new StatusResult(null, Problem: answer.Oversized ? ProviderHttp.Unreadable(answer, providerName) : $"{providerName} answered a status query with a body that is not a JSON object");
     }
 }

@@ -81,7 +81,8 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyRegistry registry) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyRegistry registry,
+    FailedAuthThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -90,6 +91,10 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
         var presented = values[0]!;
+        if (throttle.IsThrottled(SourceAddress))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("Too many failed attempts from this address."));
+        }
         if (presented.Length > 512 || registry.Find(presented) is not { } key)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
@@ -100,8 +105,21 @@ public sealed class ApiKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyDefaults.Scheme)));
     }
 
+    private string SourceAddress => Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        var why = Request.Headers.ContainsKey(ApiKeyDefaults.Header) ? "unknown API key" : "no API key";
+        if (!throttle.TryRecordFailure(SourceAddress, why, out var retryAfter))
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Results.Problem(statusCode: 429, title: "Too many failed authentication attempts.",
+                detail: $"Too many requests from this address had a missing or wrong {ApiKeyDefaults.Header}; retry after {seconds} s with a valid key.")
+                .ExecuteAsync(Context);
+            return;
+        }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         await Results.Problem(statusCode: 401, title: "Unauthorized",
             detail: $"Send a valid API key in the {ApiKeyDefaults.Header} header.").ExecuteAsync(Context);
@@ -124,6 +142,12 @@ public static class ApiKeyAuthenticationExtensions
         services.AddValidatedOptions<AuthOptions>(configuration, AuthOptions.Section)
             .Configure(o => o.MinKeyLength = environment.IsDevelopment() ? 8 : 24);
         services.AddSingleton<ApiKeyRegistry>();
+        services.AddSingleton<FailedAuthThrottle>();
+        // Each failed request would log two Information lines here (not authenticated, challenged); the
+        // throttle logs failures under a budget instead.
+        services.AddLogging(b => b
+            .AddFilter(typeof(ApiKeyAuthenticationHandler).FullName, LogLevel.Warning)
+            .AddFilter("Microsoft.AspNetCore.Authorization", LogLevel.Warning));
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
         services.AddAuthorizationBuilder()

@@ -34,6 +34,19 @@ public static class JobRows
                 @NextCheckAt, @CheckAttempts)
             """, JobRow.From(job), tx, cancellationToken: ct));
 
+    /// <summary>Which jobs own these provider task ids (task id -> job id); ids nobody owns are absent.</summary>
+    public static async Task<Dictionary<string, string>> TaskOwnersAsync(DbConnection c, DbTransaction tx, string provider, IReadOnlyList<string> taskIds, CancellationToken ct)
+    {
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var taskId in taskIds)
+        {
+            var owner = await c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+                "SELECT job_id FROM jobs WHERE provider = @provider AND provider_task_id = @taskId", new { provider, taskId }, tx, cancellationToken: ct));
+            if (owner is not null) owners[taskId] = owner;
+        }
+        return owners;
+    }
+
     public static Task UpdateAsync(DbConnection c, DbTransaction tx, Job job, CancellationToken ct) =>
         c.ExecuteAsync(new CommandDefinition("""
             UPDATE jobs SET provider_task_id = @ProviderTaskId, status = @Status, submission = @Submission, progress = @Progress,

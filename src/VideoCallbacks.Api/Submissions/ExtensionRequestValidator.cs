@@ -23,6 +23,14 @@ public sealed class ExtensionRequestValidator : AbstractValidator<ExtensionReque
         RuleFor(x => x.Metadata).Must(m => m is null || m.All(kv => kv.Key.Length is > 0 and <= 64 && (kv.Value?.Length ?? 0) <= 512))
             .WithMessage("metadata keys must be 1-64 characters and values at most 512 characters.")
             .OverridePropertyName("metadata");
+        // The contract says metadata values are strings; null would be stored and published as null.
+        RuleFor(x => x.Metadata).Custom((m, context) =>
+        {
+            foreach (var key in m?.Where(kv => kv.Value is null).Select(kv => kv.Key).Take(5) ?? [])
+            {
+                context.AddFailure("metadata", $"metadata['{Infrastructure.Problems.Shorten(key, 64)}'] is null; metadata values must be strings.");
+            }
+        });
 
         When(x => x.Provider == ProviderNames.Kie, () =>
         {

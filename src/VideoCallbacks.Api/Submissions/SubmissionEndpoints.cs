@@ -61,7 +61,8 @@ public static class SubmissionEndpoints
         }
         catch (JsonException e)
         {
-            return Problems.Validation(JsonErrorField(e), JsonErrorMessage(e));
+            var (field, message) = Problems.DescribeJsonError(e, "an extension request");
+            return Problems.Validation(field, message);
         }
         if (request is null) return Problems.Validation("body", "Send a JSON object describing the extension.");
 
@@ -89,8 +90,13 @@ public static class SubmissionEndpoints
 
     private static ProblemHttpResult Refusal(SubmissionResult result, HttpResponse response)
     {
-        var refusal = result.Refusal!;
         var extensions = new Dictionary<string, object?> { ["jobId"] = result.Job.JobId, ["provider"] = result.Job.Provider };
+        if (result.Job.Error?.Code == ErrorCodes.ProviderConflict)
+        {
+            extensions["code"] = ErrorCodes.ProviderConflict;
+            return Problems.Status(StatusCodes.Status502BadGateway, "The provider's answer conflicts with another job.", result.Job.Error.Message, extensions);
+        }
+        var refusal = result.Refusal!;
         switch (refusal.Outcome)
         {
             case SubmitOutcome.Invalid:
@@ -118,35 +124,5 @@ public static class SubmissionEndpoints
             return Problems.NotFound("No such job.", $"There is no job '{jobId}'.");
         }
         return TypedResults.Ok(JobResponse.From(job, await service.GetEventsAsync(jobId, ct)));
-    }
-
-    private static string JsonErrorField(JsonException e)
-    {
-        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
-        {
-            // System.Text.Json names the unknown property in quotes; the path points at its parent.
-            var start = e.Message.IndexOf('\'', StringComparison.Ordinal);
-            var end = start >= 0 ? e.Message.IndexOf('\'', start + 1) : -1;
-            if (end > start) return e.Message[(start + 1)..end];
-        }
-        return e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-    }
-
-    private static string JsonErrorMessage(JsonException e)
-    {
-        var field = JsonErrorField(e);
-        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
-        {
-            return $"'{field}' is not a field of an extension request (check its spelling); the body is not a valid extension request.";
-        }
-        return field == "body"
-            ? $"The body is not valid JSON: {FirstSentence(e.Message)}"
-            : $"'{field}' has the wrong JSON type or format (index is a number such as 0, text fields are strings, metadata is an object of strings).";
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(". Path", StringComparison.Ordinal);
-        return cut > 0 ? message[..(cut + 1)] : message;
     }
 }

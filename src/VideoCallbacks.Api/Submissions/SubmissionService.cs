@@ -23,6 +23,7 @@ public sealed class SubmissionService(
     SubmissionStore store,
     JobReader jobs,
     ProviderClients clients,
+    ProviderEndpoints endpoints,
     SelfAddress self,
     OutboxSignal signal,
     IOptions<NanoGptOptions> nanoGpt,
@@ -73,9 +74,18 @@ public sealed class SubmissionService(
 
         var callbackUrl = client.SendsCallbacks ? $"{self.PublicBaseUrl}/v1/callbacks/{request.Provider}/{jobId}/{token}" : null;
         var result = await client.SubmitAsync(new ProviderSubmission(request, callbackUrl, secret), CancellationToken.None);
+        // A provider that echoes our request would hand our secrets to whoever reads its message: strip
+        // everything we sent it that is secret before the text is logged, stored or returned.
+        result = result with { Message = SecretScrubber.Scrub(result.Message, callbackUrl, token, secret, endpoints.For(request.Provider!).ApiKey) };
         if (result.Outcome == SubmitOutcome.Accepted)
         {
-            var accepted = await store.AcceptSubmissionAsync(jobId, result.TaskId!, NextCheck(client, time.GetUtcNow()), CancellationToken.None);
+            var accepted = await AcceptAsync(jobId, result.TaskId!, NextCheck(client, time.GetUtcNow()));
+            if (accepted.Error?.Code == ErrorCodes.ProviderConflict)
+            {
+                logger.LogError("Job {JobId}: {Provider} answered with task id {ProviderTaskId}, which belongs to another job; the job is failed with {Code}",
+                    jobId, request.Provider, result.TaskId, ErrorCodes.ProviderConflict);
+                return new SubmissionResult(SubmissionOutcome.Refused, accepted);
+            }
             signal.Notify();
             logger.LogInformation("Job {JobId} submitted to {Provider} as task {ProviderTaskId}", jobId, request.Provider, result.TaskId);
             return new SubmissionResult(SubmissionOutcome.Accepted, accepted);
@@ -97,6 +107,23 @@ public sealed class SubmissionService(
 
     public Task<Job?> GetAsync(string jobId, CancellationToken ct) => jobs.GetJobAsync(jobId, ct);
 
+    /// <summary>
+    /// Binds the task. Two instances binding one task id at once can both pass the store's ownership check; the
+    /// unique index stops the second, whose retry then sees the owner and ends as a conflict instead of a 500.
+    /// </summary>
+    private async Task<Job> AcceptAsync(string jobId, string taskId, DateTimeOffset nextCheck)
+    {
+        try
+        {
+            return await store.AcceptSubmissionAsync(jobId, taskId, nextCheck, CancellationToken.None);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            logger.LogWarning("Job {JobId}: binding task {ProviderTaskId} raced another writer ({Error}); checking again", jobId, taskId, e.Message);
+            return await store.AcceptSubmissionAsync(jobId, taskId, nextCheck, CancellationToken.None);
+        }
+    }
+
     public Task<IReadOnlyList<StoredEvent>> GetEventsAsync(string jobId, CancellationToken ct) => store.GetJobEventsAsync(jobId, ct);
 
     /// <summary>When to ask the provider next: NanoGPT is polled, the others only reconciled if silent.</summary>
@@ -116,6 +143,7 @@ public sealed class SubmissionService(
             job = await jobs.GetJobAsync(job.JobId, ct) ?? job;
         }
         if (job.Submission != SubmissionStates.Rejected) return new SubmissionResult(SubmissionOutcome.Accepted, job);
+        if (job.Error?.Code == ErrorCodes.ProviderConflict) return new SubmissionResult(SubmissionOutcome.Refused, job);
         var outcome = job.Error?.Code switch
         {
             ErrorCodes.ProviderInvalid => SubmitOutcome.Invalid,
@@ -143,4 +171,10 @@ public static class ErrorCodes
     public const string SubmissionUnknown = "submission_unknown";
     /// <summary>Nothing was heard from the provider before Reconcile:GiveUpAfter.</summary>
     public const string ProviderTimeout = "provider_timeout";
+    /// <summary>The provider answered with a task id that already belongs to another job.</summary>
+    public const string ProviderConflict = "provider_conflict";
+
+    public static string ConflictMessage(string providerTaskId, string ownerJobId) =>
+        $"The provider answered with task id '{providerTaskId}', which already belongs to job {ownerJobId}. " +
+        "This job was not bound to that task and takes no callbacks; the task's events stay with the job that owns it.";
 }

@@ -49,6 +49,22 @@ public sealed class SubmissionStore(SqlDatabase db)
                 ?? throw new InvalidOperationException($"Job {jobId} vanished during submission.");
             if (job.Submission != SubmissionStates.Accepted)
             {
+                var owners = await JobRows.TaskOwnersAsync(c, tx, job.Provider, [providerTaskId], cancellationToken);
+                if (owners.TryGetValue(providerTaskId, out var owner) && owner != jobId)
+                {
+                    // The provider handed out a task id we already gave to another job: binding it would steal that
+                    // job's callbacks. This job ends here, visibly, and takes no callbacks.
+                    job = job with
+                    {
+                        Submission = SubmissionStates.Rejected,
+                        Status = JobStatuses.Failed,
+                        Error = new JobError(ErrorCodes.ProviderConflict, ErrorCodes.ConflictMessage(providerTaskId, owner)),
+                        UpdatedAt = db.Settings.Time.GetUtcNow(),
+                        NextCheckAt = null,
+                    };
+                    await JobRows.UpdateAsync(c, tx, job, cancellationToken);
+                    return job;
+                }
                 (job, var submitted) = JobStateMachine.Bind(job, providerTaskId, nextCheckAt, db.Settings.Time.GetUtcNow());
                 await JobRows.UpdateManyAsync(db, c, tx, [job], cancellationToken);
                 await EventRows.InsertAsync(db, c, tx, submitted is null ? [] : [submitted], cancellationToken);

@@ -78,6 +78,13 @@ internal sealed class CallbackSender(
         headers["Content-Type"] = request.Content.Headers.ContentType!.ToString();
 
         int? statusCode = null;
+        if (options.Value.CallbackUrlAllowed is { } allowed && !allowed(callback.Url))
+        {
+            logger.LogWarning("Simulated {Provider} callback for {TaskId} not sent: its URL is not one this host accepts callbacks on", task.Provider, task.TaskId);
+            var refused = new RecordedCallback(task.Provider, task.TaskId, callback.Url, headers, callback.Body, null, time.GetUtcNow());
+            state.Record(refused);
+            return refused;
+        }
         try
         {
             var client = httpClientFactory.CreateClient(HttpClientName);

@@ -68,6 +68,7 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
                 ["Auth:ApiKeys:1"] = OtherClientKey,
                 ["Auth:AdminApiKeys:0"] = AdminKey,
                 ["Sandbox:Enabled"] = "true",
+                ["Sandbox:UnsafeAllowOutsideDevelopment"] = "true",
                 ["Callbacks:PublicBaseUrl"] = $"http://127.0.0.1:{p}",
                 ["Sandbox:CallbackDelay"] = "00:00:00.200",
                 ["Sandbox:ProgressInterval"] = "00:00:00.100",

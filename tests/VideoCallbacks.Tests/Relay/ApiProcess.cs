@@ -55,6 +55,7 @@ internal sealed class ApiProcess : IAsyncDisposable
             ["Auth:ApiKeys:0"] = TestApp.ClientKey,
             ["Auth:AdminApiKeys:0"] = TestApp.AdminKey,
             ["Sandbox:Enabled"] = "true",
+            ["Sandbox:UnsafeAllowOutsideDevelopment"] = "true",
             ["Sandbox:CallbackDelay"] = "00:00:00.200",
             ["Sandbox:ProgressInterval"] = "00:00:00.100",
             ["Callbacks:PublicBaseUrl"] = url,

@@ -33,7 +33,7 @@ public sealed class KieClient(HttpClient http, ProviderEndpoints endpoints) : IP
         {
             return (int)answer.Status >= 400
                 ? ProviderHttp.ClassifyHttpFailure(answer, "Kie.ai", null)
-                : new SubmitResult(SubmitOutcome.Unavailable, Message: "Kie.ai answered with a body that is not JSON");
+                : new SubmitResult(SubmitOutcome.Unavailable, Message: ProviderHttp.Unreadable(answer, "Kie.ai"));
         }
         var code = root.Prop("code").Int() ?? (int)answer.Status;
         var message = root.Prop("msg").Str();

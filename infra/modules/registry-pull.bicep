@@ -1,0 +1,24 @@
+// Lets the app identity pull the image from an Azure Container Registry in this resource group (AcrPull),
+// so the Container App needs no registry password.
+
+param registryName string
+param principalId string
+
+// Built-in role "AcrPull".
+var acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+
+resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing = {
+  name: registryName
+}
+
+resource pull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: registry
+  name: guid(registry.id, principalId, acrPullRoleId)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', acrPullRoleId)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output loginServer string = registry.properties.loginServer
