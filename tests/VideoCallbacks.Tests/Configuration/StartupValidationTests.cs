@@ -48,7 +48,7 @@ public sealed class StartupValidationTests
     [Fact]
     public void Public_base_url_is_optional_in_the_sandbox_whichever_feature_is_added_first()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Sandbox:Enabled"] = "true" }).Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Sandbox:Enabled"] = "true", ["Sandbox:UnsafeAllowOutsideDevelopment"] = "true" }).Build();
         var environment = new TestEnvironment();
 
         var sandboxFirst = new ServiceCollection().AddSandbox(configuration, environment).AddCallbacks(configuration).BuildServiceProvider();
