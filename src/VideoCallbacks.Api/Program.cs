@@ -9,7 +9,7 @@ using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Logging.AddRedactingJsonConsole();
+builder.Logging.AddRedactingConsole(builder.Environment);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
 builder.Services.AddSingleton(TimeProvider.System);

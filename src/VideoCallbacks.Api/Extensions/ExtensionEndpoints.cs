@@ -22,7 +22,8 @@ public static class ExtensionEndpoints
 
     public static IServiceCollection AddExtensions(this IServiceCollection services)
     {
-        services.AddSingleton<IValidator<ExtensionRequest>, ExtensionRequestValidator>();
+        // Every validator in this assembly, found by scanning; they hold no state, so one instance each.
+        services.AddValidatorsFromAssemblyContaining<ExtensionRequestValidator>(ServiceLifetime.Singleton);
         services.AddSingleton<ExtensionService>();
         return services;
     }

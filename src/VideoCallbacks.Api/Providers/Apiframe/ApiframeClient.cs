@@ -3,7 +3,7 @@ using VideoCallbacks.Api.Extensions;
 namespace VideoCallbacks.Api.Providers.Apiframe;
 
 /// <summary>Apiframe: raw key in Authorization (no Bearer), 1-based string index, webhook secret per job.</summary>
-public sealed class ApiframeClient(HttpClient http, ProviderEndpoints endpoints) : IProviderClient
+public sealed class ApiframeClient(IHttpClientFactory http, ProviderEndpoints endpoints) : IProviderClient
 {
     public string Provider => ProviderNames.Apiframe;
 
@@ -27,7 +27,7 @@ public sealed class ApiframeClient(HttpClient http, ProviderEndpoints endpoints)
             }),
         };
         request.Headers.TryAddWithoutValidation("Authorization", endpoint.ApiKey);
-        var (answer, failure) = await ProviderHttp.SendOnceAsync(http, request, endpoint.Timeout, "Apiframe", cancellationToken);
+        var (answer, failure) = await ProviderHttp.SendOnceAsync(http.CreateClient(ProviderHttpClients.Submit(Provider)), request, endpoint.Timeout, "Apiframe", cancellationToken);
         if (failure is not null) return failure;
         _ = JsonRead.TryParse(answer!.Body, out var root);
         if ((int)answer.Status is >= 200 and < 300)
@@ -52,6 +52,6 @@ public sealed class ApiframeClient(HttpClient http, ProviderEndpoints endpoints)
             Content = ProviderHttp.Json(new { task_id = providerTaskId }),
         };
         request.Headers.TryAddWithoutValidation("Authorization", endpoint.ApiKey);
-        return await StatusQuery.RunAsync(http, request, endpoint.Timeout, "Apiframe", ApiframeFormat.FromFetch, cancellationToken);
+        return await StatusQuery.RunAsync(http.CreateClient(ProviderHttpClients.Status(Provider)), request, "Apiframe", ApiframeFormat.FromFetch, cancellationToken);
     }
 }

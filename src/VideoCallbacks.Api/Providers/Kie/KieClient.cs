@@ -4,7 +4,7 @@ using VideoCallbacks.Api.Extensions;
 namespace VideoCallbacks.Api.Providers.Kie;
 
 /// <summary>Kie.ai: Bearer auth; the outcome lives in the body's <c>code</c>, whatever the HTTP status.</summary>
-public sealed class KieClient(HttpClient http, ProviderEndpoints endpoints) : IProviderClient
+public sealed class KieClient(IHttpClientFactory http, ProviderEndpoints endpoints) : IProviderClient
 {
     public string Provider => ProviderNames.Kie;
 
@@ -27,7 +27,7 @@ public sealed class KieClient(HttpClient http, ProviderEndpoints endpoints) : IP
             }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-        var (answer, failure) = await ProviderHttp.SendOnceAsync(http, request, endpoint.Timeout, "Kie.ai", cancellationToken);
+        var (answer, failure) = await ProviderHttp.SendOnceAsync(http.CreateClient(ProviderHttpClients.Submit(Provider)), request, endpoint.Timeout, "Kie.ai", cancellationToken);
         if (failure is not null) return failure;
         if (!JsonRead.TryParse(answer!.Body, out var root))
         {
@@ -57,6 +57,6 @@ public sealed class KieClient(HttpClient http, ProviderEndpoints endpoints) : IP
         using var request = new HttpRequestMessage(HttpMethod.Get,
             new Uri(endpoint.BaseUrl, $"api/v1/mj/record-info?taskId={Uri.EscapeDataString(providerTaskId)}"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-        return await StatusQuery.RunAsync(http, request, endpoint.Timeout, "Kie.ai", KieFormat.FromRecordInfo, cancellationToken);
+        return await StatusQuery.RunAsync(http.CreateClient(ProviderHttpClients.Status(Provider)), request, "Kie.ai", KieFormat.FromRecordInfo, cancellationToken);
     }
 }
