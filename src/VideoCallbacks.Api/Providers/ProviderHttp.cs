@@ -40,6 +40,13 @@ internal static class ProviderHttp
         }
     }
 
+    /// <summary>
+    /// A 2xx whose body names no task: the provider most likely created one, so the outcome is unknown
+    /// (504, kept for a callback to bind), never "nothing created" (which would free the request for a paid retry).
+    /// </summary>
+    public static SubmitResult AcceptedWithoutTaskId(string providerName, string what) =>
+        new(SubmitOutcome.Timeout, Message: $"{providerName} accepted the request but answered with {what}; the task may exist, so it is not resubmitted");
+
     public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => header switch
     {
         { Delta: { } delta } => delta,

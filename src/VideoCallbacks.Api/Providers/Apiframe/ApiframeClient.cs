@@ -34,7 +34,7 @@ public sealed class ApiframeClient(IHttpClientFactory http, ProviderEndpoints en
         {
             return ApiframeFormat.TaskId(root) is { } taskId
                 ? new SubmitResult(SubmitOutcome.Accepted, taskId)
-                : new SubmitResult(SubmitOutcome.Unavailable, Message: "Apiframe accepted the request but returned no task_id");
+                : ProviderHttp.AcceptedWithoutTaskId("Apiframe", "no task_id");
         }
         var message = root.ValueKind == System.Text.Json.JsonValueKind.Object
             ? root.Prop("errors") is { ValueKind: System.Text.Json.JsonValueKind.Array } errors

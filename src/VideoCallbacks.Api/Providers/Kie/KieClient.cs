@@ -33,14 +33,14 @@ public sealed class KieClient(IHttpClientFactory http, ProviderEndpoints endpoin
         {
             return (int)answer.Status >= 400
                 ? ProviderHttp.ClassifyHttpFailure(answer, "Kie.ai", null)
-                : new SubmitResult(SubmitOutcome.Unavailable, Message: "Kie.ai answered with a body that is not JSON");
+                : ProviderHttp.AcceptedWithoutTaskId("Kie.ai", "a body that is not JSON");
         }
         var code = root.Prop("code").Int() ?? (int)answer.Status;
         var message = root.Prop("msg").Str();
         return code switch
         {
             200 when KieFormat.TaskId(root) is { } taskId => new SubmitResult(SubmitOutcome.Accepted, taskId),
-            200 => new SubmitResult(SubmitOutcome.Unavailable, Message: "Kie.ai accepted the request but returned no task id"),
+            200 => ProviderHttp.AcceptedWithoutTaskId("Kie.ai", "no task id"),
             400 or 404 or 422 => new SubmitResult(SubmitOutcome.Invalid, Message: message ?? $"Kie.ai rejected the request (code {code})"),
             429 => new SubmitResult(SubmitOutcome.RateLimited, Message: message ?? "Kie.ai is rate limiting requests",
                 RetryAfter: answer.RetryAfter ?? TimeSpan.FromSeconds(10)),

@@ -30,7 +30,7 @@ public sealed class NanoGptClient(IHttpClientFactory http, ProviderEndpoints end
         {
             return root.FirstStr(["runId"], ["id"], ["taskId"]) is { } runId
                 ? new SubmitResult(SubmitOutcome.Accepted, runId)
-                : new SubmitResult(SubmitOutcome.Unavailable, Message: "NanoGPT accepted the request but returned no runId");
+                : ProviderHttp.AcceptedWithoutTaskId("NanoGPT", "no runId");
         }
         var message = root.ValueKind == System.Text.Json.JsonValueKind.Object
             ? root.Prop("error").ErrorText() ?? root.Prop("message").ErrorText()
