@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Extensions;
@@ -17,7 +18,8 @@ public abstract class StoreContract : IAsyncLifetime
     protected static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
-    protected ManualTime Time { get; } = new();
+    /// <summary>Starts on a whole millisecond, as the store keeps milliseconds.</summary>
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero));
 
     protected IStore Store { get; private set; } = null!;
 
@@ -49,7 +51,7 @@ public abstract class StoreContract : IAsyncLifetime
 
     private async Task<Job> CreatePendingAsync(string provider = ProviderNames.Kie, string? correlationId = null)
     {
-        var job = StoreData.PendingJob(Time.Now, provider, correlationId);
+        var job = StoreData.PendingJob(Time.GetUtcNow(), provider, correlationId);
         var created = await Store.CreateJobAsync(job, null, Ct);
         Assert.Equal(CreateJobOutcome.Created, created.Outcome);
         return job;
@@ -58,12 +60,12 @@ public abstract class StoreContract : IAsyncLifetime
     private async Task<Job> CreateAcceptedAsync(string provider = ProviderNames.Kie, string? correlationId = null)
     {
         var job = await CreatePendingAsync(provider, correlationId);
-        return await Store.AcceptSubmissionAsync(job.JobId, "task-" + Guid.NewGuid().ToString("N"), Time.Now + TimeSpan.FromMinutes(15), Ct);
+        return await Store.AcceptSubmissionAsync(job.JobId, "task-" + Guid.NewGuid().ToString("N"), Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct);
     }
 
     private async Task<IngestResult> IngestOneAsync(Job job, ProviderObservation? observation, string? taskId = null)
     {
-        var results = await Store.IngestAsync([StoreData.Item(job, taskId ?? job.ProviderTaskId, observation, Time.Now)], Ct);
+        var results = await Store.IngestAsync([StoreData.Item(job, taskId ?? job.ProviderTaskId, observation, Time.GetUtcNow())], Ct);
         return Assert.Single(results);
     }
 
@@ -100,7 +102,7 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal((long)migrations.Max(m => m.Version),
             Convert.ToInt64(await ScalarAsync(connectionString, "SELECT MAX(version) FROM schema_migrations"), System.Globalization.CultureInfo.InvariantCulture));
 
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         Assert.Equal(CreateJobOutcome.Created, (await first.CreateJobAsync(job, null, Ct)).Outcome);
         AssertSameJob(job, await second.GetJobAsync(job.JobId, Ct));
         Assert.True(await second.PingAsync(Ct));
@@ -111,7 +113,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Created_job_round_trips_every_field()
     {
-        var now = Time.Now;
+        var now = Time.GetUtcNow();
         var job = new Job
         {
             JobId = StoreData.NewJobId(),
@@ -153,8 +155,8 @@ public abstract class StoreContract : IAsyncLifetime
             Submission = SubmissionStates.Pending,
             RequestJson = "{}",
             TokenHash = new string('d', 64),
-            CreatedAt = Time.Now,
-            UpdatedAt = Time.Now,
+            CreatedAt = Time.GetUtcNow(),
+            UpdatedAt = Time.GetUtcNow(),
         };
 
         await Store.CreateJobAsync(job, null, Ct);
@@ -181,10 +183,10 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Same_claim_and_hash_returns_the_original_job()
     {
         var claim = new IdempotencyClaim("client-1:key-1", "hash-a");
-        var original = StoreData.PendingJob(Time.Now);
+        var original = StoreData.PendingJob(Time.GetUtcNow());
         Assert.Equal(CreateJobOutcome.Created, (await Store.CreateJobAsync(original, claim, Ct)).Outcome);
 
-        var retry = StoreData.PendingJob(Time.Now);
+        var retry = StoreData.PendingJob(Time.GetUtcNow());
         var again = await Store.CreateJobAsync(retry, claim, Ct);
 
         Assert.Equal(CreateJobOutcome.SameRequest, again.Outcome);
@@ -195,10 +197,10 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Same_claim_with_another_hash_is_a_different_request()
     {
-        var original = StoreData.PendingJob(Time.Now);
+        var original = StoreData.PendingJob(Time.GetUtcNow());
         await Store.CreateJobAsync(original, new IdempotencyClaim("client-1:key-1", "hash-a"), Ct);
 
-        var other = StoreData.PendingJob(Time.Now);
+        var other = StoreData.PendingJob(Time.GetUtcNow());
         var result = await Store.CreateJobAsync(other, new IdempotencyClaim("client-1:key-1", "hash-b"), Ct);
 
         Assert.Equal(CreateJobOutcome.DifferentRequest, result.Outcome);
@@ -209,8 +211,8 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Claims_with_different_scope_keys_do_not_collide()
     {
-        var first = await Store.CreateJobAsync(StoreData.PendingJob(Time.Now), new IdempotencyClaim("client-1:key-1", "hash-a"), Ct);
-        var second = await Store.CreateJobAsync(StoreData.PendingJob(Time.Now), new IdempotencyClaim("client-2:key-1", "hash-a"), Ct);
+        var first = await Store.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), new IdempotencyClaim("client-1:key-1", "hash-a"), Ct);
+        var second = await Store.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), new IdempotencyClaim("client-2:key-1", "hash-a"), Ct);
 
         Assert.Equal(CreateJobOutcome.Created, first.Outcome);
         Assert.Equal(CreateJobOutcome.Created, second.Outcome);
@@ -221,7 +223,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Concurrent_creates_with_one_claim_make_exactly_one_job()
     {
         var claim = new IdempotencyClaim("client-1:race", "hash-a");
-        var jobs = Enumerable.Range(0, 10).Select(_ => StoreData.PendingJob(Time.Now)).ToList();
+        var jobs = Enumerable.Range(0, 10).Select(_ => StoreData.PendingJob(Time.GetUtcNow())).ToList();
 
         var results = await Task.WhenAll(jobs.Select(j => Task.Run(() => Store.CreateJobAsync(j, claim, Ct))));
 
@@ -243,7 +245,7 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var job = await CreatePendingAsync(correlationId: "order-7");
         Assert.Empty(await Store.GetJobEventsAsync(job.JobId, Ct));
-        var nextCheck = Time.Now + TimeSpan.FromMinutes(15);
+        var nextCheck = Time.GetUtcNow() + TimeSpan.FromMinutes(15);
 
         var accepted = await Store.AcceptSubmissionAsync(job.JobId, "task-1", nextCheck, Ct);
         var again = await Store.AcceptSubmissionAsync(job.JobId, "task-1", nextCheck, Ct);
@@ -272,11 +274,11 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Refused_submission_with_release_frees_the_idempotency_key()
     {
         var claim = new IdempotencyClaim("client-1:key-r", "hash-a");
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         await Store.CreateJobAsync(job, claim, Ct);
 
         var failed = await Store.FailSubmissionAsync(job.JobId, SubmissionStates.Rejected, new JobError("provider_rejected", "bad prompt"),
-            claim.ScopeKey, Time.Now + TimeSpan.FromHours(1), Ct);
+            claim.ScopeKey, Time.GetUtcNow() + TimeSpan.FromHours(1), Ct);
 
         Assert.Equal(JobStatuses.Failed, failed.Status);
         Assert.Equal(SubmissionStates.Rejected, failed.Submission);
@@ -284,7 +286,7 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Null(failed.NextCheckAt);
         AssertSameJob(failed, await Store.GetJobAsync(job.JobId, Ct));
 
-        var retry = StoreData.PendingJob(Time.Now);
+        var retry = StoreData.PendingJob(Time.GetUtcNow());
         var result = await Store.CreateJobAsync(retry, claim, Ct);
         Assert.Equal(CreateJobOutcome.Created, result.Outcome);
         Assert.Equal(retry.JobId, result.Job.JobId);
@@ -294,16 +296,16 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Unknown_submission_outcome_keeps_the_idempotency_key()
     {
         var claim = new IdempotencyClaim("client-1:key-u", "hash-a");
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         await Store.CreateJobAsync(job, claim, Ct);
-        var nextCheck = Time.Now + TimeSpan.FromHours(1);
+        var nextCheck = Time.GetUtcNow() + TimeSpan.FromHours(1);
 
         var failed = await Store.FailSubmissionAsync(job.JobId, SubmissionStates.Unknown, new JobError("submission_unknown", "timeout"), null, nextCheck, Ct);
 
         Assert.Equal(JobStatuses.Submitted, failed.Status);
         Assert.Equal(SubmissionStates.Unknown, failed.Submission);
         Assert.Equal(nextCheck, failed.NextCheckAt);
-        var again = await Store.CreateJobAsync(StoreData.PendingJob(Time.Now), claim, Ct);
+        var again = await Store.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), claim, Ct);
         Assert.Equal(CreateJobOutcome.SameRequest, again.Outcome);
         Assert.Equal(job.JobId, again.Job.JobId);
     }
@@ -312,15 +314,15 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Failing_a_submission_a_callback_already_accepted_changes_nothing()
     {
         var claim = new IdempotencyClaim("client-1:key-late", "hash-a");
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         await Store.CreateJobAsync(job, claim, Ct);
-        var accepted = await Store.AcceptSubmissionAsync(job.JobId, "task-1", Time.Now + TimeSpan.FromMinutes(15), Ct);
+        var accepted = await Store.AcceptSubmissionAsync(job.JobId, "task-1", Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct);
 
         var result = await Store.FailSubmissionAsync(job.JobId, SubmissionStates.Rejected, new JobError("provider_rejected", "x"), claim.ScopeKey, null, Ct);
 
         AssertSameJob(accepted, result);
         AssertSameJob(accepted, await Store.GetJobAsync(job.JobId, Ct));
-        Assert.Equal(CreateJobOutcome.SameRequest, (await Store.CreateJobAsync(StoreData.PendingJob(Time.Now), claim, Ct)).Outcome);
+        Assert.Equal(CreateJobOutcome.SameRequest, (await Store.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), claim, Ct)).Outcome);
     }
 
     // ------------------------------------------------------------ ingest
@@ -342,7 +344,7 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(100, stored.Progress);
         Assert.Equal(["https://cdn.example.com/a.mp4", "https://cdn.example.com/b.mp4"], stored.VideoUrls);
         Assert.Null(stored.NextCheckAt);
-        Assert.Equal(Time.Now, stored.UpdatedAt);
+        Assert.Equal(Time.GetUtcNow(), stored.UpdatedAt);
 
         var callback = await Store.GetCallbackAsync(result.CallbackId!.Value, Ct);
         Assert.NotNull(callback);
@@ -351,7 +353,7 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(result.EventId, callback.EventId);
         Assert.Equal(job.Provider, callback.Provider);
         Assert.Equal("""{"code":200}""", callback.Body);
-        Assert.Equal(Time.Now, callback.ReceivedAt);
+        Assert.Equal(Time.GetUtcNow(), callback.ReceivedAt);
 
         var e = await Store.GetEventAsync(result.EventId!, Ct);
         Assert.NotNull(e);
@@ -381,7 +383,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Repeats_inside_one_batch_are_duplicates()
     {
         var job = await CreateAcceptedAsync();
-        var at = Time.Now;
+        var at = Time.GetUtcNow();
 
         var results = await Store.IngestAsync(
         [
@@ -475,7 +477,7 @@ public abstract class StoreContract : IAsyncLifetime
 
         var unknown = await IngestOneAsync(ghost, StoreData.Completed());
         var wrongProvider = Assert.Single(await Store.IngestAsync(
-            [StoreData.Item(job, job.ProviderTaskId, StoreData.Completed(), Time.Now, provider: ProviderNames.Apiframe)], Ct));
+            [StoreData.Item(job, job.ProviderTaskId, StoreData.Completed(), Time.GetUtcNow(), provider: ProviderNames.Apiframe)], Ct));
 
         Assert.Equal(CallbackOutcomes.Unmatched, unknown.Outcome);
         Assert.Equal(CallbackOutcomes.Unmatched, wrongProvider.Outcome);
@@ -519,7 +521,7 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.True(events[0].Sequence < events[1].Sequence);
 
         // The submit answer arriving afterwards changes nothing and mints nothing.
-        var late = await Store.AcceptSubmissionAsync(job.JobId, "task-early", Time.Now, Ct);
+        var late = await Store.AcceptSubmissionAsync(job.JobId, "task-early", Time.GetUtcNow(), Ct);
         Assert.Equal(JobStatuses.Completed, late.Status);
         Assert.Equal(2, (await Store.GetJobEventsAsync(job.JobId, Ct)).Count);
     }
@@ -529,7 +531,7 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var job = await CreatePendingAsync();
 
-        var accept = Task.Run(() => Store.AcceptSubmissionAsync(job.JobId, "task-race", Time.Now + TimeSpan.FromMinutes(15), Ct));
+        var accept = Task.Run(() => Store.AcceptSubmissionAsync(job.JobId, "task-race", Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct));
         var ingest = Task.Run(() => IngestOneAsync(job, StoreData.Completed(), taskId: "task-race"));
         await Task.WhenAll(accept, ingest);
 
@@ -545,7 +547,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Ingest_without_an_observation_is_stored_as_failed()
     {
         var job = await CreateAcceptedAsync();
-        var item = new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.Now, "not json"), Problem: "body is not JSON");
+        var item = new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.GetUtcNow(), "not json"), Problem: "body is not JSON");
 
         var result = Assert.Single(await Store.IngestAsync([item], Ct));
 
@@ -565,7 +567,7 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var job = await CreateAcceptedAsync();
         var first = Assert.Single(await Store.IngestAsync(
-            [new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.Now), Problem: "not understood")], Ct));
+            [new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.GetUtcNow()), Problem: "not understood")], Ct));
 
         var again = Assert.Single(await Store.IngestAsync(
             [new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, StoreData.Completed(), null, ReprocessCallbackId: first.CallbackId)], Ct));
@@ -582,12 +584,12 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Rejected_callbacks_are_recorded_for_operators()
     {
         var id = await Store.RecordRejectedCallbackAsync(
-            new RejectedCallback(ProviderNames.Apiframe, "job_x", CallbackOutcomes.Rejected, "bad secret", StoreData.Raw(Time.Now, "{\"task_id\":\"t\"}")), Ct);
+            new RejectedCallback(ProviderNames.Apiframe, "job_x", CallbackOutcomes.Rejected, "bad secret", StoreData.Raw(Time.GetUtcNow(), "{\"task_id\":\"t\"}")), Ct);
 
         var callback = await Store.GetCallbackAsync(id, Ct);
 
         Assert.NotNull(callback);
-        Assert.Equal(new StoredCallback(id, ProviderNames.Apiframe, "job_x", Time.Now, CallbackOutcomes.Rejected, "bad secret", null,
+        Assert.Equal(new StoredCallback(id, ProviderNames.Apiframe, "job_x", Time.GetUtcNow(), CallbackOutcomes.Rejected, "bad secret", null,
             """{"content-type":"application/json"}""", "{\"task_id\":\"t\"}"), callback);
         Assert.Null(await Store.GetCallbackAsync(id + 1000, Ct));
     }
@@ -630,7 +632,7 @@ public abstract class StoreContract : IAsyncLifetime
         await IngestOneAsync(a, ProviderObservation.Processing(20));
         var expected = (await Store.ReadEventsAsync(0, 100, Ct)).Select(e => e.Sequence).ToList();
 
-        var claimed = await Store.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 100, Ct);
+        var claimed = await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 100, Ct);
 
         Assert.Equal(expected, claimed.Select(e => e.Sequence));
         Assert.All(claimed, e => Assert.Equal(PublishStatuses.Pending, e.PublishStatus));
@@ -643,8 +645,8 @@ public abstract class StoreContract : IAsyncLifetime
         for (var i = 0; i < 3; i++) await CreateAcceptedAsync();
         var all = await Store.ReadEventsAsync(0, 100, Ct);
 
-        var first = await Store.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 2, Ct);
-        var second = await Store.ClaimPendingEventsAsync("relay-2", Time.Now, Lease, 2, Ct);
+        var first = await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 2, Ct);
+        var second = await Store.ClaimPendingEventsAsync("relay-2", Time.GetUtcNow(), Lease, 2, Ct);
 
         Assert.Equal(all.Take(2).Select(e => e.Sequence), first.Select(e => e.Sequence));
         Assert.Equal([all[2].Sequence], second.Select(e => e.Sequence));
@@ -654,7 +656,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Claimed_event_is_not_claimed_again_until_its_lease_expires()
     {
         await CreateAcceptedAsync();
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
 
         var first = await Store.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct);
         var during = await Store.ClaimPendingEventsAsync("relay-2", start + TimeSpan.FromSeconds(10), Lease, 10, Ct);
@@ -669,16 +671,16 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Published_events_are_not_claimed_again()
     {
         await CreateAcceptedAsync();
-        var claimed = await Store.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct);
+        var claimed = await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct);
 
-        await Store.MarkPublishedAsync(claimed.Select(e => e.Sequence).ToList(), Time.Now, Ct);
+        await Store.MarkPublishedAsync(claimed.Select(e => e.Sequence).ToList(), Time.GetUtcNow(), Ct);
 
-        Assert.Empty(await Store.ClaimPendingEventsAsync("relay-1", Time.Now + TimeSpan.FromHours(1), Lease, 10, Ct));
+        Assert.Empty(await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow() + TimeSpan.FromHours(1), Lease, 10, Ct));
         var stored = Assert.Single(await Store.ReadEventsAsync(0, 10, Ct));
         Assert.Equal(PublishStatuses.Published, stored.PublishStatus);
-        Assert.Equal(Time.Now, stored.PublishedAt);
+        Assert.Equal(Time.GetUtcNow(), stored.PublishedAt);
         Assert.Equal(1, stored.Attempts);
-        Assert.Equal(new OutboxStats(0, 0, null), await Store.GetOutboxStatsAsync(Time.Now, Ct));
+        Assert.Equal(new OutboxStats(0, 0, null), await Store.GetOutboxStatsAsync(Time.GetUtcNow(), Ct));
     }
 
     [Fact]
@@ -688,8 +690,8 @@ public abstract class StoreContract : IAsyncLifetime
         var all = (await Store.ReadEventsAsync(0, 100, Ct)).Select(e => e.Sequence).ToList();
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 5).Select(i =>
-            Task.Run(() => Store.ClaimPendingEventsAsync($"relay-{i}", Time.Now, Lease, 3, Ct))));
-        var sweep = await Store.ClaimPendingEventsAsync("relay-sweep", Time.Now, Lease, 100, Ct);
+            Task.Run(() => Store.ClaimPendingEventsAsync($"relay-{i}", Time.GetUtcNow(), Lease, 3, Ct))));
+        var sweep = await Store.ClaimPendingEventsAsync("relay-sweep", Time.GetUtcNow(), Lease, 100, Ct);
 
         var claimed = claims.SelectMany(c => c).Concat(sweep).Select(e => e.Sequence).ToList();
         Assert.Equal(claimed.Count, claimed.Distinct().Count());
@@ -700,7 +702,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Publish_failure_with_a_next_time_keeps_the_event_pending_until_then()
     {
         await CreateAcceptedAsync();
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var e = Assert.Single(await Store.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct));
         var retryAt = start + TimeSpan.FromMinutes(1);
 
@@ -719,15 +721,15 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Publish_failure_without_a_next_time_marks_the_event_failed()
     {
         await CreateAcceptedAsync();
-        var e = Assert.Single(await Store.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct));
+        var e = Assert.Single(await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct));
 
         await Store.MarkPublishFailedAsync(e.Sequence, "gave up", null, Ct);
 
         var stored = await Store.GetEventAsync(e.EventId, Ct);
         Assert.Equal(PublishStatuses.Failed, stored!.PublishStatus);
         Assert.Equal("gave up", stored.LastError);
-        Assert.Empty(await Store.ClaimPendingEventsAsync("relay-1", Time.Now + TimeSpan.FromDays(1), Lease, 10, Ct));
-        Assert.Equal(new OutboxStats(0, 1, null), await Store.GetOutboxStatsAsync(Time.Now, Ct));
+        Assert.Empty(await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow() + TimeSpan.FromDays(1), Lease, 10, Ct));
+        Assert.Equal(new OutboxStats(0, 1, null), await Store.GetOutboxStatsAsync(Time.GetUtcNow(), Ct));
     }
 
     [Fact]
@@ -736,7 +738,7 @@ public abstract class StoreContract : IAsyncLifetime
         var job = await CreateAcceptedAsync();
         await IngestOneAsync(job, ProviderObservation.Processing(30));
         var other = await CreateAcceptedAsync();
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var submitted = Assert.Single(await Store.ClaimPendingEventsAsync("relay-1", start, Lease, 1, Ct));
         Assert.Equal($"{job.JobId}:submitted", submitted.EventId);
 
@@ -757,26 +759,26 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var failedJob = await CreateAcceptedAsync();
         var publishedJob = await CreateAcceptedAsync();
-        var events = await Store.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct);
+        var events = await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct);
         var failed = events.Single(e => e.JobId == failedJob.JobId);
         var published = events.Single(e => e.JobId == publishedJob.JobId);
         await Store.MarkPublishFailedAsync(failed.Sequence, "gave up", null, Ct);
-        await Store.MarkPublishedAsync([published.Sequence], Time.Now, Ct);
+        await Store.MarkPublishedAsync([published.Sequence], Time.GetUtcNow(), Ct);
         Time.Advance(TimeSpan.FromMinutes(1));
 
-        Assert.Equal(1, await Store.ReplayEventsAsync([failed.Sequence, published.Sequence], includePublished: false, Time.Now, Ct));
+        Assert.Equal(1, await Store.ReplayEventsAsync([failed.Sequence, published.Sequence], includePublished: false, Time.GetUtcNow(), Ct));
 
         var replayed = await Store.GetEventAsync(failed.EventId, Ct);
         Assert.Equal(PublishStatuses.Pending, replayed!.PublishStatus);
         Assert.Equal(0, replayed.Attempts);
         Assert.Null(replayed.LastError);
         Assert.Equal(PublishStatuses.Published, (await Store.GetEventAsync(published.EventId, Ct))!.PublishStatus);
-        Assert.Equal([failed.Sequence], (await Store.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct)).Select(e => e.Sequence));
+        Assert.Equal([failed.Sequence], (await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct)).Select(e => e.Sequence));
 
-        Assert.Equal(1, await Store.ReplayEventsAsync([published.Sequence], includePublished: true, Time.Now, Ct));
+        Assert.Equal(1, await Store.ReplayEventsAsync([published.Sequence], includePublished: true, Time.GetUtcNow(), Ct));
         Assert.Equal(PublishStatuses.Pending, (await Store.GetEventAsync(published.EventId, Ct))!.PublishStatus);
-        Assert.Equal([published.Sequence], (await Store.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct)).Select(e => e.Sequence));
-        Assert.Equal(0, await Store.ReplayEventsAsync([], includePublished: true, Time.Now, Ct));
+        Assert.Equal([published.Sequence], (await Store.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct)).Select(e => e.Sequence));
+        Assert.Equal(0, await Store.ReplayEventsAsync([], includePublished: true, Time.GetUtcNow(), Ct));
     }
 
     [Fact]
@@ -785,14 +787,14 @@ public abstract class StoreContract : IAsyncLifetime
         await CreateAcceptedAsync();
         var e = Assert.Single(await Store.ReadEventsAsync(0, 10, Ct));
 
-        Assert.Equal(0, await Store.ReplayEventsAsync([e.Sequence], includePublished: true, Time.Now, Ct));
+        Assert.Equal(0, await Store.ReplayEventsAsync([e.Sequence], includePublished: true, Time.GetUtcNow(), Ct));
     }
 
     [Fact]
     public async Task Outbox_stats_count_pending_and_failed_events()
     {
         await CreateAcceptedAsync();
-        var firstTime = Time.Now;
+        var firstTime = Time.GetUtcNow();
         Time.Advance(TimeSpan.FromSeconds(10));
         await CreateAcceptedAsync();
         Time.Advance(TimeSpan.FromSeconds(10));
@@ -800,7 +802,7 @@ public abstract class StoreContract : IAsyncLifetime
         var all = await Store.ReadEventsAsync(0, 10, Ct);
         await Store.MarkPublishFailedAsync(all[0].Sequence, "gave up", null, Ct);
 
-        var stats = await Store.GetOutboxStatsAsync(Time.Now, Ct);
+        var stats = await Store.GetOutboxStatsAsync(Time.GetUtcNow(), Ct);
 
         Assert.Equal(new OutboxStats(2, 1, firstTime + TimeSpan.FromSeconds(10)), stats);
     }
@@ -810,7 +812,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Due_checks_are_leased_and_rescheduled()
     {
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var due = await CreatePendingAsync();
         await Store.RescheduleCheckAsync(due.JobId, start - TimeSpan.FromSeconds(1), 0, Ct);
         var later = await CreatePendingAsync();
@@ -841,7 +843,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Due_checks_honour_the_limit_in_due_order()
     {
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var jobs = new List<Job>();
         for (var i = 0; i < 3; i++)
         {
@@ -864,10 +866,10 @@ public abstract class StoreContract : IAsyncLifetime
         var job = await CreateAcceptedAsync();
         await IngestOneAsync(job, StoreData.Completed());
 
-        await Store.RescheduleCheckAsync(job.JobId, Time.Now - TimeSpan.FromMinutes(1), 1, Ct);
+        await Store.RescheduleCheckAsync(job.JobId, Time.GetUtcNow() - TimeSpan.FromMinutes(1), 1, Ct);
 
         Assert.Null((await Store.GetJobAsync(job.JobId, Ct))!.NextCheckAt);
-        Assert.Empty(await Store.ClaimDueChecksAsync(Time.Now + TimeSpan.FromDays(2), Lease, 10, Ct));
+        Assert.Empty(await Store.ClaimDueChecksAsync(Time.GetUtcNow() + TimeSpan.FromDays(2), Lease, 10, Ct));
     }
 
     // ------------------------------------------------------------ operators
@@ -875,7 +877,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task List_events_filters_and_pages()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         var kie = await CreateAcceptedAsync(ProviderNames.Kie);
         Time.Advance(TimeSpan.FromMinutes(1));
         var apiframe = await CreateAcceptedAsync(ProviderNames.Apiframe);
@@ -911,7 +913,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task List_callbacks_filters_and_pages()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         var kie = await CreateAcceptedAsync(ProviderNames.Kie);
         var apiframe = await CreateAcceptedAsync(ProviderNames.Apiframe);
         var accepted = await IngestOneAsync(kie, ProviderObservation.Processing(10));
@@ -921,7 +923,7 @@ public abstract class StoreContract : IAsyncLifetime
         Time.Advance(TimeSpan.FromMinutes(1));
         var unmatched = await IngestOneAsync(apiframe with { JobId = "job_nobody" }, StoreData.Completed());
         var verification = await Store.RecordRejectedCallbackAsync(
-            new RejectedCallback(ProviderNames.Kie, kie.JobId, CallbackOutcomes.Rejected, "bad signature", StoreData.Raw(Time.Now)), Ct);
+            new RejectedCallback(ProviderNames.Kie, kie.JobId, CallbackOutcomes.Rejected, "bad signature", StoreData.Raw(Time.GetUtcNow())), Ct);
         var ids = new[] { accepted.CallbackId!.Value, duplicate.CallbackId!.Value, rejected.CallbackId!.Value, unmatched.CallbackId!.Value, verification };
 
         static CallbackFilter Filter(string? outcome = null, string? provider = null, DateTimeOffset? since = null, DateTimeOffset? until = null,
@@ -947,7 +949,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Audit_entries_append_and_page()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         await Store.AppendAuditAsync(t0, "admin-1", "replay", "event:job_1:failed", 1, null, Ct);
         await Store.AppendAuditAsync(t0 + TimeSpan.FromSeconds(1), "admin-2", "replay-bulk", "status=failed", 7, """{"provider":"kie"}""", Ct);
         await Store.AppendAuditAsync(t0 + TimeSpan.FromSeconds(2), "admin-1", "reprocess", "callback:12", 1, null, Ct);
@@ -968,7 +970,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Prune_deletes_old_published_events_and_callbacks_but_keeps_failed_ones()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         var published = await CreateAcceptedAsync();
         var failed = await CreateAcceptedAsync();
         var pending = await CreateAcceptedAsync();
@@ -982,7 +984,7 @@ public abstract class StoreContract : IAsyncLifetime
         Time.Advance(TimeSpan.FromDays(10));
         var recent = await IngestOneAsync(pending, ProviderObservation.Processing(10));
         var recentEvents = (await Store.ReadEventsAsync(0, 100, Ct)).Where(e => e.JobId == pending.JobId).Select(e => e.Sequence).ToList();
-        await Store.MarkPublishedAsync(recentEvents, Time.Now, Ct);
+        await Store.MarkPublishedAsync(recentEvents, Time.GetUtcNow(), Ct);
 
         var (prunedEvents, prunedCallbacks) = await Store.PruneAsync(t0 + TimeSpan.FromDays(1), 100, Ct);
 
@@ -1004,7 +1006,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Prune_honours_the_limit()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         for (var i = 0; i < 3; i++) await CreateAcceptedAsync();
         var sequences = (await Store.ReadEventsAsync(0, 10, Ct)).Select(e => e.Sequence).ToList();
         await Store.MarkPublishedAsync(sequences, t0, Ct);
@@ -1018,9 +1020,9 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var job = await CreateAcceptedAsync(correlationId: "order-9");
         var result = await IngestOneAsync(job, StoreData.Completed());
-        await Store.AppendAuditAsync(Time.Now, "admin-1", "replay", "x", 1, null, Ct);
+        await Store.AppendAuditAsync(Time.GetUtcNow(), "admin-1", "replay", "x", 1, null, Ct);
         var claim = new IdempotencyClaim("client-1:key-persist", "hash-a");
-        var keyed = StoreData.PendingJob(Time.Now);
+        var keyed = StoreData.PendingJob(Time.GetUtcNow());
         await Store.CreateJobAsync(keyed, claim, Ct);
         var before = await Store.GetJobAsync(job.JobId, Ct);
         var eventsBefore = await Store.ReadEventsAsync(0, 100, Ct);
@@ -1032,7 +1034,7 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(eventsBefore, await reopened.ReadEventsAsync(0, 100, Ct));
         Assert.Equal(CallbackOutcomes.Accepted, (await reopened.GetCallbackAsync(result.CallbackId!.Value, Ct))!.Outcome);
         Assert.Single(await reopened.ListAuditAsync(null, 10, Ct));
-        var again = await reopened.CreateJobAsync(StoreData.PendingJob(Time.Now), claim, Ct);
+        var again = await reopened.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), claim, Ct);
         Assert.Equal(CreateJobOutcome.SameRequest, again.Outcome);
         Assert.Equal(keyed.JobId, again.Job.JobId);
         // Sequences keep rising after a reopen.
