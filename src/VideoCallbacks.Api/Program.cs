@@ -13,7 +13,7 @@ using VideoCallbacks.Api.Submissions;
 if (HealthCheckCommand.IsRequested(args)) Environment.Exit(HealthCheckCommand.Run(args));
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Logging.AddRedactingJsonConsole();
+builder.Logging.AddRedactingConsole(builder.Environment);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
 builder.Services.AddSingleton(TimeProvider.System);

@@ -98,6 +98,8 @@ public sealed class OutboxRelay(
     private async Task PublishAsync(IReadOnlyList<StoredEvent> events, CancellationToken ct)
     {
         var started = telemetry.Now();
+        using var activity = Telemetry.Source.StartActivity("relay.publish", System.Diagnostics.ActivityKind.Producer);
+        activity?.SetTag("messaging.batch.message_count", events.Count);
         var outgoing = events.Select(e => new OutgoingEvent(e.Sequence, e.EventId, e.Type, e.JobId, e.Provider, e.JobStatus, e.CorrelationId, e.ToCloudEventJson())).ToList();
         var results = await publisher.PublishAsync(outgoing, ct);
         var now = time.GetUtcNow();

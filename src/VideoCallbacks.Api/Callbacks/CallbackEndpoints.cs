@@ -71,7 +71,15 @@ public static class CallbackEndpoints
             return Unavailable();
         }
 
-        if (verifier.Verify(provider, job, token, http.Headers, read.TaskId) is { } reason)
+        string? reason;
+        using (var verifying = Telemetry.Source.StartActivity("callback.verify"))
+        {
+            verifying?.SetTag("videocallbacks.provider", provider);
+            verifying?.SetTag("videocallbacks.job_id", job?.JobId);
+            reason = verifier.Verify(provider, job, token, http.Headers, read.TaskId);
+            verifying?.SetTag("videocallbacks.verified", reason is null);
+        }
+        if (reason is not null)
         {
             telemetry.Callback(provider, job is null ? CallbackOutcomes.Unmatched : CallbackOutcomes.Rejected);
             await rejections.RecordAsync(new RejectedCallback(provider, job?.JobId,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Events;
@@ -14,7 +15,8 @@ namespace VideoCallbacks.Api.Callbacks;
 public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOptions<CallbackOptions> options, Telemetry telemetry, ILogger<IngestWriter> logger)
     : BackgroundService
 {
-    private sealed record Pending(IngestItem Item, TaskCompletionSource<IngestResult> Done);
+    /// <summary>Trace = the request (or check) that handed the item over; the commit span links back to it.</summary>
+    private sealed record Pending(IngestItem Item, TaskCompletionSource<IngestResult> Done, ActivityContext Trace);
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
     {
@@ -25,7 +27,8 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
     /// <summary>Completes once the item is committed; throws if the store could not take it.</summary>
     public async Task<IngestResult> WriteAsync(IngestItem item, CancellationToken cancellationToken)
     {
-        var pending = new Pending(item, new TaskCompletionSource<IngestResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(item, new TaskCompletionSource<IngestResult>(TaskCreationOptions.RunContinuationsAsynchronously),
+            Activity.Current?.Context ?? default);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         // Not cancellable once queued: the commit may already be under way, and the caller must learn its outcome.
         return await pending.Done.Task;
@@ -55,6 +58,10 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
     private async Task CommitAsync(List<Pending> batch)
     {
         var started = telemetry.Now();
+        // One commit serves many requests, so it is a root span linked to each of them rather than anyone's child.
+        using var activity = Telemetry.Source.StartActivity("ingest.commit", ActivityKind.Internal, parentContext: default,
+            links: batch.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
+        activity?.SetTag("videocallbacks.batch_size", batch.Count);
         try
         {
             var results = await store.IngestAsync(batch.Select(p => p.Item).ToList(), CancellationToken.None);

@@ -51,13 +51,40 @@ public sealed partial class RedactingJsonFormatter() : ConsoleFormatter(Formatte
     }
 }
 
+/// <summary>
+/// The framework's own simple formatter (one readable entry per log, for a person at a terminal), with its
+/// output scrubbed by the same rules as the JSON lines.
+/// </summary>
+public sealed class RedactingSimpleFormatter(IServiceProvider services) : ConsoleFormatter(FormatterName)
+{
+    public const string FormatterName = "redacting-simple";
+
+    [ThreadStatic]
+    private static StringWriter? t_buffer;
+
+    // Resolved on first use: the built-in formatter is a sibling in the same registration, not a dependency.
+    private ConsoleFormatter? _inner;
+
+    public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
+    {
+        _inner ??= services.GetServices<ConsoleFormatter>().First(f => f.Name == ConsoleFormatterNames.Simple);
+        var buffer = t_buffer ??= new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        buffer.GetStringBuilder().Clear();
+        _inner.Write(logEntry, scopeProvider, buffer);
+        textWriter.Write(RedactingJsonFormatter.Redact(buffer.ToString()));
+    }
+}
+
 public static class LoggingExtensions
 {
-    public static ILoggingBuilder AddRedactingJsonConsole(this ILoggingBuilder logging)
+    /// <summary>Readable entries for a person in Development, JSON lines elsewhere; both redacted.</summary>
+    public static ILoggingBuilder AddRedactingConsole(this ILoggingBuilder logging, IHostEnvironment environment)
     {
         logging.ClearProviders();
-        logging.AddConsole(o => o.FormatterName = RedactingJsonFormatter.FormatterName);
+        var development = environment.IsDevelopment();
+        logging.AddConsole(o => o.FormatterName = development ? RedactingSimpleFormatter.FormatterName : RedactingJsonFormatter.FormatterName);
         logging.AddConsoleFormatter<RedactingJsonFormatter, ConsoleFormatterOptions>();
+        logging.AddConsoleFormatter<RedactingSimpleFormatter, SimpleConsoleFormatterOptions>();
         return logging;
     }
 }

@@ -1,14 +1,25 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace VideoCallbacks.Api.Infrastructure;
 
-/// <summary>The service's metrics (System.Diagnostics.Metrics, meter "VideoCallbacks").</summary>
+/// <summary>The service's metrics (meter "VideoCallbacks") and spans (ActivitySource "VideoCallbacks").</summary>
 public sealed class Telemetry : IDisposable
 {
+    public const string ServiceName = "VideoCallbacks";
     public const string MeterName = "VideoCallbacks";
+    public const string SourceName = "VideoCallbacks";
+
+    /// <summary>
+    /// Spans: <c>extension.submit</c>, <c>callback.verify</c>, <c>ingest.commit</c> (linked to every request
+    /// whose item it commits), <c>provider.status_check</c>, <c>relay.publish</c>.
+    /// </summary>
+    public static readonly ActivitySource Source = new(SourceName);
 
     private readonly Meter _meter;
     private readonly Counter<long> _callbacks;
@@ -62,32 +73,61 @@ public sealed class Telemetry : IDisposable
 public static class TelemetryExtensions
 {
     /// <summary>
-    /// The meter is always there (dotnet-counters can read it); with <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set,
-    /// it is also pushed over OTLP. Wired by hand: the OpenTelemetry hosting package does not restore here.
+    /// OpenTelemetry through its hosting package: this service's ActivitySource and Meter, ASP.NET Core,
+    /// HttpClient and runtime instrumentation. Exported over OTLP (traces, metrics, logs) only when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; otherwise nothing leaves the process.
     /// </summary>
     public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<Telemetry>();
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        var export = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(Telemetry.ServiceName))
+            .WithTracing(t =>
+            {
+                t.AddSource(Telemetry.SourceName)
+                    .AddAspNetCoreInstrumentation(o => o.EnrichWithHttpRequest = (activity, _) => RedactUrl(activity))
+                    .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = (activity, _) => RedactUrl(activity));
+                // With no exporter nobody reads recorded spans: keep only the trace context (ids still flow to
+                // logs, the outbox and the bus) unless the caller's trace is sampled. Recording costs ingest speed.
+                if (!export) t.SetSampler(new ParentBasedSampler(new AlwaysOffSampler()));
+            })
+            .WithMetrics(m => m.AddMeter(Telemetry.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation());
+        if (export)
         {
-            services.AddSingleton(_ => Sdk.CreateMeterProviderBuilder()
-                .AddMeter(Telemetry.MeterName)
-                .AddOtlpExporter()
-                .Build());
-            services.AddHostedService<MeterProviderHost>();
+            // Logs over OTLP go through the redaction too: callback URLs carry per-job tokens.
+            otel.WithLogging(l => l.AddProcessor(new RedactingLogProcessor()));
+            otel.UseOtlpExporter();
         }
         return services;
     }
 
-    /// <summary>Creates the exporter at start-up (and disposes it, flushing, with the container).</summary>
-    private sealed class MeterProviderHost(MeterProvider provider) : IHostedService
+    /// <summary>Callback URLs carry the per-job token in their path: never put it on a span.</summary>
+    private static void RedactUrl(Activity activity)
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken)
+        foreach (var tag in (string[])["url.path", "url.full", "http.target", "http.url"])
         {
-            provider.ForceFlush(2000);
-            return Task.CompletedTask;
+            if (activity.GetTagItem(tag) is string value) activity.SetTag(tag, RedactingJsonFormatter.Redact(value));
+        }
+    }
+
+    /// <summary>Scrubs OTLP log records the same way the console formatter scrubs lines.</summary>
+    private sealed class RedactingLogProcessor : BaseProcessor<LogRecord>
+    {
+        public override void OnEnd(LogRecord data)
+        {
+            if (data.FormattedMessage is not null) data.FormattedMessage = RedactingJsonFormatter.Redact(data.FormattedMessage);
+            if (data.Body is not null) data.Body = RedactingJsonFormatter.Redact(data.Body);
+            if (data.Attributes is { Count: > 0 } attributes)
+            {
+                data.Attributes = attributes
+                    .Select(a => a.Value is null or bool or int or long or double ? a
+                        : new KeyValuePair<string, object?>(a.Key, RedactingJsonFormatter.Redact(Convert.ToString(a.Value, System.Globalization.CultureInfo.InvariantCulture))))
+                    .ToList();
+            }
         }
     }
 }

@@ -19,10 +19,10 @@ public static class ProviderExtensions
 
         services.AddSingleton<SelfAddress>();
         services.AddSingleton<ProviderEndpoints>();
-        // Timeouts are per call (ProviderHttp), so the client's own is off.
-        services.AddHttpClient<KieClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddHttpClient<ApiframeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddHttpClient<NanoGptClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddProviderHttpClients();
+        services.AddSingleton<KieClient>();
+        services.AddSingleton<ApiframeClient>();
+        services.AddSingleton<NanoGptClient>();
         services.AddSingleton<ProviderClients>();
         return services;
     }
@@ -31,10 +31,7 @@ public static class ProviderExtensions
         services.AddSingleton<CheckScheduleStore>().AddHostedService<ProviderCheckWorker>();
 }
 
-/// <summary>
-/// Resolves a provider's typed client per use, so long-lived services do not pin one HttpClient
-/// (and its handler) forever.
-/// </summary>
+/// <summary>The provider clients by name (each asks IHttpClientFactory per call, so none pins a handler).</summary>
 public sealed class ProviderClients(IServiceProvider services)
 {
     public IProviderClient Get(string provider) => provider switch

@@ -13,9 +13,12 @@ internal static class ProviderHttp
     /// <param name="Oversized">The body passed <see cref="MaxAnswerBytes"/>; <see cref="Body"/> is then empty (a malformed answer).</param>
     public sealed record Answer(HttpStatusCode Status, string Body, TimeSpan? RetryAfter, bool Oversized = false);
 
+    /// <summary>What an answer over <see cref="MaxAnswerBytes"/> is called in messages.</summary>
+    public static readonly string TooLarge = $"more than {MaxAnswerBytes / 1024} KB, which is not a valid answer";
+
     /// <summary>How a client describes an answer it cannot parse.</summary>
     public static string Unreadable(Answer answer, string providerName) => answer.Oversized
-        ? $"{providerName} answered with more than {MaxAnswerBytes / 1024} KB, which is not a valid answer"
+        ? $"{providerName} answered with {TooLarge}"
         : $"{providerName} answered with a body that is not JSON";
 
     /// <summary>
@@ -70,6 +73,13 @@ internal static class ProviderHttp
         }
         return encoding.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
+
+    /// <summary>
+    /// A 2xx whose body names no task: the provider most likely created one, so the outcome is unknown
+    /// (504, kept for a callback to bind), never "nothing created" (which would free the request for a paid retry).
+    /// </summary>
+    public static SubmitResult AcceptedWithoutTaskId(string providerName, string what) =>
+        new(SubmitOutcome.Timeout, Message: $"{providerName} accepted the request but answered with {what}; the task may exist, so it is not resubmitted");
 
     public static TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => header switch
     {

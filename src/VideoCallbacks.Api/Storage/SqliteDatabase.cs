@@ -8,15 +8,10 @@ namespace VideoCallbacks.Api.Storage;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The writer gate never allocates a wait handle, and disposing it could fault a write still finishing at shutdown.")]
 public sealed class SqliteDatabase : SqlDatabase
 {
-    private static int _initialized;
     private readonly string _connectionString;
 
     public SqliteDatabase(string connectionString, StoreSettings settings) : base(settings)
     {
-        if (Interlocked.Exchange(ref _initialized, 1) == 0)
-        {
-            SQLitePCL.Batteries_V2.Init();
-        }
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         // Wait up to 30 s for a busy file unless the operator chose a timeout ("Default Timeout=..." wins).
         if (!builder.ShouldSerialize("Default Timeout") && builder.DefaultTimeout < 30) builder.DefaultTimeout = 30;

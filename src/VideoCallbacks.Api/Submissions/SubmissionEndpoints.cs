@@ -24,7 +24,8 @@ public static class SubmissionEndpoints
     public static IServiceCollection AddSubmissions(this IServiceCollection services)
     {
         services.AddSingleton<SubmissionStore>();
-        services.AddSingleton<IValidator<ExtensionRequest>, ExtensionRequestValidator>();
+        // Every validator in this assembly, found by scanning; they hold no state, so one instance each.
+        services.AddValidatorsFromAssemblyContaining<ExtensionRequestValidator>(ServiceLifetime.Singleton);
         services.AddSingleton<SubmissionService>();
         return services;
     }

@@ -38,6 +38,9 @@ public sealed class SubmissionService(
         var client = clients.Get(request.Provider!);
         var now = time.GetUtcNow();
         var jobId = "job_" + Guid.CreateVersion7(now).ToString("N");
+        using var activity = Telemetry.Source.StartActivity("extension.submit");
+        activity?.SetTag("videocallbacks.provider", request.Provider);
+        activity?.SetTag("videocallbacks.job_id", jobId);
         var token = Secrets.NewToken();
         var secret = request.Provider == ProviderNames.Apiframe ? Secrets.NewToken() : null;
         var requestJson = JsonSerializer.Serialize(request, CanonicalJson);

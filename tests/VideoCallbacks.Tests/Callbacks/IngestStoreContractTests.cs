@@ -29,7 +29,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
         Assert.Equal(100, stored.Progress);
         Assert.Equal(["https://cdn.example.com/a.mp4", "https://cdn.example.com/b.mp4"], stored.VideoUrls);
         Assert.Null(stored.NextCheckAt);
-        Assert.Equal(Time.Now, stored.UpdatedAt);
+        Assert.Equal(Time.GetUtcNow(), stored.UpdatedAt);
 
         var callback = await Admin.GetCallbackAsync(result.CallbackId!.Value, Ct);
         Assert.NotNull(callback);
@@ -38,7 +38,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
         Assert.Equal(result.EventId, callback.EventId);
         Assert.Equal(job.Provider, callback.Provider);
         Assert.Equal("""{"code":200}""", callback.Body);
-        Assert.Equal(Time.Now, callback.ReceivedAt);
+        Assert.Equal(Time.GetUtcNow(), callback.ReceivedAt);
 
         var e = await Admin.GetEventAsync(result.EventId!, Ct);
         Assert.NotNull(e);
@@ -68,7 +68,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Repeats_inside_one_batch_are_duplicates()
     {
         var job = await CreateAcceptedAsync();
-        var at = Time.Now;
+        var at = Time.GetUtcNow();
 
         var results = await Ingest.IngestAsync(
         [
@@ -162,7 +162,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
 
         var unknown = await IngestOneAsync(ghost, StoreData.Completed());
         var wrongProvider = Assert.Single(await Ingest.IngestAsync(
-            [StoreData.Item(job, job.ProviderTaskId, StoreData.Completed(), Time.Now, provider: ProviderNames.Apiframe)], Ct));
+            [StoreData.Item(job, job.ProviderTaskId, StoreData.Completed(), Time.GetUtcNow(), provider: ProviderNames.Apiframe)], Ct));
 
         Assert.Equal(CallbackOutcomes.Unmatched, unknown.Outcome);
         Assert.Equal(CallbackOutcomes.Unmatched, wrongProvider.Outcome);
@@ -206,7 +206,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
         Assert.True(events[0].Sequence < events[1].Sequence);
 
         // The submit answer arriving afterwards changes nothing and mints nothing.
-        var late = await Submissions.AcceptSubmissionAsync(job.JobId, "task-early", Time.Now, Ct);
+        var late = await Submissions.AcceptSubmissionAsync(job.JobId, "task-early", Time.GetUtcNow(), Ct);
         Assert.Equal(JobStatuses.Completed, late.Status);
         Assert.Equal(2, (await Submissions.GetJobEventsAsync(job.JobId, Ct)).Count);
     }
@@ -216,7 +216,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
     {
         var job = await CreatePendingAsync();
 
-        var accept = Task.Run(() => Submissions.AcceptSubmissionAsync(job.JobId, "task-race", Time.Now + TimeSpan.FromMinutes(15), Ct));
+        var accept = Task.Run(() => Submissions.AcceptSubmissionAsync(job.JobId, "task-race", Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct));
         var ingest = Task.Run(() => IngestOneAsync(job, StoreData.Completed(), taskId: "task-race"));
         await Task.WhenAll(accept, ingest);
 
@@ -232,7 +232,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Ingest_without_an_observation_is_stored_as_failed()
     {
         var job = await CreateAcceptedAsync();
-        var item = new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.Now, "not json"), Problem: "body is not JSON");
+        var item = new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.GetUtcNow(), "not json"), Problem: "body is not JSON");
 
         var result = Assert.Single(await Ingest.IngestAsync([item], Ct));
 
@@ -252,7 +252,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
     {
         var job = await CreateAcceptedAsync();
         var first = Assert.Single(await Ingest.IngestAsync(
-            [new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.Now), Problem: "not understood")], Ct));
+            [new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, null, StoreData.Raw(Time.GetUtcNow()), Problem: "not understood")], Ct));
 
         var again = Assert.Single(await Ingest.IngestAsync(
             [new IngestItem(job.Provider, job.JobId, job.ProviderTaskId, StoreData.Completed(), null, ReprocessCallbackId: first.CallbackId)], Ct));
@@ -269,12 +269,12 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Rejected_callbacks_are_recorded_for_operators()
     {
         var id = await Ingest.RecordRejectedCallbackAsync(
-            new RejectedCallback(ProviderNames.Apiframe, "job_x", CallbackOutcomes.Rejected, "bad secret", StoreData.Raw(Time.Now, "{\"task_id\":\"t\"}")), Ct);
+            new RejectedCallback(ProviderNames.Apiframe, "job_x", CallbackOutcomes.Rejected, "bad secret", StoreData.Raw(Time.GetUtcNow(), "{\"task_id\":\"t\"}")), Ct);
 
         var callback = await Admin.GetCallbackAsync(id, Ct);
 
         Assert.NotNull(callback);
-        Assert.Equal(new StoredCallback(id, ProviderNames.Apiframe, "job_x", Time.Now, CallbackOutcomes.Rejected, "bad secret", null,
+        Assert.Equal(new StoredCallback(id, ProviderNames.Apiframe, "job_x", Time.GetUtcNow(), CallbackOutcomes.Rejected, "bad secret", null,
             """{"content-type":"application/json"}""", "{\"task_id\":\"t\"}"), callback);
         Assert.Null(await Admin.GetCallbackAsync(id + 1000, Ct));
     }

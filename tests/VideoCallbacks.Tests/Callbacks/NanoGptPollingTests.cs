@@ -79,7 +79,7 @@ public sealed class NanoGptPollingTests
     {
         // The simulator's status endpoint never rate-limits, so a handler in front of it answers the first poll with 429.
         var limiter = new RateLimitFirstStatusPoll(TimeSpan.FromHours(1));
-        await using var app = await TestApp.StartAsync(db, services: s => s.AddHttpClient<NanoGptClient>().AddHttpMessageHandler(() => limiter.Handler()));
+        await using var app = await TestApp.StartAsync(db, services: s => s.AddHttpClient(ProviderHttpClients.Status(ProviderNames.NanoGpt)).AddHttpMessageHandler(() => limiter.Handler()));
         var job = await Kit.SubmitAsync(app, ProviderNames.NanoGpt, "~steps=1");
         var jobId = job.GetProperty("jobId").GetString()!;
         var taskId = job.GetProperty("providerTaskId").GetString()!;

@@ -17,26 +17,26 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
     {
         var failedJob = await CreateAcceptedAsync();
         var publishedJob = await CreateAcceptedAsync();
-        var events = await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct);
+        var events = await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct);
         var failed = events.Single(e => e.JobId == failedJob.JobId);
         var published = events.Single(e => e.JobId == publishedJob.JobId);
         await Outbox.MarkPublishFailedAsync(failed.Sequence, "gave up", null, Ct);
-        await Outbox.MarkPublishedAsync([published.Sequence], Time.Now, Ct);
+        await Outbox.MarkPublishedAsync([published.Sequence], Time.GetUtcNow(), Ct);
         Time.Advance(TimeSpan.FromMinutes(1));
 
-        Assert.Equal(1, await Admin.ReplayEventsAsync([failed.Sequence, published.Sequence], includePublished: false, Time.Now, Ct));
+        Assert.Equal(1, await Admin.ReplayEventsAsync([failed.Sequence, published.Sequence], includePublished: false, Time.GetUtcNow(), Ct));
 
         var replayed = await Admin.GetEventAsync(failed.EventId, Ct);
         Assert.Equal(PublishStatuses.Pending, replayed!.PublishStatus);
         Assert.Equal(0, replayed.Attempts);
         Assert.Null(replayed.LastError);
         Assert.Equal(PublishStatuses.Published, (await Admin.GetEventAsync(published.EventId, Ct))!.PublishStatus);
-        Assert.Equal([failed.Sequence], (await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct)).Select(e => e.Sequence));
+        Assert.Equal([failed.Sequence], (await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct)).Select(e => e.Sequence));
 
-        Assert.Equal(1, await Admin.ReplayEventsAsync([published.Sequence], includePublished: true, Time.Now, Ct));
+        Assert.Equal(1, await Admin.ReplayEventsAsync([published.Sequence], includePublished: true, Time.GetUtcNow(), Ct));
         Assert.Equal(PublishStatuses.Pending, (await Admin.GetEventAsync(published.EventId, Ct))!.PublishStatus);
-        Assert.Equal([published.Sequence], (await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct)).Select(e => e.Sequence));
-        Assert.Equal(0, await Admin.ReplayEventsAsync([], includePublished: true, Time.Now, Ct));
+        Assert.Equal([published.Sequence], (await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct)).Select(e => e.Sequence));
+        Assert.Equal(0, await Admin.ReplayEventsAsync([], includePublished: true, Time.GetUtcNow(), Ct));
     }
 
     [Fact]
@@ -45,13 +45,13 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
         await CreateAcceptedAsync();
         var e = Assert.Single(await Feed.ReadEventsAsync(0, 10, Ct));
 
-        Assert.Equal(0, await Admin.ReplayEventsAsync([e.Sequence], includePublished: true, Time.Now, Ct));
+        Assert.Equal(0, await Admin.ReplayEventsAsync([e.Sequence], includePublished: true, Time.GetUtcNow(), Ct));
     }
 
     [Fact]
     public async Task List_events_filters_and_pages()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         var kie = await CreateAcceptedAsync(ProviderNames.Kie);
         Time.Advance(TimeSpan.FromMinutes(1));
         var apiframe = await CreateAcceptedAsync(ProviderNames.Apiframe);
@@ -87,7 +87,7 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
     [Fact]
     public async Task List_callbacks_filters_and_pages()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         var kie = await CreateAcceptedAsync(ProviderNames.Kie);
         var apiframe = await CreateAcceptedAsync(ProviderNames.Apiframe);
         var accepted = await IngestOneAsync(kie, ProviderObservation.Processing(10));
@@ -97,7 +97,7 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
         Time.Advance(TimeSpan.FromMinutes(1));
         var unmatched = await IngestOneAsync(apiframe with { JobId = "job_nobody" }, StoreData.Completed());
         var verification = await Ingest.RecordRejectedCallbackAsync(
-            new RejectedCallback(ProviderNames.Kie, kie.JobId, CallbackOutcomes.Rejected, "bad signature", StoreData.Raw(Time.Now)), Ct);
+            new RejectedCallback(ProviderNames.Kie, kie.JobId, CallbackOutcomes.Rejected, "bad signature", StoreData.Raw(Time.GetUtcNow())), Ct);
         var ids = new[] { accepted.CallbackId!.Value, duplicate.CallbackId!.Value, rejected.CallbackId!.Value, unmatched.CallbackId!.Value, verification };
 
         static CallbackFilter Filter(string? outcome = null, string? provider = null, DateTimeOffset? since = null, DateTimeOffset? until = null,
@@ -123,7 +123,7 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
     [Fact]
     public async Task Audit_entries_append_and_page()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         await Admin.AppendAuditAsync(t0, "admin-1", "replay", "event:job_1:failed", 1, null, Ct);
         await Admin.AppendAuditAsync(t0 + TimeSpan.FromSeconds(1), "admin-2", "replay-bulk", "status=failed", 7, """{"provider":"kie"}""", Ct);
         await Admin.AppendAuditAsync(t0 + TimeSpan.FromSeconds(2), "admin-1", "reprocess", "callback:12", 1, null, Ct);
@@ -144,7 +144,7 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
     [Fact]
     public async Task Prune_deletes_old_published_events_and_callbacks_but_keeps_failed_ones()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         var published = await CreateAcceptedAsync();
         var failed = await CreateAcceptedAsync();
         var pending = await CreateAcceptedAsync();
@@ -158,7 +158,7 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
         Time.Advance(TimeSpan.FromDays(10));
         var recent = await IngestOneAsync(pending, ProviderObservation.Processing(10));
         var recentEvents = (await Feed.ReadEventsAsync(0, 100, Ct)).Where(e => e.JobId == pending.JobId).Select(e => e.Sequence).ToList();
-        await Outbox.MarkPublishedAsync(recentEvents, Time.Now, Ct);
+        await Outbox.MarkPublishedAsync(recentEvents, Time.GetUtcNow(), Ct);
 
         var (prunedEvents, prunedCallbacks) = await Admin.PruneAsync(t0 + TimeSpan.FromDays(1), 100, Ct);
 
@@ -180,7 +180,7 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
     [Fact]
     public async Task Prune_honours_the_limit()
     {
-        var t0 = Time.Now;
+        var t0 = Time.GetUtcNow();
         for (var i = 0; i < 3; i++) await CreateAcceptedAsync();
         var sequences = (await Feed.ReadEventsAsync(0, 10, Ct)).Select(e => e.Sequence).ToList();
         await Outbox.MarkPublishedAsync(sequences, t0, Ct);

@@ -104,44 +104,4 @@ public sealed class ApiframeClientTests
         }
     }
 
-    [Fact]
-    public async Task Client_resolved_from_the_service_submits_and_fetches_status_from_the_simulator()
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var apiframe = app.Get<ApiframeClient>();
-        var request = new ExtensionRequest { Provider = "apiframe", SourceTaskId = "af-direct~nocallback", Index = 3, Prompt = "rain starts" };
-
-        var result = await apiframe.SubmitAsync(
-            new ProviderSubmission(request, "https://hooks.example.com/v1/callbacks/apiframe/job_x/tok", "s3cret-value"), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
-        var body = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-direct~nocallback").Json();
-        Assert.Equal("4", body.GetProperty("index").GetString());
-        Assert.Equal("https://hooks.example.com/v1/callbacks/apiframe/job_x/tok", body.GetProperty("webhook_url").GetString());
-        Assert.Equal("s3cret-value", body.GetProperty("webhook_secret").GetString());
-
-        var status = await apiframe.GetStatusAsync(result.TaskId!, CancellationToken.None);
-        Assert.NotNull(status.Observation);
-        var fetch = Assert.Single(app.Received("/sandbox/apiframe/fetch"));
-        Assert.Equal("sim-apiframe-key", fetch.Headers["Authorization"]);
-        Assert.Equal(result.TaskId, fetch.Json().GetProperty("task_id").GetString());
-    }
-
-    [Theory]
-    [InlineData("~status=429~retryafter=7", SubmitOutcome.RateLimited)]
-    [InlineData("~status=400~msg=parent task not found", SubmitOutcome.Invalid)]
-    [InlineData("~status=401", SubmitOutcome.Unavailable)]
-    [InlineData("~status=500", SubmitOutcome.Unavailable)]
-    public async Task Client_classifies_Apiframe_refusals(string directives, SubmitOutcome expected)
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var apiframe = app.Get<ApiframeClient>();
-        var request = new ExtensionRequest { Provider = "apiframe", SourceTaskId = "af-refuse" + directives, Index = 0, Prompt = "x" };
-
-        var result = await apiframe.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
-
-        Assert.Equal(expected, result.Outcome);
-        if (expected == SubmitOutcome.RateLimited) Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
-        if (expected == SubmitOutcome.Invalid) Assert.Equal("parent task not found", result.Message);
-    }
 }

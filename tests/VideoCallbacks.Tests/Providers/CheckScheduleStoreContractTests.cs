@@ -15,7 +15,7 @@ public abstract class CheckScheduleStoreContract(ITestDatabase engine) : StoreCo
     [Fact]
     public async Task Due_checks_are_leased_and_rescheduled()
     {
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var due = await CreatePendingAsync();
         await Checks.RescheduleCheckAsync(due.JobId, start - TimeSpan.FromSeconds(1), 0, Ct);
         var later = await CreatePendingAsync();
@@ -46,7 +46,7 @@ public abstract class CheckScheduleStoreContract(ITestDatabase engine) : StoreCo
     [Fact]
     public async Task Due_checks_honour_the_limit_in_due_order()
     {
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var jobs = new List<Job>();
         for (var i = 0; i < 3; i++)
         {
@@ -69,10 +69,10 @@ public abstract class CheckScheduleStoreContract(ITestDatabase engine) : StoreCo
         var job = await CreateAcceptedAsync();
         await IngestOneAsync(job, StoreData.Completed());
 
-        await Checks.RescheduleCheckAsync(job.JobId, Time.Now - TimeSpan.FromMinutes(1), 1, Ct);
+        await Checks.RescheduleCheckAsync(job.JobId, Time.GetUtcNow() - TimeSpan.FromMinutes(1), 1, Ct);
 
         Assert.Null((await Jobs.GetJobAsync(job.JobId, Ct))!.NextCheckAt);
-        Assert.Empty(await Checks.ClaimDueChecksAsync(Time.Now + TimeSpan.FromDays(2), Lease, 10, Ct));
+        Assert.Empty(await Checks.ClaimDueChecksAsync(Time.GetUtcNow() + TimeSpan.FromDays(2), Lease, 10, Ct));
     }
 }
 

@@ -93,48 +93,6 @@ public sealed class KieClientTests
         }
     }
 
-    [Fact]
-    public async Task Client_resolved_from_the_service_submits_and_reads_status_from_the_simulator()
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var kie = app.Get<KieClient>();
-        var request = new ExtensionRequest { Provider = "kie", SourceTaskId = "kie-direct~nocallback", Index = 3, Mode = "manual", Prompt = "zoom in" };
-
-        var result = await kie.SubmitAsync(new ProviderSubmission(request, "https://hooks.example.com/v1/callbacks/kie/job_x/tok", null), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
-        Assert.False(string.IsNullOrEmpty(result.TaskId));
-        var body = app.SubmissionFor(KieSubmitPath, "taskId", "kie-direct~nocallback").Json();
-        Assert.Equal(3, body.GetProperty("index").GetInt32());
-        Assert.Equal("https://hooks.example.com/v1/callbacks/kie/job_x/tok", body.GetProperty("callBackUrl").GetString());
-
-        var status = await kie.GetStatusAsync(result.TaskId!, CancellationToken.None);
-        Assert.NotNull(status.Observation);
-        var recordInfo = Assert.Single(app.Received("/sandbox/kie/api/v1/mj/record-info"));
-        Assert.Equal("Bearer sim-kie-key", recordInfo.Headers["Authorization"]);
-        Assert.EndsWith($"taskId={result.TaskId}", recordInfo.Path);
-    }
-
-    [Theory]
-    [InlineData("~status=429~retryafter=7", SubmitOutcome.RateLimited)]
-    [InlineData("~status=422~msg=prompt too vague", SubmitOutcome.Invalid)]
-    [InlineData("~status=402", SubmitOutcome.Unavailable)]
-    [InlineData("~status=500", SubmitOutcome.Unavailable)]
-    [InlineData("~status=503", SubmitOutcome.Unavailable)]
-    public async Task Client_classifies_Kie_refusals(string directives, SubmitOutcome expected)
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var kie = app.Get<KieClient>();
-        var request = new ExtensionRequest { Provider = "kie", SourceTaskId = "kie-refuse~nocallback" + directives, Index = 0, Mode = "auto" };
-
-        var result = await kie.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
-
-        Assert.Equal(expected, result.Outcome);
-        Assert.True(result.NothingCreated);
-        if (expected == SubmitOutcome.RateLimited) Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
-        if (expected == SubmitOutcome.Invalid) Assert.Equal("prompt too vague", result.Message);
-    }
-
     private static string Token(TestApp app, string sourceTaskId)
     {
         var url = app.SubmissionFor(KieSubmitPath, "taskId", sourceTaskId).Json().GetProperty("callBackUrl").GetString()!;

@@ -56,43 +56,6 @@ public sealed class NanoGptClientTests
         Assert.Empty(app.Received(NanoGptExtendPath));
     }
 
-    [Fact]
-    public async Task Client_resolved_from_the_service_submits_and_polls_status_with_x_api_key()
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var nano = app.Get<NanoGptClient>();
-        Assert.False(nano.SendsCallbacks);
-        var request = new ExtensionRequest { Provider = "nanogpt", SourceTaskId = "nano-direct", Index = 1 };
-
-        var result = await nano.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
-        Assert.StartsWith("vid_", result.TaskId);
-        var status = await nano.GetStatusAsync(result.TaskId!, CancellationToken.None);
-        Assert.NotNull(status.Observation);
-        var poll = Assert.Single(app.Received("/sandbox/nanogpt/api/video/status"));
-        Assert.Equal("sim-nanogpt-key", poll.Headers["x-api-key"]);
-        Assert.EndsWith($"requestId={result.TaskId}", poll.Path);
-    }
-
-    [Theory]
-    [InlineData("~status=429~retryafter=7", SubmitOutcome.RateLimited)]
-    [InlineData("~status=400~msg=index out of range", SubmitOutcome.Invalid)]
-    [InlineData("~status=403", SubmitOutcome.Invalid)]
-    [InlineData("~status=500", SubmitOutcome.Unavailable)]
-    public async Task Client_classifies_NanoGpt_refusals(string directives, SubmitOutcome expected)
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var nano = app.Get<NanoGptClient>();
-        var request = new ExtensionRequest { Provider = "nanogpt", SourceTaskId = "nano-refuse" + directives, Index = 0 };
-
-        var result = await nano.SubmitAsync(new ProviderSubmission(request, null, null), CancellationToken.None);
-
-        Assert.Equal(expected, result.Outcome);
-        if (expected == SubmitOutcome.RateLimited) Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
-        if (directives.Contains("~msg=", StringComparison.Ordinal)) Assert.Equal("index out of range", result.Message);
-    }
-
     private static void AssertNoCallbackSent(VideoCallbacks.Simulator.RecordedRequest sent)
     {
         Assert.DoesNotContain("/v1/callbacks", sent.Body, StringComparison.OrdinalIgnoreCase);

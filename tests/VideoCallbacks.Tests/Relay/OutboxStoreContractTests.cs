@@ -21,7 +21,7 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
         await IngestOneAsync(a, ProviderObservation.Processing(20));
         var expected = (await Feed.ReadEventsAsync(0, 100, Ct)).Select(e => e.Sequence).ToList();
 
-        var claimed = await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 100, Ct);
+        var claimed = await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 100, Ct);
 
         Assert.Equal(expected, claimed.Select(e => e.Sequence));
         Assert.All(claimed, e => Assert.Equal(PublishStatuses.Pending, e.PublishStatus));
@@ -34,8 +34,8 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
         for (var i = 0; i < 3; i++) await CreateAcceptedAsync();
         var all = await Feed.ReadEventsAsync(0, 100, Ct);
 
-        var first = await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 2, Ct);
-        var second = await Outbox.ClaimPendingEventsAsync("relay-2", Time.Now, Lease, 2, Ct);
+        var first = await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 2, Ct);
+        var second = await Outbox.ClaimPendingEventsAsync("relay-2", Time.GetUtcNow(), Lease, 2, Ct);
 
         Assert.Equal(all.Take(2).Select(e => e.Sequence), first.Select(e => e.Sequence));
         Assert.Equal([all[2].Sequence], second.Select(e => e.Sequence));
@@ -45,7 +45,7 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Claimed_event_is_not_claimed_again_until_its_lease_expires()
     {
         await CreateAcceptedAsync();
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
 
         var first = await Outbox.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct);
         var during = await Outbox.ClaimPendingEventsAsync("relay-2", start + TimeSpan.FromSeconds(10), Lease, 10, Ct);
@@ -60,16 +60,16 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Published_events_are_not_claimed_again()
     {
         await CreateAcceptedAsync();
-        var claimed = await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct);
+        var claimed = await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct);
 
-        await Outbox.MarkPublishedAsync(claimed.Select(e => e.Sequence).ToList(), Time.Now, Ct);
+        await Outbox.MarkPublishedAsync(claimed.Select(e => e.Sequence).ToList(), Time.GetUtcNow(), Ct);
 
-        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now + TimeSpan.FromHours(1), Lease, 10, Ct));
+        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow() + TimeSpan.FromHours(1), Lease, 10, Ct));
         var stored = Assert.Single(await Feed.ReadEventsAsync(0, 10, Ct));
         Assert.Equal(PublishStatuses.Published, stored.PublishStatus);
-        Assert.Equal(Time.Now, stored.PublishedAt);
+        Assert.Equal(Time.GetUtcNow(), stored.PublishedAt);
         Assert.Equal(1, stored.Attempts);
-        Assert.Equal(new OutboxStats(0, 0, null), await Outbox.GetOutboxStatsAsync(Time.Now, Ct));
+        Assert.Equal(new OutboxStats(0, 0, null), await Outbox.GetOutboxStatsAsync(Time.GetUtcNow(), Ct));
     }
 
     [Fact]
@@ -79,8 +79,8 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
         var all = (await Feed.ReadEventsAsync(0, 100, Ct)).Select(e => e.Sequence).ToList();
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 5).Select(i =>
-            Task.Run(() => Outbox.ClaimPendingEventsAsync($"relay-{i}", Time.Now, Lease, 3, Ct))));
-        var sweep = await Outbox.ClaimPendingEventsAsync("relay-sweep", Time.Now, Lease, 100, Ct);
+            Task.Run(() => Outbox.ClaimPendingEventsAsync($"relay-{i}", Time.GetUtcNow(), Lease, 3, Ct))));
+        var sweep = await Outbox.ClaimPendingEventsAsync("relay-sweep", Time.GetUtcNow(), Lease, 100, Ct);
 
         var claimed = claims.SelectMany(c => c).Concat(sweep).Select(e => e.Sequence).ToList();
         Assert.Equal(claimed.Count, claimed.Distinct().Count());
@@ -91,7 +91,7 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Publish_failure_with_a_next_time_keeps_the_event_pending_until_then()
     {
         await CreateAcceptedAsync();
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var e = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct));
         var retryAt = start + TimeSpan.FromMinutes(1);
 
@@ -110,15 +110,15 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Publish_failure_without_a_next_time_marks_the_event_failed()
     {
         await CreateAcceptedAsync();
-        var e = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now, Lease, 10, Ct));
+        var e = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow(), Lease, 10, Ct));
 
         await Outbox.MarkPublishFailedAsync(e.Sequence, "gave up", null, Ct);
 
         var stored = await Admin.GetEventAsync(e.EventId, Ct);
         Assert.Equal(PublishStatuses.Failed, stored!.PublishStatus);
         Assert.Equal("gave up", stored.LastError);
-        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-1", Time.Now + TimeSpan.FromDays(1), Lease, 10, Ct));
-        Assert.Equal(new OutboxStats(0, 1, null), await Outbox.GetOutboxStatsAsync(Time.Now, Ct));
+        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-1", Time.GetUtcNow() + TimeSpan.FromDays(1), Lease, 10, Ct));
+        Assert.Equal(new OutboxStats(0, 1, null), await Outbox.GetOutboxStatsAsync(Time.GetUtcNow(), Ct));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
         var job = await CreateAcceptedAsync();
         await IngestOneAsync(job, ProviderObservation.Processing(30));
         var other = await CreateAcceptedAsync();
-        var start = Time.Now;
+        var start = Time.GetUtcNow();
         var submitted = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", start, Lease, 1, Ct));
         Assert.Equal($"{job.JobId}:submitted", submitted.EventId);
 
@@ -147,7 +147,7 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Outbox_stats_count_pending_and_failed_events()
     {
         await CreateAcceptedAsync();
-        var firstTime = Time.Now;
+        var firstTime = Time.GetUtcNow();
         Time.Advance(TimeSpan.FromSeconds(10));
         await CreateAcceptedAsync();
         Time.Advance(TimeSpan.FromSeconds(10));
@@ -155,7 +155,7 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
         var all = await Feed.ReadEventsAsync(0, 10, Ct);
         await Outbox.MarkPublishFailedAsync(all[0].Sequence, "gave up", null, Ct);
 
-        var stats = await Outbox.GetOutboxStatsAsync(Time.Now, Ct);
+        var stats = await Outbox.GetOutboxStatsAsync(Time.GetUtcNow(), Ct);
 
         Assert.Equal(new OutboxStats(2, 1, firstTime + TimeSpan.FromSeconds(10)), stats);
     }

@@ -28,7 +28,7 @@ public abstract class DatabaseContract(ITestDatabase engine) : StoreContract(eng
         Assert.Equal((long)migrations.Max(m => m.Version),
             Convert.ToInt64(await Engine.ScalarAsync(connectionString, "SELECT MAX(version) FROM schema_migrations"), System.Globalization.CultureInfo.InvariantCulture));
 
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         Assert.Equal(CreateJobOutcome.Created, (await first.Submissions.CreateJobAsync(job, null, Ct)).Outcome);
         AssertSameJob(job, await second.Jobs.GetJobAsync(job.JobId, Ct));
         Assert.True(await second.Database.PingAsync(Ct));
@@ -39,9 +39,9 @@ public abstract class DatabaseContract(ITestDatabase engine) : StoreContract(eng
     {
         var job = await CreateAcceptedAsync(correlationId: "order-9");
         var result = await IngestOneAsync(job, StoreData.Completed());
-        await Admin.AppendAuditAsync(Time.Now, "admin-1", "replay", "x", 1, null, Ct);
+        await Admin.AppendAuditAsync(Time.GetUtcNow(), "admin-1", "replay", "x", 1, null, Ct);
         var claim = new IdempotencyClaim("client-1:key-persist", "hash-a");
-        var keyed = StoreData.PendingJob(Time.Now);
+        var keyed = StoreData.PendingJob(Time.GetUtcNow());
         await Submissions.CreateJobAsync(keyed, claim, Ct);
         var before = await Jobs.GetJobAsync(job.JobId, Ct);
         var eventsBefore = await Feed.ReadEventsAsync(0, 100, Ct);
@@ -53,7 +53,7 @@ public abstract class DatabaseContract(ITestDatabase engine) : StoreContract(eng
         Assert.Equal(eventsBefore, await reopened.Feed.ReadEventsAsync(0, 100, Ct));
         Assert.Equal(CallbackOutcomes.Accepted, (await reopened.Admin.GetCallbackAsync(result.CallbackId!.Value, Ct))!.Outcome);
         Assert.Single(await reopened.Admin.ListAuditAsync(null, 10, Ct));
-        var again = await reopened.Submissions.CreateJobAsync(StoreData.PendingJob(Time.Now), claim, Ct);
+        var again = await reopened.Submissions.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), claim, Ct);
         Assert.Equal(CreateJobOutcome.SameRequest, again.Outcome);
         Assert.Equal(keyed.JobId, again.Job.JobId);
         // Sequences keep rising after a reopen.

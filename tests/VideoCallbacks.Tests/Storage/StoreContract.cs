@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VideoCallbacks.Api.Admin;
 using VideoCallbacks.Api.Bus;
 using VideoCallbacks.Api.Callbacks;
@@ -22,7 +23,8 @@ public abstract class StoreContract(ITestDatabase engine) : IAsyncLifetime
 
     protected ITestDatabase Engine { get; } = engine;
 
-    protected ManualTime Time { get; } = new();
+    /// <summary>Starts on a whole millisecond, as the store keeps milliseconds.</summary>
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero));
 
     protected string ConnectionString { get; private set; } = "";
 
@@ -51,7 +53,7 @@ public abstract class StoreContract(ITestDatabase engine) : IAsyncLifetime
 
     protected async Task<Job> CreatePendingAsync(string provider = ProviderNames.Kie, string? correlationId = null)
     {
-        var job = StoreData.PendingJob(Time.Now, provider, correlationId);
+        var job = StoreData.PendingJob(Time.GetUtcNow(), provider, correlationId);
         var created = await Submissions.CreateJobAsync(job, null, Ct);
         Assert.Equal(CreateJobOutcome.Created, created.Outcome);
         return job;
@@ -60,12 +62,12 @@ public abstract class StoreContract(ITestDatabase engine) : IAsyncLifetime
     protected async Task<Job> CreateAcceptedAsync(string provider = ProviderNames.Kie, string? correlationId = null)
     {
         var job = await CreatePendingAsync(provider, correlationId);
-        return await Submissions.AcceptSubmissionAsync(job.JobId, "task-" + Guid.NewGuid().ToString("N"), Time.Now + TimeSpan.FromMinutes(15), Ct);
+        return await Submissions.AcceptSubmissionAsync(job.JobId, "task-" + Guid.NewGuid().ToString("N"), Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct);
     }
 
     protected async Task<IngestResult> IngestOneAsync(Job job, ProviderObservation? observation, string? taskId = null)
     {
-        var results = await Ingest.IngestAsync([StoreData.Item(job, taskId ?? job.ProviderTaskId, observation, Time.Now)], Ct);
+        var results = await Ingest.IngestAsync([StoreData.Item(job, taskId ?? job.ProviderTaskId, observation, Time.GetUtcNow())], Ct);
         return Assert.Single(results);
     }
 

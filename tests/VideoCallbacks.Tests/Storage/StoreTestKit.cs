@@ -5,24 +5,6 @@ using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Tests.Storage;
 
-/// <summary>A clock the test moves by hand. Starts on a whole millisecond, as the store keeps milliseconds.</summary>
-public sealed class ManualTime : TimeProvider
-{
-    private long _ticks;
-
-    public ManualTime(DateTimeOffset start) => _ticks = start.UtcTicks;
-
-    public ManualTime() : this(new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero))
-    {
-    }
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public DateTimeOffset Now => GetUtcNow();
-
-    public DateTimeOffset Advance(TimeSpan by) => new(Interlocked.Add(ref _ticks, by.Ticks), TimeSpan.Zero);
-}
-
 /// <summary>Builders for rows the store tests write.</summary>
 public static class StoreData
 {

@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
-using VideoCallbacks.Api.Providers.Kie;
+using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Submissions;
+using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Tests.Infrastructure;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
@@ -97,7 +99,7 @@ public sealed class IdempotencyTests
     {
         var limiter = new FirstCallsRateLimited(calls: 1);
         await using var app = await TestApp.StartAsync(db, services: services =>
-            services.Configure<HttpClientFactoryOptions>(typeof(KieClient).Name,
+            services.Configure<HttpClientFactoryOptions>(ProviderHttpClients.Submit(ProviderNames.Kie),
                 o => o.HttpMessageHandlerBuilderActions.Add(b => b.AdditionalHandlers.Add(new RateLimitHandler(limiter)))));
         using var client = app.Client();
         var body = Kie(sourceTaskId: "idem-retry~never");

@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using VideoCallbacks.Simulator;
 using VideoCallbacks.Tests.Infrastructure;
@@ -144,7 +144,7 @@ public sealed class ServiceBasicsTests
     [InlineData(Db.Postgres)]
     public async Task Callback_tokens_and_webhook_secrets_never_appear_in_logs(Db db)
     {
-        var capture = new CapturingLoggerProvider();
+        using var capture = new FakeLoggerProvider();
         await using var app = await TestApp.StartAsync(db,
             s => s["Logging:LogLevel:Default"] = "Trace",
             services => services.AddSingleton<ILoggerProvider>(capture));
@@ -168,7 +168,9 @@ public sealed class ServiceBasicsTests
             LastSegment(apiframe.GetProperty("webhook_url").GetString()!),
             apiframe.GetProperty("webhook_secret").GetString()!,
         };
-        var messages = capture.Messages;
+        // Everything the loggers were handed, before any formatter: category, message, every state value, exception.
+        var messages = capture.Collector.GetSnapshot().Select(r =>
+            $"{r.Category}: {r.Message} {string.Join(' ', (r.StructuredState ?? []).Select(kv => $"{kv.Key}={kv.Value}"))} {r.Exception}").ToList();
         Assert.NotEmpty(messages);
         Assert.Contains(messages, m => m.Contains(ids[0], StringComparison.Ordinal));
         foreach (var secret in secrets)
@@ -195,36 +197,4 @@ public sealed class ServiceBasicsTests
     private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0]) : e;
 
     private static string LastSegment(string url) => url[(url.LastIndexOf('/') + 1)..];
-
-    /// <summary>Keeps every formatted log message and exception text, whatever the category.</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _messages = new();
-
-        public IReadOnlyList<string> Messages => _messages.ToArray();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _messages);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<string> messages) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var text = new StringBuilder().Append(category).Append(": ").Append(formatter(state, exception));
-                if (state is IReadOnlyList<KeyValuePair<string, object?>> values)
-                {
-                    foreach (var (key, value) in values) text.Append(' ').Append(key).Append('=').Append(value);
-                }
-                if (exception is not null) text.Append(' ').Append(exception);
-                messages.Enqueue(text.ToString());
-            }
-        }
-    }
 }

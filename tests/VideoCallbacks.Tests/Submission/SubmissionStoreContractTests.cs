@@ -15,7 +15,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     [Fact]
     public async Task Created_job_round_trips_every_field()
     {
-        var now = Time.Now;
+        var now = Time.GetUtcNow();
         var job = new Job
         {
             JobId = StoreData.NewJobId(),
@@ -57,8 +57,8 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
             Submission = SubmissionStates.Pending,
             RequestJson = "{}",
             TokenHash = new string('d', 64),
-            CreatedAt = Time.Now,
-            UpdatedAt = Time.Now,
+            CreatedAt = Time.GetUtcNow(),
+            UpdatedAt = Time.GetUtcNow(),
         };
 
         await Submissions.CreateJobAsync(job, null, Ct);
@@ -83,10 +83,10 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     public async Task Same_claim_and_hash_returns_the_original_job()
     {
         var claim = new IdempotencyClaim("client-1:key-1", "hash-a");
-        var original = StoreData.PendingJob(Time.Now);
+        var original = StoreData.PendingJob(Time.GetUtcNow());
         Assert.Equal(CreateJobOutcome.Created, (await Submissions.CreateJobAsync(original, claim, Ct)).Outcome);
 
-        var retry = StoreData.PendingJob(Time.Now);
+        var retry = StoreData.PendingJob(Time.GetUtcNow());
         var again = await Submissions.CreateJobAsync(retry, claim, Ct);
 
         Assert.Equal(CreateJobOutcome.SameRequest, again.Outcome);
@@ -97,10 +97,10 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     [Fact]
     public async Task Same_claim_with_another_hash_is_a_different_request()
     {
-        var original = StoreData.PendingJob(Time.Now);
+        var original = StoreData.PendingJob(Time.GetUtcNow());
         await Submissions.CreateJobAsync(original, new IdempotencyClaim("client-1:key-1", "hash-a"), Ct);
 
-        var other = StoreData.PendingJob(Time.Now);
+        var other = StoreData.PendingJob(Time.GetUtcNow());
         var result = await Submissions.CreateJobAsync(other, new IdempotencyClaim("client-1:key-1", "hash-b"), Ct);
 
         Assert.Equal(CreateJobOutcome.DifferentRequest, result.Outcome);
@@ -111,8 +111,8 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     [Fact]
     public async Task Claims_with_different_scope_keys_do_not_collide()
     {
-        var first = await Submissions.CreateJobAsync(StoreData.PendingJob(Time.Now), new IdempotencyClaim("client-1:key-1", "hash-a"), Ct);
-        var second = await Submissions.CreateJobAsync(StoreData.PendingJob(Time.Now), new IdempotencyClaim("client-2:key-1", "hash-a"), Ct);
+        var first = await Submissions.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), new IdempotencyClaim("client-1:key-1", "hash-a"), Ct);
+        var second = await Submissions.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), new IdempotencyClaim("client-2:key-1", "hash-a"), Ct);
 
         Assert.Equal(CreateJobOutcome.Created, first.Outcome);
         Assert.Equal(CreateJobOutcome.Created, second.Outcome);
@@ -123,7 +123,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     public async Task Concurrent_creates_with_one_claim_make_exactly_one_job()
     {
         var claim = new IdempotencyClaim("client-1:race", "hash-a");
-        var jobs = Enumerable.Range(0, 10).Select(_ => StoreData.PendingJob(Time.Now)).ToList();
+        var jobs = Enumerable.Range(0, 10).Select(_ => StoreData.PendingJob(Time.GetUtcNow())).ToList();
 
         var results = await Task.WhenAll(jobs.Select(j => Task.Run(() => Submissions.CreateJobAsync(j, claim, Ct))));
 
@@ -143,7 +143,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     {
         var job = await CreatePendingAsync(correlationId: "order-7");
         Assert.Empty(await Submissions.GetJobEventsAsync(job.JobId, Ct));
-        var nextCheck = Time.Now + TimeSpan.FromMinutes(15);
+        var nextCheck = Time.GetUtcNow() + TimeSpan.FromMinutes(15);
 
         var accepted = await Submissions.AcceptSubmissionAsync(job.JobId, "task-1", nextCheck, Ct);
         var again = await Submissions.AcceptSubmissionAsync(job.JobId, "task-1", nextCheck, Ct);
@@ -172,11 +172,11 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     public async Task Refused_submission_with_release_frees_the_idempotency_key()
     {
         var claim = new IdempotencyClaim("client-1:key-r", "hash-a");
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         await Submissions.CreateJobAsync(job, claim, Ct);
 
         var failed = await Submissions.FailSubmissionAsync(job.JobId, SubmissionStates.Rejected, new JobError("provider_rejected", "bad prompt"),
-            claim.ScopeKey, Time.Now + TimeSpan.FromHours(1), Ct);
+            claim.ScopeKey, Time.GetUtcNow() + TimeSpan.FromHours(1), Ct);
 
         Assert.Equal(JobStatuses.Failed, failed.Status);
         Assert.Equal(SubmissionStates.Rejected, failed.Submission);
@@ -184,7 +184,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
         Assert.Null(failed.NextCheckAt);
         AssertSameJob(failed, await Jobs.GetJobAsync(job.JobId, Ct));
 
-        var retry = StoreData.PendingJob(Time.Now);
+        var retry = StoreData.PendingJob(Time.GetUtcNow());
         var result = await Submissions.CreateJobAsync(retry, claim, Ct);
         Assert.Equal(CreateJobOutcome.Created, result.Outcome);
         Assert.Equal(retry.JobId, result.Job.JobId);
@@ -194,16 +194,16 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     public async Task Unknown_submission_outcome_keeps_the_idempotency_key()
     {
         var claim = new IdempotencyClaim("client-1:key-u", "hash-a");
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         await Submissions.CreateJobAsync(job, claim, Ct);
-        var nextCheck = Time.Now + TimeSpan.FromHours(1);
+        var nextCheck = Time.GetUtcNow() + TimeSpan.FromHours(1);
 
         var failed = await Submissions.FailSubmissionAsync(job.JobId, SubmissionStates.Unknown, new JobError("submission_unknown", "timeout"), null, nextCheck, Ct);
 
         Assert.Equal(JobStatuses.Submitted, failed.Status);
         Assert.Equal(SubmissionStates.Unknown, failed.Submission);
         Assert.Equal(nextCheck, failed.NextCheckAt);
-        var again = await Submissions.CreateJobAsync(StoreData.PendingJob(Time.Now), claim, Ct);
+        var again = await Submissions.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), claim, Ct);
         Assert.Equal(CreateJobOutcome.SameRequest, again.Outcome);
         Assert.Equal(job.JobId, again.Job.JobId);
     }
@@ -212,15 +212,15 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     public async Task Failing_a_submission_a_callback_already_accepted_changes_nothing()
     {
         var claim = new IdempotencyClaim("client-1:key-late", "hash-a");
-        var job = StoreData.PendingJob(Time.Now);
+        var job = StoreData.PendingJob(Time.GetUtcNow());
         await Submissions.CreateJobAsync(job, claim, Ct);
-        var accepted = await Submissions.AcceptSubmissionAsync(job.JobId, "task-1", Time.Now + TimeSpan.FromMinutes(15), Ct);
+        var accepted = await Submissions.AcceptSubmissionAsync(job.JobId, "task-1", Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct);
 
         var result = await Submissions.FailSubmissionAsync(job.JobId, SubmissionStates.Rejected, new JobError("provider_rejected", "x"), claim.ScopeKey, null, Ct);
 
         AssertSameJob(accepted, result);
         AssertSameJob(accepted, await Jobs.GetJobAsync(job.JobId, Ct));
-        Assert.Equal(CreateJobOutcome.SameRequest, (await Submissions.CreateJobAsync(StoreData.PendingJob(Time.Now), claim, Ct)).Outcome);
+        Assert.Equal(CreateJobOutcome.SameRequest, (await Submissions.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), claim, Ct)).Outcome);
     }
 }
 

@@ -3,7 +3,7 @@ using VideoCallbacks.Api.Jobs;
 namespace VideoCallbacks.Api.Providers.Apiframe;
 
 /// <summary>Apiframe: raw key in Authorization (no Bearer), 1-based string index, webhook secret per job.</summary>
-public sealed class ApiframeClient(HttpClient http, ProviderEndpoints endpoints) : IProviderClient
+public sealed class ApiframeClient(IHttpClientFactory http, ProviderEndpoints endpoints) : IProviderClient
 {
     public string Provider => ProviderNames.Apiframe;
 
@@ -27,14 +27,14 @@ public sealed class ApiframeClient(HttpClient http, ProviderEndpoints endpoints)
             }),
         };
         request.Headers.TryAddWithoutValidation("Authorization", endpoint.ApiKey);
-        var (answer, failure) = await ProviderHttp.SendOnceAsync(http, request, endpoint.Timeout, "Apiframe", cancellationToken);
+        var (answer, failure) = await ProviderHttp.SendOnceAsync(http.CreateClient(ProviderHttpClients.Submit(Provider)), request, endpoint.Timeout, "Apiframe", cancellationToken);
         if (failure is not null) return failure;
         _ = JsonRead.TryParse(answer!.Body, out var root);
         if ((int)answer.Status is >= 200 and < 300)
         {
             return ApiframeFormat.TaskId(root) is { } taskId
                 ? new SubmitResult(SubmitOutcome.Accepted, taskId)
-                : new SubmitResult(SubmitOutcome.Unavailable, Message: answer.Oversized ? ProviderHttp.Unreadable(answer, "Apiframe") : "Apiframe accepted the request but returned no task_id");
+                : ProviderHttp.AcceptedWithoutTaskId("Apiframe", answer.Oversized ? ProviderHttp.TooLarge : "no task_id");
         }
         var message = root.ValueKind == System.Text.Json.JsonValueKind.Object
             ? root.Prop("errors") is { ValueKind: System.Text.Json.JsonValueKind.Array } errors
@@ -52,6 +52,6 @@ public sealed class ApiframeClient(HttpClient http, ProviderEndpoints endpoints)
             Content = ProviderHttp.Json(new { task_id = providerTaskId }),
         };
         request.Headers.TryAddWithoutValidation("Authorization", endpoint.ApiKey);
-        return await StatusQuery.RunAsync(http, request, endpoint.Timeout, "Apiframe", ApiframeFormat.FromFetch, cancellationToken);
+        return await StatusQuery.RunAsync(http.CreateClient(ProviderHttpClients.Status(Provider)), request, "Apiframe", ApiframeFormat.FromFetch, cancellationToken);
     }
 }

@@ -4,7 +4,7 @@ using VideoCallbacks.Api.Jobs;
 namespace VideoCallbacks.Api.Providers.Kie;
 
 /// <summary>Kie.ai: Bearer auth; the outcome lives in the body's <c>code</c>, whatever the HTTP status.</summary>
-public sealed class KieClient(HttpClient http, ProviderEndpoints endpoints) : IProviderClient
+public sealed class KieClient(IHttpClientFactory http, ProviderEndpoints endpoints) : IProviderClient
 {
     public string Provider => ProviderNames.Kie;
 
@@ -27,20 +27,20 @@ public sealed class KieClient(HttpClient http, ProviderEndpoints endpoints) : IP
             }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-        var (answer, failure) = await ProviderHttp.SendOnceAsync(http, request, endpoint.Timeout, "Kie.ai", cancellationToken);
+        var (answer, failure) = await ProviderHttp.SendOnceAsync(http.CreateClient(ProviderHttpClients.Submit(Provider)), request, endpoint.Timeout, "Kie.ai", cancellationToken);
         if (failure is not null) return failure;
         if (!JsonRead.TryParse(answer!.Body, out var root))
         {
             return (int)answer.Status >= 400
                 ? ProviderHttp.ClassifyHttpFailure(answer, "Kie.ai", null)
-                : new SubmitResult(SubmitOutcome.Unavailable, Message: ProviderHttp.Unreadable(answer, "Kie.ai"));
+                : ProviderHttp.AcceptedWithoutTaskId("Kie.ai", answer.Oversized ? ProviderHttp.TooLarge : "a body that is not JSON");
         }
         var code = root.Prop("code").Int() ?? (int)answer.Status;
         var message = root.Prop("msg").Str();
         return code switch
         {
             200 when KieFormat.TaskId(root) is { } taskId => new SubmitResult(SubmitOutcome.Accepted, taskId),
-            200 => new SubmitResult(SubmitOutcome.Unavailable, Message: "Kie.ai accepted the request but returned no task id"),
+            200 => ProviderHttp.AcceptedWithoutTaskId("Kie.ai", "no task id"),
             400 or 404 or 422 => new SubmitResult(SubmitOutcome.Invalid, Message: message ?? $"Kie.ai rejected the request (code {code})"),
             429 => new SubmitResult(SubmitOutcome.RateLimited, Message: message ?? "Kie.ai is rate limiting requests",
                 RetryAfter: answer.RetryAfter ?? TimeSpan.FromSeconds(10)),
@@ -57,6 +57,6 @@ public sealed class KieClient(HttpClient http, ProviderEndpoints endpoints) : IP
         using var request = new HttpRequestMessage(HttpMethod.Get,
             new Uri(endpoint.BaseUrl, $"api/v1/mj/record-info?taskId={Uri.EscapeDataString(providerTaskId)}"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-        return await StatusQuery.RunAsync(http, request, endpoint.Timeout, "Kie.ai", KieFormat.FromRecordInfo, cancellationToken);
+        return await StatusQuery.RunAsync(http.CreateClient(ProviderHttpClients.Status(Provider)), request, "Kie.ai", KieFormat.FromRecordInfo, cancellationToken);
     }
 }

@@ -3,7 +3,7 @@ using VideoCallbacks.Api.Jobs;
 namespace VideoCallbacks.Api.Providers.NanoGpt;
 
 /// <summary>NanoGPT: x-api-key auth, no webhooks (the poller asks), two submit flows.</summary>
-public sealed class NanoGptClient(HttpClient http, ProviderEndpoints endpoints) : IProviderClient
+public sealed class NanoGptClient(IHttpClientFactory http, ProviderEndpoints endpoints) : IProviderClient
 {
     public string Provider => ProviderNames.NanoGpt;
 
@@ -23,14 +23,14 @@ public sealed class NanoGptClient(HttpClient http, ProviderEndpoints endpoints) 
                 Content = ProviderHttp.Json(new { model = r.Model, prompt = r.Prompt, videoUrl = r.VideoUrl }),
             };
         request.Headers.TryAddWithoutValidation("x-api-key", endpoint.ApiKey);
-        var (answer, failure) = await ProviderHttp.SendOnceAsync(http, request, endpoint.Timeout, "NanoGPT", cancellationToken);
+        var (answer, failure) = await ProviderHttp.SendOnceAsync(http.CreateClient(ProviderHttpClients.Submit(Provider)), request, endpoint.Timeout, "NanoGPT", cancellationToken);
         if (failure is not null) return failure;
         _ = JsonRead.TryParse(answer!.Body, out var root);
         if ((int)answer.Status is >= 200 and < 300)
         {
             return root.FirstStr(["runId"], ["id"], ["taskId"]) is { } runId
                 ? new SubmitResult(SubmitOutcome.Accepted, runId)
-                : new SubmitResult(SubmitOutcome.Unavailable, Message: answer.Oversized ? ProviderHttp.Unreadable(answer, "NanoGPT") : "NanoGPT accepted the request but returned no runId");
+                : ProviderHttp.AcceptedWithoutTaskId("NanoGPT", answer.Oversized ? ProviderHttp.TooLarge : "no runId");
         }
         var message = root.ValueKind == System.Text.Json.JsonValueKind.Object
             ? root.Prop("error").ErrorText() ?? root.Prop("message").ErrorText()
@@ -44,6 +44,6 @@ public sealed class NanoGptClient(HttpClient http, ProviderEndpoints endpoints) 
         using var request = new HttpRequestMessage(HttpMethod.Get,
             new Uri(endpoint.BaseUrl, $"api/video/status?requestId={Uri.EscapeDataString(providerTaskId)}"));
         request.Headers.TryAddWithoutValidation("x-api-key", endpoint.ApiKey);
-        return await StatusQuery.RunAsync(http, request, endpoint.Timeout, "NanoGPT", NanoGptFormat.FromStatus, cancellationToken);
+        return await StatusQuery.RunAsync(http.CreateClient(ProviderHttpClients.Status(Provider)), request, "NanoGPT", NanoGptFormat.FromStatus, cancellationToken);
     }
 }

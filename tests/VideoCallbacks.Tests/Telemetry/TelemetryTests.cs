@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using OpenTelemetry.Trace;
+using VideoCallbacks.Api.Infrastructure;
+using VideoCallbacks.Tests.Infrastructure;
+using static VideoCallbacks.Tests.Submission.SubmissionKit;
+
+namespace VideoCallbacks.Tests.Telemetry;
+
+public sealed class TelemetryTests
+{
+    [Fact]
+    public async Task Callback_request_produces_a_server_span_with_verification_and_a_linked_group_commit_and_no_token_on_any_span()
+    {
+        var spans = new List<Activity>();
+        await using var app = await TestApp.StartAsync(Db.Sqlite, services: s => s.ConfigureOpenTelemetryTracerProvider(t => t
+            // Without an OTLP endpoint the service records nothing; record everything here to look at it.
+            .SetSampler(new AlwaysOnSampler())
+            .AddInMemoryExporter(spans)));
+        using var client = app.Client();
+
+        var job = await SubmitAsync(client, Kie(sourceTaskId: "otel-kie"));
+        await EventuallyEventsAsync(client, [job.JobId()], "video.extension.completed");
+        var callbackUrl = app.SubmissionFor(KieSubmitPath, "taskId", "otel-kie").Json().GetProperty("callBackUrl").GetString()!;
+        var token = callbackUrl[(callbackUrl.LastIndexOf('/') + 1)..];
+
+        var all = await HttpExtensions.EventuallyAsync(() => Task.FromResult(Snapshot(spans)),
+            s => s.Any(a => a.OperationName == "callback.verify") && s.Any(a => a.OperationName == "ingest.commit" && a.Links.Any())
+                 && s.Any(a => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string r && r.Contains("callbacks", StringComparison.Ordinal)),
+            what: "callback spans");
+
+        var request = Assert.Single(all, a => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string route
+            && route.Contains("callbacks", StringComparison.Ordinal) && a.TraceId == Verify(all).TraceId);
+        var verify = Verify(all);
+        Assert.Equal(request.SpanId, verify.ParentSpanId);
+        Assert.Equal("kie", verify.GetTagItem("videocallbacks.provider"));
+        Assert.Equal(true, verify.GetTagItem("videocallbacks.verified"));
+        Assert.Equal(200, request.GetTagItem("http.response.status_code"));
+        // One commit serves many requests: it is linked to the callback's trace rather than parented by it.
+        Assert.Contains(all, a => a.OperationName == "ingest.commit" && a.Links.Any(l => l.Context.TraceId == request.TraceId));
+        // The submission has its own span, with the provider call (HttpClient instrumentation) beneath it.
+        var submit = Assert.Single(all, a => a.OperationName == "extension.submit");
+        Assert.Equal(job.JobId(), submit.GetTagItem("videocallbacks.job_id"));
+        Assert.Contains(all, a => a.Kind == ActivityKind.Client && a.TraceId == submit.TraceId);
+
+        foreach (var span in all)
+        {
+            foreach (var (key, value) in span.TagObjects)
+            {
+                Assert.DoesNotContain(token, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal);
+            }
+            Assert.DoesNotContain(token, span.DisplayName, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Callbacks_are_counted_by_provider_and_outcome_on_the_service_meter()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var collector = new MetricCollector<long>(app.Get<IMeterFactory>(), Api.Infrastructure.Telemetry.MeterName, "videocallbacks.callbacks");
+        using var client = app.Client();
+
+        var job = await SubmitAsync(client, Apiframe(sourceTaskId: "metrics-apiframe"));
+        await EventuallyEventsAsync(client, [job.JobId()], "video.extension.completed");
+
+        await HttpExtensions.EventuallyAsync(() => Task.FromResult(collector.GetMeasurementSnapshot()),
+            m => m.Any(x => x.MatchesTags(new KeyValuePair<string, object?>("provider", "apiframe"), new KeyValuePair<string, object?>("outcome", "accepted"))),
+            what: "an accepted apiframe callback measurement");
+        Assert.All(collector.GetMeasurementSnapshot(), m => Assert.Equal(1, m.Value));
+    }
+
+    private static Activity Verify(IReadOnlyList<Activity> all) => all.First(a => a.OperationName == "callback.verify");
+
+    /// <summary>The exporter appends from the service's threads; copy, and try again if it was mid-append.</summary>
+    private static IReadOnlyList<Activity> Snapshot(List<Activity> spans)
+    {
+        try
+        {
+            return spans.ToArray();
+        }
+        catch (ArgumentException)
+        {
+            return [];
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
+    }
+}
