@@ -53,7 +53,7 @@ internal static class ProviderHttp
     }
 
     /// <summary>The body as text, or null when it is longer than <see cref="MaxAnswerBytes"/> (read no further).</summary>
-    private static async Task<string?> ReadCappedAsync(HttpContent content, CancellationToken ct)
+    public static async Task<string?> ReadCappedAsync(HttpContent content, CancellationToken ct)
     {
         if (content.Headers.ContentLength > MaxAnswerBytes) return null;
         await using var stream = await content.ReadAsStreamAsync(ct);

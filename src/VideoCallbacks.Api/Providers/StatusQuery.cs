@@ -20,8 +20,9 @@ internal static class StatusQuery
         ProviderHttp.Answer answer;
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-            answer = new ProviderHttp.Answer(response.StatusCode, await response.Content.ReadAsStringAsync(ct), ProviderHttp.RetryAfter(response.Headers.RetryAfter));
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            var body = await ProviderHttp.ReadCappedAsync(response.Content, ct);
+            answer = new ProviderHttp.Answer(response.StatusCode, body ?? "", ProviderHttp.RetryAfter(response.Headers.RetryAfter), Oversized: body is null);
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
                                   || (e is OperationCanceledException && !ct.IsCancellationRequested))
