@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using VideoCallbacks.Api.Caching;
 using VideoCallbacks.Api.Security;
 
 namespace VideoCallbacks.Api.Infrastructure;
@@ -34,16 +35,17 @@ public static class RateLimits
                 await Results.Problem(statusCode: 429, title: "Too many requests.",
                     detail: $"This client is over its request rate; retry after {seconds} s.").ExecuteAsync(context.HttpContext);
             };
-            limiter.AddPolicy(ClientPolicy, http => RateLimitPartition.GetTokenBucketLimiter(
-                http.User.KeyId(), _ => new TokenBucketRateLimiterOptions
+            // Buckets live in Redis when configured (one limit for the whole deployment), else in this instance.
+            limiter.AddPolicy(ClientPolicy, http => Buckets(http).Partition(ClientPolicy,
+                http.User.KeyId(), new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = options.PerKeyBurst,
                     TokensPerPeriod = options.PerKeyPerSecond,
                     ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                 }));
-            limiter.AddPolicy(CallbackPolicy, http => RateLimitPartition.GetTokenBucketLimiter(
-                http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
+            limiter.AddPolicy(CallbackPolicy, http => Buckets(http).Partition(CallbackPolicy,
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown", new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = options.CallbacksPerSecond,
                     TokensPerPeriod = options.CallbacksPerSecond,
@@ -53,4 +55,6 @@ public static class RateLimits
         });
         return services;
     }
+
+    private static SharedTokenBuckets Buckets(HttpContext http) => http.RequestServices.GetRequiredService<SharedTokenBuckets>();
 }
