@@ -16,11 +16,18 @@ public sealed class SubmissionAnswerCache(HybridCache cache)
 {
     private static readonly HybridCacheEntryOptions Entry = new() { Expiration = TimeSpan.FromDays(1), LocalCacheExpiration = TimeSpan.FromMinutes(10) };
 
+    private long _hits;
+
+    /// <summary>How many submissions this instance answered from here.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
     public async ValueTask<SubmissionAnswer?> FindAsync(string scopeKey, CancellationToken ct)
     {
         try
         {
-            return await cache.GetOrCreateAsync<SubmissionAnswer>(Key(scopeKey), _ => throw new NotCached(), Entry, cancellationToken: ct);
+            var answer = await cache.GetOrCreateAsync<SubmissionAnswer>(Key(scopeKey), _ => throw new NotCached(), Entry, cancellationToken: ct);
+            Interlocked.Increment(ref _hits);
+            return answer;
         }
         catch (NotCached)
         {
