@@ -15,6 +15,11 @@ public sealed record SubmissionAnswer(string RequestHash, string JobId);
 public sealed class SubmissionAnswerCache(HybridCache cache)
 {
     private static readonly HybridCacheEntryOptions Entry = new() { Expiration = TimeSpan.FromDays(1), LocalCacheExpiration = TimeSpan.FromMinutes(10) };
+    // A miss answers null and stores nothing: the database path decides and then remembers.
+    private static readonly HybridCacheEntryOptions Lookup = new()
+    {
+        Expiration = Entry.Expiration, LocalCacheExpiration = Entry.LocalCacheExpiration, Flags = HybridCacheEntryFlags.DisableUnderlyingData,
+    };
 
     private long _hits;
 
@@ -23,16 +28,9 @@ public sealed class SubmissionAnswerCache(HybridCache cache)
 
     public async ValueTask<SubmissionAnswer?> FindAsync(string scopeKey, CancellationToken ct)
     {
-        try
-        {
-            var answer = await cache.GetOrCreateAsync<SubmissionAnswer>(Key(scopeKey), _ => throw new NotCached(), Entry, cancellationToken: ct);
-            Interlocked.Increment(ref _hits);
-            return answer;
-        }
-        catch (NotCached)
-        {
-            return null;
-        }
+        var answer = await cache.GetOrCreateAsync<SubmissionAnswer?>(Key(scopeKey), _ => ValueTask.FromResult<SubmissionAnswer?>(null), Lookup, cancellationToken: ct);
+        if (answer is not null) Interlocked.Increment(ref _hits);
+        return answer;
     }
 
     public ValueTask RememberAsync(string scopeKey, SubmissionAnswer answer, CancellationToken ct) =>
@@ -40,7 +38,4 @@ public sealed class SubmissionAnswerCache(HybridCache cache)
 
     // The scope holds the client's key id: only its hash names the entry.
     private static string Key(string scopeKey) => "idem:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scopeKey)));
-
-    /// <summary>A miss: HybridCache stores nothing when the factory throws.</summary>
-    private sealed class NotCached : Exception;
 }

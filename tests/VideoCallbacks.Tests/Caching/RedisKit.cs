@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using VideoCallbacks.Tests.Infrastructure;
 
@@ -21,7 +23,8 @@ internal sealed class TwoInstances : IAsyncDisposable
     public TestApp A { get; }
     public TestApp B { get; }
 
-    public static async Task<TwoInstances> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    public static async Task<TwoInstances> StartAsync(Action<Dictionary<string, string?>>? configure = null,
+        Action<IServiceCollection>? services = null)
     {
         var redis = await RedisServer.StartAsync();
         var prefix = $"vc-test-{Guid.NewGuid():N}:";
@@ -34,8 +37,8 @@ internal sealed class TwoInstances : IAsyncDisposable
             s["Cache:Redis:OperationTimeout"] = "00:00:01";
             configure?.Invoke(s);
         }
-        var a = await TestApp.StartAsync(Db.Postgres, Settings, connectionString: database);
-        var b = await TestApp.StartAsync(Db.Postgres, Settings, connectionString: database);
+        var a = await TestApp.StartAsync(Db.Postgres, Settings, services, connectionString: database);
+        var b = await TestApp.StartAsync(Db.Postgres, Settings, services, connectionString: database);
         var both = new TwoInstances(redis, prefix, a, b);
         await both.WaitForRedisAsync("up");
         return both;
@@ -95,5 +98,27 @@ internal sealed class TwoInstances : IAsyncDisposable
         await A.DisposeAsync();
         await B.DisposeAsync();
         await Redis.DisposeAsync();
+    }
+}
+
+/// <summary>Keeps every log entry of the instances it is added to.</summary>
+internal sealed class CapturedLogs : ILoggerProvider
+{
+    public System.Collections.Concurrent.ConcurrentQueue<(string Category, LogLevel Level, string Message)> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner.Entries.Enqueue((category, logLevel, formatter(state, exception)));
     }
 }

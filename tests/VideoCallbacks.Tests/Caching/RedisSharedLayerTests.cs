@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using VideoCallbacks.Api.Caching;
 using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Infrastructure;
@@ -197,5 +199,69 @@ public sealed class RedisSharedLayerTests
                     $"Redis key {key} holds a secret in clear text.");
             }
         }
+    }
+
+    [Fact]
+    public async Task Redis_going_down_and_coming_back_is_logged_once_each_way_not_per_request()
+    {
+        var logs = new CapturedLogs();
+        await using var both = await TwoInstances.StartAsync(s => s["Logging:LogLevel:VideoCallbacks.Api.Caching"] = "Information",
+            s => s.AddSingleton<ILoggerProvider>(logs));
+        var hooks = new List<Hook>();
+        for (var i = 0; i < 3; i++) hooks.Add(await Kit.SubmitForHookAsync(both.A, "apiframe"));
+
+        both.Redis.Kill();
+        await both.WaitForRedisAsync(RedisStates.Degraded);
+        foreach (var hook in hooks)
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                await Kit.AckAsync(await Kit.PostApiframeAsync(both.B, hook,
+                    Fixture.Load("apiframe/progress-processing.json", hook.ProviderTaskId!), url: both.OnB(hook.CallbackUrl)));
+            }
+        }
+        await both.Redis.StartAgainAsync();
+        await both.WaitForRedisAsync(RedisStates.Up);
+
+        var redisLines = logs.Entries.Where(e => e.Category == typeof(RedisConnection).FullName).ToList();
+        // Two instances: each says "unreachable" once and "up" twice (at start and on return).
+        Assert.Equal(2, redisLines.Count(e => e.Level == LogLevel.Warning));
+        Assert.Equal(4, redisLines.Count(e => e.Level == LogLevel.Information));
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task A_Redis_that_stops_answering_holds_no_request()
+    {
+        await using var both = await TwoInstances.StartAsync();
+        await both.Redis.PauseAsync();
+        try
+        {
+            // New jobs: every credential lookup misses memory and has to give up on Redis, then read the database.
+            for (var i = 0; i < 3; i++)
+            {
+                var hook = await Kit.SubmitForHookAsync(both.A, "apiframe");
+                var ack = await Kit.AckAsync(await Kit.PostApiframeAsync(both.B, hook,
+                    Fixture.Load("apiframe/progress-processing.json", hook.ProviderTaskId!), url: both.OnB(hook.CallbackUrl)));
+                Assert.Equal("accepted", Kit.Outcome(ack));
+            }
+            Assert.Equal(3, both.B.Get<JobCredentialCache>().DatabaseReads);
+            var ready = await TwoInstances.ReadyAsync(both.B);
+            Assert.Equal(HttpStatusCode.OK, ready.Status);
+        }
+        finally
+        {
+            await both.Redis.ResumeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("Cache:Redis:OperationTimeout", "00:00:30")]
+    [InlineData("Cache:Redis:Prefix", "")]
+    [InlineData("Cache:Redis:Configuration", "127.0.0.1:6379,nonsense=1")]
+    public async Task Unusable_Redis_settings_stop_the_service_at_startup(string key, string value)
+    {
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => TestApp.StartAsync(Db.Sqlite, s => s[key] = value));
+        Assert.Contains(key.Split(':')[^1], e.ToString(), StringComparison.Ordinal);
     }
 }

@@ -84,6 +84,18 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open but nothing answers, as with a stalled Redis.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill {signal} failed ({kill.ExitCode}).");
+    }
+
     /// <summary>Kills the server at once (SIGKILL), as a crash or a lost network would.</summary>
     public void Kill()
     {
