@@ -255,6 +255,21 @@ public sealed class RedisSharedLayerTests
         }
     }
 
+    [Fact]
+    public async Task Service_started_while_Redis_is_unreachable_is_ready_and_works_from_the_database()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        redis.Kill();
+        await using var app = await TestApp.StartAsync(Db.Postgres, s => s["Cache:Redis:Configuration"] = redis.Configuration);
+
+        var ready = await HttpExtensions.EventuallyAsync(() => TwoInstances.ReadyAsync(app), r => r.Redis == RedisStates.Degraded, what: "redis degraded");
+        Assert.Equal(HttpStatusCode.OK, ready.Status);
+        // The whole path without Redis: submit, the sandbox provider's callbacks verified, events committed.
+        var job = await Kit.SubmitAsync(app, "kie");
+        var events = await Kit.TerminalAsync(app, job.GetProperty("jobId").GetString()!);
+        Assert.Equal("video.extension.completed", Kit.Types(events)[^1]);
+    }
+
     [Theory]
     [InlineData("Cache:Redis:OperationTimeout", "00:00:30")]
     [InlineData("Cache:Redis:Prefix", "")]
