@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
@@ -10,13 +12,25 @@ namespace VideoCallbacks.Api.Events;
 
 public sealed record EventPage(IReadOnlyList<JsonElement> Events, long Next);
 
+public sealed class EventFeedOptions
+{
+    public const string Section = "Events";
+
+    /// <summary>How often an idle SSE stream looks for events nobody woke it for (another instance's, without Redis).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
 /// <summary>The outbox read as a feed: every event in order, whatever the transport.</summary>
 public static class EventFeedEndpoints
 {
     public const int MaxLimit = 1000;
 
-    public static IServiceCollection AddEventFeed(this IServiceCollection services) =>
-        services.AddSingleton<FeedQueries>();
+    public static IServiceCollection AddEventFeed(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<EventFeedOptions>(configuration, EventFeedOptions.Section);
+        return services.AddSingleton<FeedQueries>();
+    }
 
     public static RouteGroupBuilder MapEventFeed(this IEndpointRouteBuilder app)
     {
@@ -38,7 +52,7 @@ public static class EventFeedEndpoints
     }
 
     private static Results<ServerSentEventsResult<string>, ValidationProblem> Stream(
-        HttpRequest request, FeedQueries store, OutboxSignal signal, TimeProvider time, long? after = null)
+        HttpRequest request, FeedQueries store, OutboxSignal signal, IOptions<EventFeedOptions> options, TimeProvider time, long? after = null)
     {
         if (after < 0) return Problems.Validation("after", "after must be a sequence number of 0 or more.");
         var start = after ?? 0;
@@ -49,10 +63,10 @@ public static class EventFeedEndpoints
                 return Problems.Validation("Last-Event-ID", "Last-Event-ID must be the sequence number of the last event received.");
             }
         }
-        return TypedResults.ServerSentEvents(Read(store, signal, time, start, request.HttpContext.RequestAborted));
+        return TypedResults.ServerSentEvents(Read(store, signal, options.Value.PollInterval, time, start, request.HttpContext.RequestAborted));
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Read(FeedQueries store, OutboxSignal signal, TimeProvider time, long after,
+    private static async IAsyncEnumerable<SseItem<string>> Read(FeedQueries store, OutboxSignal signal, TimeSpan poll, TimeProvider time, long after,
         [EnumeratorCancellation] CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
@@ -75,7 +89,7 @@ public static class EventFeedEndpoints
             {
                 try
                 {
-                    await signal.WaitAsync(TimeSpan.FromSeconds(1), time, ct);
+                    await signal.WaitAsync(poll, time, ct);
                 }
                 catch (OperationCanceledException)
                 {

@@ -1,14 +1,28 @@
 namespace VideoCallbacks.Api.Events;
 
-/// <summary>
-/// In-process "new events were committed" signal. Wakes the relay and SSE streams at once;
-/// they also poll on a timer because other instances commit events too.
-/// </summary>
-public sealed class OutboxSignal
+/// <summary>Tells the other instances that this one committed events (Redis pub/sub when configured).</summary>
+public interface IOutboxPeers
 {
+    void Publish();
+}
+
+/// <summary>
+/// "New events were committed" signal. Wakes the relay and SSE streams at once, here and (through
+/// <see cref="IOutboxPeers"/>) on the other instances; they also poll on a timer, because a wake-up can be lost.
+/// </summary>
+public sealed class OutboxSignal(IEnumerable<IOutboxPeers> peers)
+{
+    private readonly IOutboxPeers[] _peers = peers.ToArray();
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void Notify() => Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    public void Notify()
+    {
+        NotifyLocal();
+        foreach (var p in _peers) p.Publish();
+    }
+
+    /// <summary>Wakes this instance only: for a notification that came from another instance.</summary>
+    public void NotifyLocal() => Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>Completes when notified or after <paramref name="timeout"/>, whichever is first.</summary>
     public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)

@@ -1,11 +1,14 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoCallbacks.Api.Bus;
+using VideoCallbacks.Api.Caching;
 using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Infrastructure;
 
 /// <param name="Outbox">Backlog at a glance (null when the store is unreachable); informational, never a reason to be unready.</param>
-public sealed record Readiness(string Status, string Store, bool StoreReachable, string Bus, string? BusProblem, OutboxReadiness? Outbox);
+/// <param name="Redis">off (not configured), up, or degraded (unreachable: slower, never unready, since the database decides everything).</param>
+public sealed record Readiness(string Status, string Store, bool StoreReachable, string Bus, string? BusProblem, OutboxReadiness? Outbox,
+    string Redis = RedisStates.Off);
 
 public sealed record OutboxReadiness(long Pending, long Failed, double? OldestPendingSeconds);
 
@@ -19,7 +22,7 @@ public static class HealthEndpoints
     }
 
     private static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> Ready(
-        SqlDatabase store, OutboxStore outboxStore, IEventPublisher publisher, BusReadiness bus, TimeProvider time, CancellationToken ct)
+        SqlDatabase store, OutboxStore outboxStore, IEventPublisher publisher, BusReadiness bus, RedisConnection redis, TimeProvider time, CancellationToken ct)
     {
         var reachable = await store.PingAsync(ct);
         var busProblem = bus.Problem;
@@ -38,7 +41,7 @@ public static class HealthEndpoints
                 // The store went away between the ping and this query; the ping already answered for it.
             }
         }
-        var body = new Readiness(ready ? "ready" : "not ready", store.Name, reachable, publisher.Name, busProblem, outbox);
+        var body = new Readiness(ready ? "ready" : "not ready", store.Name, reachable, publisher.Name, busProblem, outbox, redis.State);
         return ready ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Caching;
 using VideoCallbacks.Api.Security;
 
 namespace VideoCallbacks.Api.Infrastructure;
@@ -43,16 +44,17 @@ public static class RateLimits
                 await Results.Problem(statusCode: 429, title: "Too many requests.",
                     detail: $"This client is over its request rate; retry after {seconds} s.").ExecuteAsync(context.HttpContext);
             };
-            limiter.AddPolicy(ClientPolicy, http => RateLimitPartition.GetTokenBucketLimiter(
-                http.User.KeyId(), _ => new TokenBucketRateLimiterOptions
+            // Buckets live in Redis when configured (one limit for the whole deployment), else in this instance.
+            limiter.AddPolicy(ClientPolicy, http => Buckets(http).Partition(ClientPolicy,
+                http.User.KeyId(), new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = Options(http).PerKeyBurst,
                     TokensPerPeriod = Options(http).PerKeyPerSecond,
                     ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                 }));
-            limiter.AddPolicy(CallbackPolicy, http => RateLimitPartition.GetTokenBucketLimiter(
-                http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
+            limiter.AddPolicy(CallbackPolicy, http => Buckets(http).Partition(CallbackPolicy,
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown", new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = Options(http).CallbacksPerSecond,
                     TokensPerPeriod = Options(http).CallbacksPerSecond,
@@ -65,4 +67,5 @@ public static class RateLimits
 
     // Read when a partition's bucket is first made, from the validated options.
     private static RateLimitOptions Options(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+    private static SharedTokenBuckets Buckets(HttpContext http) => http.RequestServices.GetRequiredService<SharedTokenBuckets>();
 }

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Caching;
+using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Jobs;
@@ -26,6 +28,8 @@ public sealed class SubmissionService(
     ProviderEndpoints endpoints,
     SelfAddress self,
     OutboxSignal signal,
+    SubmissionAnswerCache answers,
+    JobCredentialCache credentials,
     IOptions<NanoGptOptions> nanoGpt,
     IOptions<ReconcileOptions> reconcile,
     TimeProvider time,
@@ -46,6 +50,12 @@ public sealed class SubmissionService(
         var requestJson = JsonSerializer.Serialize(request, CanonicalJson);
         var claim = idempotencyKey is null ? null : new IdempotencyClaim(
             $"{clientKeyId}:{idempotencyKey}", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestJson))));
+
+        // A retry seen before (on any instance): answered without the write path or the provider.
+        if (claim is not null && await answers.FindAsync(claim.ScopeKey, ct) is { } known && await jobs.GetJobAsync(known.JobId, ct) is { } knownJob)
+        {
+            return known.RequestHash == claim.RequestHash ? await ReplayAsync(knownJob, ct) : new SubmissionResult(SubmissionOutcome.Conflict, knownJob);
+        }
 
         var job = new Job
         {
@@ -72,7 +82,9 @@ public sealed class SubmissionService(
             case CreateJobOutcome.DifferentRequest:
                 return new SubmissionResult(SubmissionOutcome.Conflict, created.Job);
             case CreateJobOutcome.SameRequest:
-                return await ReplayAsync(created.Job, ct);
+                var replayed = await ReplayAsync(created.Job, ct);
+                await RememberAnswerAsync(claim!, replayed.Job);
+                return replayed;
         }
 
         var callbackUrl = client.SendsCallbacks ? $"{self.PublicBaseUrl}/v1/callbacks/{request.Provider}/{jobId}/{token}" : null;
@@ -87,9 +99,12 @@ public sealed class SubmissionService(
             {
                 logger.LogError("Job {JobId}: {Provider} answered with task id {ProviderTaskId}, which belongs to another job; the job is failed with {Code}",
                     jobId, request.Provider, result.TaskId, ErrorCodes.ProviderConflict);
+                await RememberAnswerAsync(claim, accepted);
                 return new SubmissionResult(SubmissionOutcome.Refused, accepted);
             }
             signal.Notify();
+            await credentials.RememberAsync(accepted, CancellationToken.None);
+            await RememberAnswerAsync(claim, accepted);
             logger.LogInformation("Job {JobId} submitted to {Provider} as task {ProviderTaskId}", jobId, request.Provider, result.TaskId);
             return new SubmissionResult(SubmissionOutcome.Accepted, accepted);
         }
@@ -103,6 +118,7 @@ public sealed class SubmissionService(
             result.NothingCreated ? claim?.ScopeKey : null,
             job.NextCheckAt,
             CancellationToken.None);
+        await RememberAnswerAsync(claim, failed);
         return failed.Submission == SubmissionStates.Accepted
             ? new SubmissionResult(SubmissionOutcome.Accepted, failed)
             : new SubmissionResult(SubmissionOutcome.Refused, failed, result);
@@ -155,6 +171,12 @@ public sealed class SubmissionService(
         };
         return new SubmissionResult(SubmissionOutcome.Refused, job, new SubmitResult(outcome, Message: job.Error?.Message, RetryAfter: TimeSpan.FromSeconds(10)));
     }
+
+    /// <summary>Shares a key's answer once the database keeps the key for good (not pending, not freed by a refusal).</summary>
+    private ValueTask RememberAnswerAsync(IdempotencyClaim? claim, Job job) =>
+        claim is null || job.Submission is SubmissionStates.Pending or SubmissionStates.Rejected
+            ? ValueTask.CompletedTask
+            : answers.RememberAsync(claim.ScopeKey, new SubmissionAnswer(claim.RequestHash, job.JobId), CancellationToken.None);
 
     private static string ErrorCodeFor(SubmitOutcome outcome) => outcome switch
     {
