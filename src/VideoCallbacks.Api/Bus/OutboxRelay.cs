@@ -90,7 +90,7 @@ public sealed class OutboxRelay(
     private async Task PublishAsync(IReadOnlyList<StoredEvent> events, CancellationToken ct)
     {
         var started = telemetry.Now();
-        var outgoing = events.Select(e => new OutgoingEvent(e.Sequence, e.EventId, e.Type, e.JobId, e.Provider, e.JobStatus, e.CorrelationId, e.ToCloudEventJson())).ToList();
+        var outgoing = events.Select(e => new OutgoingEvent(e.Sequence, e.EventId, e.Type, e.JobId, e.Provider, e.JobStatus, e.CorrelationId, e.ToCloudEventJson(), e.TraceParent)).ToList();
         var results = await publisher.PublishAsync(outgoing, ct);
         var now = time.GetUtcNow();
         var byId = results.ToDictionary(r => r.EventId);

@@ -23,7 +23,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     private const string EventColumns = """
         sequence AS Sequence, event_id AS EventId, job_id AS JobId, provider AS Provider, type AS Type, job_status AS JobStatus,
         correlation_id AS CorrelationId, time AS Time, data AS Data, status AS Status, attempts AS Attempts,
-        next_attempt_at AS NextAttemptAt, last_error AS LastError, published_at AS PublishedAt
+        next_attempt_at AS NextAttemptAt, last_error AS LastError, published_at AS PublishedAt, trace_parent AS TraceParent
         """;
 
     private const string CallbackColumns = """
@@ -251,7 +251,9 @@ public abstract class SqlStore(StoreSettings settings) : IStore
                 if (job.ProviderTaskId is null)
                 {
                     // The callback raced the provider's answer to our submit: bind the task here.
+                    var bound = events.Count;
                     job = changed[job.JobId] = jobs[job.JobId] = Bind(job, taskId, job.NextCheckAt, now, events);
+                    TraceFrom(events, bound, item.TraceParent);
                 }
                 else if (!string.Equals(job.ProviderTaskId, taskId, StringComparison.Ordinal))
                 {
@@ -270,6 +272,7 @@ public abstract class SqlStore(StoreSettings settings) : IStore
                 case TransitionKind.Advanced:
                     changed[job.JobId] = jobs[job.JobId] = transition.Job;
                     events.Add(transition.Event!);
+                    TraceFrom(events, events.Count - 1, item.TraceParent);
                     plans[i] = new Plan(job.JobId, CallbackOutcomes.Accepted, null, transition.Event!.EventId);
                     break;
                 case TransitionKind.Anomaly:
@@ -296,6 +299,16 @@ public abstract class SqlStore(StoreSettings settings) : IStore
     }
 
     private readonly record struct Plan(string? JobId, string Outcome, string? Reason, string? EventId);
+
+    /// <summary>
+    /// Group commit plans on the writer's thread, so an event takes the trace of the request whose callback made it
+    /// (captured in <see cref="IngestItem.TraceParent"/>), not the writer's.
+    /// </summary>
+    private static void TraceFrom(List<NewEvent> events, int from, string? traceParent)
+    {
+        if (traceParent is null) return;
+        for (var k = from; k < events.Count; k++) events[k] = events[k] with { TraceParent = traceParent };
+    }
 
     /// <summary>Binds the provider's task id; a job still at "submitted" announces itself with its submitted event.</summary>
     private static Job Bind(Job job, string providerTaskId, DateTimeOffset? nextCheckAt, DateTimeOffset now, List<NewEvent> events)
@@ -338,11 +351,12 @@ public abstract class SqlStore(StoreSettings settings) : IStore
                 p.Add($"id{i}", e.EventId); p.Add($"j{i}", e.JobId); p.Add($"p{i}", e.Provider); p.Add($"t{i}", e.Type);
                 p.Add($"s{i}", e.JobStatus); p.Add($"c{i}", e.CorrelationId); p.Add($"at{i}", at); p.Add($"d{i}", e.DataJson);
                 p.Add($"pub{i}", Settings.PublishedOnCommit ? at : null, System.Data.DbType.Int64);
-                rows.Add($"(@id{i}, @j{i}, @p{i}, @t{i}, @s{i}, @c{i}, @at{i}, @d{i}, @status, 0, @at{i}, @pub{i})");
+                p.Add($"tp{i}", e.TraceParent, System.Data.DbType.String);
+                rows.Add($"(@id{i}, @j{i}, @p{i}, @t{i}, @s{i}, @c{i}, @at{i}, @d{i}, @status, 0, @at{i}, @pub{i}, @tp{i})");
             }
             p.Add("status", status);
             var ids = await c.QueryAsync<string>(new CommandDefinition($"""
-                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at)
+                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
                 VALUES {string.Join(", ", rows)}
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, p, tx, cancellationToken: ct));
@@ -734,13 +748,14 @@ public abstract class SqlStore(StoreSettings settings) : IStore
         public long? NextAttemptAt { get; set; }
         public string? LastError { get; set; }
         public long? PublishedAt { get; set; }
+        public string? TraceParent { get; set; }
 
         public StoredEvent ToEvent() => new()
         {
             Sequence = Sequence, EventId = EventId, JobId = JobId, Provider = Provider, Type = Type, JobStatus = JobStatus,
             CorrelationId = CorrelationId, Time = FromMs(Time)!.Value, DataJson = Data, PublishStatus = Status,
             Attempts = (int)Attempts, NextAttemptAt = Status == PublishStatuses.Pending ? FromMs(NextAttemptAt) : null,
-            LastError = LastError, PublishedAt = FromMs(PublishedAt),
+            LastError = LastError, PublishedAt = FromMs(PublishedAt), TraceParent = TraceParent,
         };
     }
 
