@@ -97,7 +97,7 @@ public sealed class ServiceBusPublisher(ServiceBusSender sender, ILogger<Service
         for (var i = 0; i < list.Length; i++)
         {
             list[i] = results[i] ?? PublishResult.Failed(events[i].EventId, stopped?.Kind ?? PublishFailureKind.Transient,
-                $"not sent in this round: {stopped?.Error ?? "the publisher gave no result"}");
+                stopped?.Error ?? "the publisher gave no result");
         }
 
         return list;
