@@ -114,6 +114,19 @@ public sealed class LocalServiceBus : IRuntimeProvider, IAsyncDisposable
         }
     }
 
+    /// <summary>Delivers a stored message to every subscription once more, as the service does after a lost lock.</summary>
+    public void Redeliver(string messageId)
+    {
+        var message = Messages.Single(m => m.MessageId == messageId);
+        foreach (var subscription in _subscriptions.Values)
+        {
+            subscription.Enqueue(message);
+        }
+    }
+
+    /// <summary>Messages of <paramref name="subscription"/> not yet completed (available or locked by a receiver).</summary>
+    public int Outstanding(string subscription) => _subscriptions[subscription].Outstanding;
+
     // ------------------------------------------------------------------ faults
 
     /// <summary>Every transfer (and put-token, for Unauthorized) meets <paramref name="fault"/> until <see cref="ClearFaults"/>.</summary>
@@ -628,6 +641,11 @@ public sealed class LocalServiceBus : IRuntimeProvider, IAsyncDisposable
         private readonly List<SendingAmqpLink> _consumers = [];
 
         public string Name => name;
+
+        public int Outstanding
+        {
+            get { lock (_gate) { return _available.Count + _locked.Count; } }
+        }
 
         public void Attach(SendingAmqpLink link)
         {
