@@ -252,4 +252,40 @@ public sealed class RelayFaultTests
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.All(published, e => Assert.Equal(1, e.Attempts));
     }
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Stopping_the_service_does_not_wait_for_a_broker_that_never_answers(Db db)
+    {
+        await using var broker = await LocalServiceBus.StartAsync();
+        var app = await TestApp.StartAsync(db, s =>
+        {
+            s.UseServiceBus(broker.ConnectionString);
+            // Far longer than the bound below: only cancellation can end the hung send in time.
+            s["Bus:ServiceBus:TryTimeout"] = "00:05:00";
+        });
+        try
+        {
+            broker.FailUntilCleared(BrokerFault.NeverSettle);
+            using (var client = app.Client())
+            {
+                await RelayKit.SubmitJobsAsync(client, kie: 1);
+            }
+
+            await HttpExtensions.EventuallyAsync(
+                () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "never-settled")),
+                n => n > 0,
+                RelayKit.Patience,
+                "a send hanging on the broker");
+        }
+        finally
+        {
+            var stopping = app.DisposeAsync().AsTask();
+            var first = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromMinutes(2)));
+            Assert.True(first == stopping, "the service was still stopping after 2 minutes with a send hanging");
+            await stopping;
+        }
+
+        Assert.Empty(broker.Messages);
+    }
 }
