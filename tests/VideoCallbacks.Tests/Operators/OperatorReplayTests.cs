@@ -206,7 +206,7 @@ public sealed class OperatorReplayTests
     public async Task Bulk_replay_is_bounded_by_its_filter_and_limit(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);
-        h.Broker.FailUntilCleared(BrokerFault.ServerBusy);
+        h.Broker.FailUntilCleared(BrokerFault.InternalError);
         var kie = await h.SubmitKieAsync("src-1");
         var apiframe = await h.SubmitApiframeAsync("p");
         var failed = await h.WaitUntilSettledAsync(kie, apiframe);
