@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace VideoCallbacks.Benchmarks;
 
-/// <param name="Settings">Extra service settings from repeated <c>--set Key=Value</c> (e.g. <c>--set Bus:ServiceBus:SendMode=Batch</c>).</param>
+/// <param name="Settings">Extra service settings from repeated <c>--set Key=Value</c> (e.g. <c>--set Bus:ServiceBus:MaxRetries=0</c>).</param>
 public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, int Seconds, int Rate, int Jobs, int WarmupSeconds, IReadOnlyDictionary<string, string> Settings)
 {
     public static BenchmarkOptions Parse(string[] args)

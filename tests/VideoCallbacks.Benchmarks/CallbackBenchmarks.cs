@@ -9,7 +9,7 @@ using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 using VideoCallbacks.Tests.Storage;
 
 namespace VideoCallbacks.Benchmarks;
@@ -18,7 +18,7 @@ namespace VideoCallbacks.Benchmarks;
 /// Callback ingest measured three ways, each callback verified (token + Apiframe secret) and
 /// committed (raw callback + job update + event) before it counts:
 /// over HTTP through the service; the same database work done directly, one transaction per
-/// callback; and callback received to message accepted by a local Service Bus REST server.
+/// callback; and callback received to message accepted by the local AMQP broker, sent through the Service Bus SDK.
 /// </summary>
 public static class CallbackBenchmarks
 {
@@ -161,8 +161,8 @@ public static class CallbackBenchmarks
     {
         var sent = new ConcurrentDictionary<string, long>();
         var accepted = new ConcurrentDictionary<string, long>();
-        await using var broker = await FakeServiceBusServer.StartAsync(b =>
-            b.OnAccepted = id => accepted.TryAdd(id, Stopwatch.GetTimestamp()));
+        await using var broker = await LocalServiceBus.StartAsync(b =>
+            b.OnStored = m => accepted.TryAdd(m.MessageId ?? "", Stopwatch.GetTimestamp()));
         var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db, seedPublished: true);
         var jobs = await SeedAsync(store, o.Jobs);
         await using var service = await ServiceProcess.StartAsync(provider, connectionString, new Dictionary<string, string>
@@ -188,8 +188,8 @@ public static class CallbackBenchmarks
         var samples = sent.Where(kv => accepted.ContainsKey(kv.Key))
             .Select(kv => Stopwatch.GetElapsedTime(kv.Value, accepted[kv.Key]).TotalMilliseconds).ToList();
         var missing = sent.Count - samples.Count;
-        var statuses = string.Join(", ", broker.Requests.GroupBy(r => r.StatusCode).Select(g => $"{g.Key}x{g.Count()}"));
-        if (missing > 0) Console.Error.WriteLine($"broker saw {broker.Requests.Count} requests ({statuses}), accepted {broker.Messages.Count} messages");
+        var outcomes = string.Join(", ", broker.Transfers.GroupBy(t => t.Outcome).Select(g => $"{g.Key}x{g.Count()}"));
+        Console.Error.WriteLine($"broker saw {broker.Transfers.Count} transfers ({outcomes}), kept {broker.Messages.Count} messages");
         return new BenchmarkResult("callback-to-bus", o, ok, errors, seconds, Latencies.Of(samples), service.PeakMemoryBytes(),
             $"end-to-end latency over {samples.Count} messages at {o.Rate}/s target ({missing} not delivered in time)");
     }

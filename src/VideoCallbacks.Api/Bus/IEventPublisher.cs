@@ -2,6 +2,7 @@ namespace VideoCallbacks.Api.Bus;
 
 /// <summary>One committed outbox event, ready to leave the process.</summary>
 /// <param name="CloudEventJson">The complete CloudEvent (structured mode, sequence included), UTF-8 JSON text.</param>
+/// <param name="TraceParent">W3C trace context of the request that caused the event (null when none was recorded).</param>
 public sealed record OutgoingEvent(
     long Sequence,
     string EventId,
@@ -10,13 +11,14 @@ public sealed record OutgoingEvent(
     string Provider,
     string Status,
     string? CorrelationId,
-    string CloudEventJson);
+    string CloudEventJson,
+    string? TraceParent = null);
 
 public enum PublishFailureKind
 {
-    /// <summary>Timeouts, refused connections, 429, 5xx: retry with backoff.</summary>
+    /// <summary>Busy, timed out, unreachable, general errors: retry with backoff.</summary>
     Transient,
-    /// <summary>401/403/404/410: the bus is misconfigured; retry slowly and shout.</summary>
+    /// <summary>Unauthorized, entity not found or disabled, quota exceeded: an operator must act; retry slowly and shout.</summary>
     Configuration,
     /// <summary>The message can never be accepted (over the size limit): fail it at once.</summary>
     Permanent,

@@ -16,7 +16,11 @@ public sealed record IngestItem(
     ProviderObservation? Observation,
     RawCallback? Raw,
     string? Problem = null,
-    long? ReprocessCallbackId = null);
+    long? ReprocessCallbackId = null)
+{
+    /// <summary>W3C trace context of the request that produced this item, taken where it is created (the writer runs elsewhere).</summary>
+    public string? TraceParent { get; init; } = System.Diagnostics.Activity.Current?.Id;
+}
 
 public static class CallbackOutcomes
 {

@@ -73,7 +73,7 @@ public sealed class IngestPlan
                     // The callback raced the provider's answer to our submit: bind the task here.
                     var (bound, submitted) = JobStateMachine.Bind(job, taskId, job.NextCheckAt, now);
                     job = changed[job.JobId] = jobs[job.JobId] = bound;
-                    if (submitted is not null) events.Add(submitted);
+                    if (submitted is not null) events.Add(WithTrace(submitted, item));
                 }
                 else if (!string.Equals(job.ProviderTaskId, taskId, StringComparison.Ordinal))
                 {
@@ -91,7 +91,7 @@ public sealed class IngestPlan
             {
                 case TransitionKind.Advanced:
                     changed[job.JobId] = jobs[job.JobId] = transition.Job;
-                    events.Add(transition.Event!);
+                    events.Add(WithTrace(transition.Event!, item));
                     decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Accepted, null, transition.Event!.EventId);
                     break;
                 case TransitionKind.Anomaly:
@@ -104,6 +104,12 @@ public sealed class IngestPlan
         }
         return new IngestPlan(decisions, changed.Values.ToList(), events);
     }
+
+    /// <summary>
+    /// Group commit decides on the writer's thread, so an event takes the trace of the request whose callback made it
+    /// (captured in <see cref="IngestItem.TraceParent"/>), not the writer's.
+    /// </summary>
+    private static NewEvent WithTrace(NewEvent e, IngestItem item) => item.TraceParent is null ? e : e with { TraceParent = item.TraceParent };
 
     /// <summary>The task ids, per provider, that this batch would bind to jobs that have none yet: their owners must be read first.</summary>
     public static IEnumerable<IGrouping<string, string>> TaskIdsToCheck(IReadOnlyList<IngestItem> items, IReadOnlyDictionary<string, Job> jobsAsRead) =>

@@ -34,6 +34,9 @@ public sealed record ExtensionEventData(
 /// <summary>An outbox row that is about to be written.</summary>
 public sealed record NewEvent(string EventId, string Type, string JobId, string Provider, string JobStatus, string? CorrelationId, DateTimeOffset Time, string DataJson)
 {
+    /// <summary>W3C trace context of the request that caused the event, so a subscriber's trace continues it.</summary>
+    public string? TraceParent { get; init; } = System.Diagnostics.Activity.Current?.Id;
+
     /// <summary>Ids are derived from job and state, so a repeated report can never mint a second event.</summary>
     public static NewEvent For(Job job, DateTimeOffset time)
     {
@@ -67,6 +70,9 @@ public sealed record StoredEvent
     public string? LastError { get; init; }
     public DateTimeOffset? NextAttemptAt { get; init; }
     public DateTimeOffset? PublishedAt { get; init; }
+
+    /// <summary>W3C trace context (<c>traceparent</c>) of the request that caused the event, when there was one.</summary>
+    public string? TraceParent { get; init; }
 
     /// <summary>The CloudEvent 1.0 structured-mode JSON of this event.</summary>
     public string ToCloudEventJson()

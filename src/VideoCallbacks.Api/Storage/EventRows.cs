@@ -14,7 +14,7 @@ public static class EventRows
     public const string Columns = """
         sequence AS Sequence, event_id AS EventId, job_id AS JobId, provider AS Provider, type AS Type, job_status AS JobStatus,
         correlation_id AS CorrelationId, time AS Time, data AS Data, status AS Status, attempts AS Attempts,
-        next_attempt_at AS NextAttemptAt, last_error AS LastError, published_at AS PublishedAt
+        next_attempt_at AS NextAttemptAt, last_error AS LastError, published_at AS PublishedAt, trace_parent AS TraceParent
         """;
 
     /// <summary>Inserts events in order (their sequence follows); answers the ids that were new.</summary>
@@ -36,11 +36,12 @@ public static class EventRows
                 p.Add($"id{i}", e.EventId); p.Add($"j{i}", e.JobId); p.Add($"p{i}", e.Provider); p.Add($"t{i}", e.Type);
                 p.Add($"s{i}", e.JobStatus); p.Add($"c{i}", e.CorrelationId); p.Add($"at{i}", at); p.Add($"d{i}", e.DataJson);
                 p.Add($"pub{i}", publishedOnCommit ? at : null, System.Data.DbType.Int64);
-                rows.Add($"(@id{i}, @j{i}, @p{i}, @t{i}, @s{i}, @c{i}, @at{i}, @d{i}, @status, 0, @at{i}, @pub{i})");
+                p.Add($"tp{i}", e.TraceParent, System.Data.DbType.String);
+                rows.Add($"(@id{i}, @j{i}, @p{i}, @t{i}, @s{i}, @c{i}, @at{i}, @d{i}, @status, 0, @at{i}, @pub{i}, @tp{i})");
             }
             p.Add("status", status);
             var ids = await c.QueryAsync<string>(new CommandDefinition($"""
-                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at)
+                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
                 VALUES {string.Join(", ", rows)}
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, p, tx, cancellationToken: ct));
@@ -67,12 +68,13 @@ public sealed class EventRow
     public long? NextAttemptAt { get; set; }
     public string? LastError { get; set; }
     public long? PublishedAt { get; set; }
+    public string? TraceParent { get; set; }
 
     public StoredEvent ToEvent() => new()
     {
         Sequence = Sequence, EventId = EventId, JobId = JobId, Provider = Provider, Type = Type, JobStatus = JobStatus,
         CorrelationId = CorrelationId, Time = FromMs(Time)!.Value, DataJson = Data, PublishStatus = Status,
         Attempts = (int)Attempts, NextAttemptAt = Status == PublishStatuses.Pending ? FromMs(NextAttemptAt) : null,
-        LastError = LastError, PublishedAt = FromMs(PublishedAt),
+        LastError = LastError, PublishedAt = FromMs(PublishedAt), TraceParent = TraceParent,
     };
 }

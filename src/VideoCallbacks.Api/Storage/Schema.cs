@@ -99,5 +99,8 @@ public static class Schema
             CREATE INDEX ix_events_pending ON events (sequence) WHERE status = 'pending';
             CREATE INDEX ix_events_pending_job ON events (job_id, sequence) WHERE status = 'pending';
             """),
+        new(4, "trace context of the request that caused an event", """
+            ALTER TABLE events ADD COLUMN trace_parent TEXT NULL;
+            """),
     ];
 }

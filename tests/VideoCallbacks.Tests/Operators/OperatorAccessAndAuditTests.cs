@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
 
@@ -14,7 +14,7 @@ public sealed class OperatorAccessAndAuditTests
     public async Task Admin_routes_refuse_client_keys_with_403_and_missing_or_unknown_keys_with_401()
     {
         await using var h = await OperatorHarness.StartAsync(Db.Sqlite);
-        h.Broker.FailUntilCleared(FakeServiceBusFault.Status(500));
+        h.Broker.FailUntilCleared(BrokerFault.InternalError);
         var jobId = await h.SubmitKieAsync("src-1");
         var failed = await h.WaitUntilSettledAsync(jobId);
         Assert.All(failed, e => Assert.Equal("failed", e.Status));
@@ -85,7 +85,7 @@ public sealed class OperatorAccessAndAuditTests
     public async Task Replays_and_reprocessing_are_audited_with_the_admin_key_id_never_the_key(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);
-        h.Broker.FailUntilCleared(FakeServiceBusFault.Status(500));
+        h.Broker.FailUntilCleared(BrokerFault.InternalError);
         var k1 = await h.SubmitKieAsync("src-1");
         var k2 = await h.SubmitKieAsync("src-2");
         var a = await h.SubmitApiframeAsync("p~nocallback");

@@ -10,7 +10,7 @@ using Npgsql;
 using VideoCallbacks.Cli;
 using VideoCallbacks.Simulator;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
 
@@ -42,7 +42,7 @@ public sealed class OperatorHarness : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
 
-    private OperatorHarness(TestApp app, FakeServiceBusServer broker)
+    private OperatorHarness(TestApp app, LocalServiceBus broker)
     {
         App = app;
         Broker = broker;
@@ -51,7 +51,7 @@ public sealed class OperatorHarness : IAsyncDisposable
 
     public TestApp App { get; }
 
-    public FakeServiceBusServer Broker { get; }
+    public LocalServiceBus Broker { get; }
 
     public HttpClient Admin { get; }
 
@@ -62,14 +62,15 @@ public sealed class OperatorHarness : IAsyncDisposable
 
     public static async Task<OperatorHarness> StartAsync(Db db, Action<Dictionary<string, string?>>? configure = null)
     {
-        var broker = await FakeServiceBusServer.StartAsync();
+        var broker = await LocalServiceBus.StartAsync();
         try
         {
             var app = await TestApp.StartAsync(db, settings =>
             {
                 settings["Bus:Transport"] = "ServiceBus";
                 settings["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString;
-                settings["Bus:ServiceBus:SendTimeout"] = "00:00:10";
+                // Retries are the relay's alone here: the SDK would wait a fixed 10 s after ServerBusy.
+                settings["Bus:ServiceBus:MaxRetries"] = "0";
                 settings["Relay:MaxAttempts"] = "2";
                 settings["Relay:BaseDelay"] = "00:00:00.050";
                 settings["Relay:MaxDelay"] = "00:00:00.200";
@@ -204,9 +205,9 @@ public sealed class OperatorHarness : IAsyncDisposable
 
     // ------------------------------------------------------------------ broker
 
-    /// <summary>Message ids of every send the broker answered 201, one entry per send (so a re-send shows twice).</summary>
+    /// <summary>Message ids of every send the broker accepted, one entry per send (so a re-send shows twice).</summary>
     public List<string> AcceptedSends() =>
-        Broker.Requests.Where(r => r.StatusCode == 201).SelectMany(r => r.MessageIds).ToList();
+        Broker.Transfers.Where(t => t.Accepted).SelectMany(t => t.MessageIds).ToList();
 
     /// <summary>Message ids the broker actually enqueued (after duplicate detection).</summary>
     public List<string> EnqueuedIds() => Broker.Messages.Select(m => m.MessageId ?? "").ToList();

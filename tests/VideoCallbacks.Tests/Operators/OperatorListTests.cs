@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
 
@@ -16,7 +16,7 @@ public sealed class OperatorListTests
     {
         await using var h = await OperatorHarness.StartAsync(db);
         // Early: two Kie jobs whose events fail. Later: two Apiframe jobs whose events are published.
-        h.Broker.FailUntilCleared(FakeServiceBusFault.Status(500));
+        h.Broker.FailUntilCleared(BrokerFault.InternalError);
         var early = await h.WaitUntilSettledAsync(await h.SubmitKieAsync("src-1"), await h.SubmitKieAsync("src-2"));
         h.Broker.ClearFaults();
         await Task.Delay(20); // keep the two groups' millisecond timestamps apart

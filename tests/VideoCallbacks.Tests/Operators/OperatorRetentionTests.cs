@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using VideoCallbacks.Api.Admin;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
 
@@ -26,7 +26,7 @@ public sealed class OperatorRetentionTests
         var retention = h.App.Services.GetServices<IHostedService>().OfType<RetentionWorker>().Single();
 
         // Failed: a Kie job's two events and an Apiframe job's submission, plus a verified callback nobody could read.
-        h.Broker.FailUntilCleared(FakeServiceBusFault.Status(500));
+        h.Broker.FailUntilCleared(BrokerFault.InternalError);
         var failedJob = await h.SubmitKieAsync("src-failed");
         var unreadJob = await h.SubmitApiframeAsync("p~nocallback");
         var task = await h.TaskOfAsync(unreadJob);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Relay;
 
@@ -12,7 +12,7 @@ public sealed class RelayDeliveryTests
     [InlineData(Db.Postgres)]
     public async Task Every_event_of_several_jobs_reaches_the_topic_once_in_job_order_mapped_per_contract(Db db)
     {
-        await using var broker = await FakeServiceBusServer.StartAsync();
+        await using var broker = await LocalServiceBus.StartAsync();
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
         using var client = app.Client();
         using var admin = app.Admin();
@@ -37,13 +37,16 @@ public sealed class RelayDeliveryTests
             RelayKit.AssertSameJson(cloudEvent, message.Body);
             Assert.Equal("application/cloudevents+json; charset=utf-8", message.ContentType);
             Assert.Equal("video-extensions", message.Topic);
-            Assert.Equal(data.GetProperty("jobId").GetString(), message.BrokerProperties["SessionId"]);
-            Assert.Equal(cloudEvent.GetProperty("subject").GetString(), message.BrokerProperties["SessionId"]);
-            Assert.Equal(cloudEvent.GetProperty("type").GetString(), message.BrokerProperties["Label"]);
-            Assert.Equal(data.GetProperty("correlationId").GetString(), message.BrokerProperties["CorrelationId"]);
-            Assert.Equal(cloudEvent.GetProperty("type").GetString(), message.UserProperties["type"]);
-            Assert.Equal(data.GetProperty("provider").GetString(), message.UserProperties["provider"]);
-            Assert.Equal(data.GetProperty("status").GetString(), message.UserProperties["status"]);
+            Assert.Equal(data.GetProperty("jobId").GetString(), message.SessionId);
+            Assert.Equal(cloudEvent.GetProperty("subject").GetString(), message.SessionId);
+            Assert.Equal(cloudEvent.GetProperty("type").GetString(), message.Subject);
+            Assert.Equal(data.GetProperty("correlationId").GetString(), message.CorrelationId);
+            Assert.Equal(cloudEvent.GetProperty("type").GetString(), message.Property("type"));
+            Assert.Equal(data.GetProperty("provider").GetString(), message.Property("provider"));
+            Assert.Equal(data.GetProperty("status").GetString(), message.Property("status"));
+            // Every event was caused by a traced request (a submission or a callback) and carries its trace.
+            Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", message.Property("traceparent"));
+            Assert.Equal(message.Property("traceparent"), message.Property("Diagnostic-Id"));
         }
 
         Assert.All(published, e =>

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Relay;
 
@@ -34,7 +34,10 @@ internal static class RelayKit
     {
         settings["Bus:Transport"] = "ServiceBus";
         settings["Bus:ServiceBus:ConnectionString"] = connectionString;
-        settings["Bus:ServiceBus:SendTimeout"] = "00:00:30";
+        // Retries are the relay's alone in these tests (the SDK waits a fixed 10 s after ServerBusy);
+        // the SDK's own retry is tested in PublisherTests.
+        settings["Bus:ServiceBus:MaxRetries"] = "0";
+        settings["Bus:ServiceBus:TryTimeout"] = "00:00:05";
         settings["Relay:BaseDelay"] = "00:00:00.050";
         settings["Relay:MaxDelay"] = "00:00:00.400";
         settings["Relay:PollInterval"] = "00:00:00.050";
@@ -135,7 +138,7 @@ internal static class RelayKit
     /// Every committed event reached the topic exactly once: the messages the broker kept are the committed
     /// events, one each, and any further sends were identical re-sends dropped by duplicate detection.
     /// </summary>
-    public static void AssertEachDeliveredOnce(FakeServiceBusServer server, IReadOnlyList<JsonElement> committed)
+    public static void AssertEachDeliveredOnce(LocalServiceBus server, IReadOnlyList<JsonElement> committed)
     {
         var committedIds = committed.Select(e => e.GetProperty("id").GetString()!).ToList();
         Assert.Equal(committedIds.Count, committedIds.Distinct(StringComparer.Ordinal).Count());
@@ -145,8 +148,8 @@ internal static class RelayKit
         Assert.Equal(keptIds.Count, keptIds.Distinct(StringComparer.Ordinal).Count());
         Assert.Equal(committedIds.Order(StringComparer.Ordinal), keptIds.Order(StringComparer.Ordinal));
 
-        // Every 201 beyond the first for a MessageId is a re-send the broker dropped as a duplicate.
-        var acceptedSends = server.Requests.Where(r => r.StatusCode == 201).SelectMany(r => r.MessageIds).ToList();
+        // Every accepted send beyond the first for a MessageId is a re-send the broker dropped as a duplicate.
+        var acceptedSends = server.Transfers.Where(t => t.Accepted).SelectMany(t => t.MessageIds).ToList();
         Assert.Equal(acceptedSends.Count - keptIds.Count, server.DuplicatesDropped);
         Assert.All(acceptedSends, id => Assert.Contains(id, committedIds));
 
@@ -156,9 +159,9 @@ internal static class RelayKit
     }
 
     /// <summary>Per job, the broker first accepted the events in sequence order.</summary>
-    public static void AssertPerJobOrder(IReadOnlyList<FakeServiceBusMessage> messages)
+    public static void AssertPerJobOrder(IReadOnlyList<BrokerMessage> messages)
     {
-        foreach (var job in messages.GroupBy(m => m.BrokerProperties["SessionId"], StringComparer.Ordinal))
+        foreach (var job in messages.GroupBy(m => m.SessionId ?? "", StringComparer.Ordinal))
         {
             var sequences = job.Select(m => JsonDocument.Parse(m.Body).RootElement.GetProperty("sequence").GetInt64()).ToList();
             Assert.True(sequences.SequenceEqual(sequences.Order()), $"job {job.Key}: events reached the topic in the order {string.Join(", ", sequences)}");

@@ -1,6 +1,6 @@
 using System.Net;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Relay;
 
@@ -14,7 +14,7 @@ public sealed class RelayReadinessTests
     [InlineData(Db.Postgres)]
     public async Task Readiness_reports_the_service_bus_transport_and_ready_when_the_broker_works(Db db)
     {
-        await using var broker = await FakeServiceBusServer.StartAsync();
+        await using var broker = await LocalServiceBus.StartAsync();
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
         using var client = app.Client();
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 1);
@@ -37,9 +37,8 @@ public sealed class RelayReadinessTests
     // Start-up is checked on the real process: in-process, WebApplicationFactory can hide a failed start
     // behind an ObjectDisposedException of its own.
     [Theory]
-    [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;" + SecretKey, "SharedAccessKey is missing")]
-    [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey", "is not of the form Name=Value")]
-    [InlineData("Endpoint=ftp://contoso/;SharedAccessKeyName=send;SharedAccessKey=" + SecretKey, "must use sb://, https:// or http://")]
+    [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send", "SharedAccessKey is missing")]
+    [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=" + SecretKey + ";EntityPath=other", "EntityPath 'other' differs")]
     [InlineData("Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKey=" + SecretKey, "SharedAccessKeyName is missing")]
     [InlineData("SharedAccessKeyName=send;SharedAccessKey=" + SecretKey, "Endpoint is missing")]
     public async Task A_malformed_connection_string_stops_start_up_with_a_message_naming_the_key(string connectionString, string reason)

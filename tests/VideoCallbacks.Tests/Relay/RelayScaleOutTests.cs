@@ -1,7 +1,5 @@
-using System.Globalization;
-using System.Net;
 using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.Tests.ServiceBus;
+using VideoCallbacks.TestBroker;
 using Xunit.Abstractions;
 
 namespace VideoCallbacks.Tests.Relay;
@@ -13,12 +11,9 @@ public sealed class RelayScaleOutTests(ITestOutputHelper output)
     public async Task Two_instances_on_one_postgres_database_deliver_every_event_and_none_twice()
     {
         using var database = await SharedDatabase.CreateAsync(Db.Postgres);
-        await using var broker = await FakeServiceBusServer.StartAsync();
-        // One proxy per instance: the SAS token's resource (which names the proxy) tells whose request the broker saw.
-        await using var proxyA = TcpProxy.Start(broker.BaseAddress.Port);
-        await using var proxyB = TcpProxy.Start(broker.BaseAddress.Port);
-        await using var a = await TestApp.StartAsync(Db.Postgres, s => Configure(s, broker, proxyA), connectionString: database.ConnectionString);
-        await using var b = await TestApp.StartAsync(Db.Postgres, s => Configure(s, broker, proxyB), connectionString: database.ConnectionString);
+        await using var broker = await LocalServiceBus.StartAsync();
+        await using var a = await TestApp.StartAsync(Db.Postgres, Configure(broker), connectionString: database.ConnectionString);
+        await using var b = await TestApp.StartAsync(Db.Postgres, Configure(broker), connectionString: database.ConnectionString);
         using var clientA = a.Client();
         using var clientB = b.Client();
 
@@ -42,24 +37,16 @@ public sealed class RelayScaleOutTests(ITestOutputHelper output)
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         Assert.All(published, e => Assert.Null(e.LastError));
 
-        var accepted = broker.Requests.Where(r => r.StatusCode == 201).ToList();
-        var viaA = accepted.Count(r => Via(r, proxyA));
-        var viaB = accepted.Count(r => Via(r, proxyB));
-        Assert.Equal(accepted.Count, viaA + viaB);
-        // Each instance's commits wake its own relay at once, so both take a share of the work.
-        Assert.True(viaA > 0 && viaB > 0, $"instance A sent {viaA} and instance B {viaB} of {accepted.Count} messages");
-        output.WriteLine($"{committed.Count} events; instance A sent {viaA}, instance B sent {viaB}; duplicates dropped by the broker: {broker.DuplicatesDropped}");
+        // Each instance has its own long-lived client: one AMQP connection each, and both took a share of the work.
+        var byConnection = broker.Transfers.Where(t => t.Accepted).GroupBy(t => t.ConnectionNumber).ToDictionary(g => g.Key, g => g.Sum(t => t.MessageIds.Count));
+        Assert.True(byConnection.Count == 2, $"sends came over {byConnection.Count} connections");
+        output.WriteLine($"{committed.Count} events; per connection: {string.Join(", ", byConnection.Select(kv => $"#{kv.Key}: {kv.Value}"))}; duplicates dropped: {broker.DuplicatesDropped}");
     }
 
-    private static void Configure(Dictionary<string, string?> settings, FakeServiceBusServer broker, TcpProxy proxy)
+    private static Action<Dictionary<string, string?>> Configure(LocalServiceBus broker) => settings =>
     {
-        settings.UseServiceBus(string.Create(CultureInfo.InvariantCulture,
-            $"Endpoint=http://127.0.0.1:{proxy.Port}/;SharedAccessKeyName={broker.KeyName};SharedAccessKey={broker.Key}"));
+        settings.UseServiceBus(broker.ConnectionString);
         // Small claims, so both relays keep finding work.
         settings["Relay:BatchSize"] = "3";
-    }
-
-    private static bool Via(FakeServiceBusRequest request, TcpProxy proxy) =>
-        WebUtility.UrlDecode(request.Authorization ?? "").Contains(
-            string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{proxy.Port}/"), StringComparison.Ordinal);
+    };
 }

@@ -1,14 +1,14 @@
 using System.Text.Json;
-using Azure.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Bus;
 using VideoCallbacks.Api.Bus.ServiceBus;
+using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.ServiceBus;
 
-/// <summary>The publisher as the service wires it: <c>AddServiceBusPublisher</c> over in-memory configuration.</summary>
+/// <summary>The publisher as the service wires it: <c>AddServiceBusPublisher</c> over in-memory configuration, the real SDK underneath.</summary>
 internal sealed class PublisherHost : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
@@ -17,19 +17,14 @@ internal sealed class PublisherHost : IAsyncDisposable
 
     public IEventPublisher Publisher => _services.GetRequiredService<IEventPublisher>();
 
-    public IServiceBusTokenProvider Tokens => _services.GetRequiredService<IServiceBusTokenProvider>();
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
 
-    public static PublisherHost Create(Dictionary<string, string?> settings, TokenCredential? credential = null, TimeProvider? time = null)
+    public static PublisherHost Create(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging();
-        if (time is not null)
-        {
-            services.AddSingleton(time);
-        }
-
-        services.AddServiceBusPublisher(configuration.GetSection(ServiceBusOptions.SectionName), credential);
+        services.AddServiceBusPublisher(configuration.GetSection(ServiceBusOptions.SectionName));
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
         try
         {
@@ -44,18 +39,18 @@ internal sealed class PublisherHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Connection-string settings for <paramref name="server"/>, plus any overrides.</summary>
-    public static PublisherHost For(FakeServiceBusServer server, Action<Dictionary<string, string?>>? configure = null, TimeProvider? time = null)
+    /// <summary>Connection-string settings for <paramref name="broker"/>, plus any overrides.</summary>
+    public static PublisherHost For(LocalServiceBus broker, Action<Dictionary<string, string?>>? configure = null)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Bus:ServiceBus:ConnectionString"] = server.ConnectionString,
-            ["Bus:ServiceBus:SendTimeout"] = "00:00:10",
-            // Most publisher tests exercise batching; tests of single sends ask for them explicitly.
-            ["Bus:ServiceBus:SendMode"] = "Batch",
+            ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
+            // No SDK retries unless a test asks: each test sees what one attempt comes to.
+            ["Bus:ServiceBus:MaxRetries"] = "0",
+            ["Bus:ServiceBus:TryTimeout"] = "00:00:05",
         };
         configure?.Invoke(settings);
-        return Create(settings, time: time);
+        return Create(settings);
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
@@ -64,7 +59,7 @@ internal sealed class PublisherHost : IAsyncDisposable
 internal static class TestEvents
 {
     /// <summary>A realistic structured-mode CloudEvent for <paramref name="jobId"/>, padded to roughly <paramref name="padding"/> extra bytes.</summary>
-    public static OutgoingEvent Create(string jobId, long sequence, string status = "progress", string provider = "kie", string? correlationId = "order-123", int padding = 0)
+    public static OutgoingEvent Create(string jobId, long sequence, string status = "progress", string provider = "kie", string? correlationId = "order-123", int padding = 0, string? traceParent = null)
     {
         var type = "video.extension." + status;
         var eventId = status == "progress" ? $"{jobId}:progress:{sequence}" : $"{jobId}:{status}";
@@ -90,7 +85,7 @@ internal static class TestEvents
                 metadata = new Dictionary<string, string> { ["note"] = new string('x', padding), ["quote"] = "he said \"hi\" & <left>" },
             },
         };
-        return new OutgoingEvent(sequence, eventId, type, jobId, provider, status, correlationId, JsonSerializer.Serialize(cloudEvent));
+        return new OutgoingEvent(sequence, eventId, type, jobId, provider, status, correlationId, JsonSerializer.Serialize(cloudEvent), traceParent);
     }
 
     /// <summary><paramref name="count"/> events spread round-robin over <paramref name="jobs"/> jobs, in sequence order.</summary>

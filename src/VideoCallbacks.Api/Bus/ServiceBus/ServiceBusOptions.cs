@@ -1,64 +1,38 @@
 using System.Globalization;
+using Azure.Messaging.ServiceBus;
 
 namespace VideoCallbacks.Api.Bus.ServiceBus;
 
-/// <summary>How a publish call puts its events on the wire.</summary>
-public enum ServiceBusSendMode
-{
-    /// <summary>
-    /// "Send Message Batch" (<c>application/vnd.microsoft.servicebus.json</c>): many events per request.
-    /// The REST batch format has no documented per-message content type (see <see cref="ServiceBusRestPublisher"/>).
-    /// </summary>
-    Batch,
-
-    /// <summary>
-    /// "Send Message", one request per event: every message carries the HTTP <c>Content-Type</c>
-    /// (the documented way to set a message's ContentType). Jobs are sent concurrently, each job in order.
-    /// </summary>
-    Individual,
-}
-
-/// <summary>Settings of the Service Bus REST transport, bound from <c>Bus:ServiceBus</c>.</summary>
+/// <summary>Settings of the Service Bus transport (the official SDK over AMQP), bound from <c>Bus:ServiceBus</c>.</summary>
 public sealed class ServiceBusOptions
 {
     public const string SectionName = "Bus:ServiceBus";
 
-    /// <summary>Standard tier limit; premium namespaces allow 1 MiB and more.</summary>
-    public const int DefaultMaxBytes = 256 * 1024;
-
-    /// <summary><c>Endpoint=sb://..;SharedAccessKeyName=..;SharedAccessKey=..</c>. Wins over <see cref="FullyQualifiedNamespace"/>.</summary>
+    /// <summary>
+    /// <c>Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=..;SharedAccessKey=..</c>; a local broker adds
+    /// <c>UseDevelopmentEmulator=true</c> (no TLS, the endpoint's port is honoured). Wins over <see cref="FullyQualifiedNamespace"/>.
+    /// </summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>
-    /// <c>ns.servicebus.windows.net</c> (Entra ID via <c>DefaultAzureCredential</c>). An absolute
-    /// <c>http(s)://</c> URL is used as-is, so tests can aim at a local server.
-    /// </summary>
+    /// <summary><c>ns.servicebus.windows.net</c>: Entra ID through <c>DefaultAzureCredential</c> (role Azure Service Bus Data Sender).</summary>
     public string? FullyQualifiedNamespace { get; set; }
 
     public string Topic { get; set; } = "video-extensions";
 
-    /// <summary>Upper bound of one batch request, counted with headroom for broker overhead.</summary>
-    public int MaxBatchBytes { get; set; } = DefaultMaxBytes;
+    /// <summary><c>AmqpTcp</c> (port 5671) or <c>AmqpWebSockets</c> (port 443, for networks that block 5671).</summary>
+    public ServiceBusTransportType TransportType { get; set; } = ServiceBusTransportType.AmqpTcp;
 
-    /// <summary>Largest single message (body + properties); bigger events fail at once as Permanent.</summary>
-    public int MaxMessageBytes { get; set; } = DefaultMaxBytes;
+    /// <summary>
+    /// The SDK's own retries of one send. Kept small on purpose: the relay's durable backoff does the long waits,
+    /// so a failure is not retried twice over (see README.md in this folder).
+    /// </summary>
+    public int MaxRetries { get; set; } = 1;
 
-    /// <summary>Most messages in one batch request, whatever their size.</summary>
-    public int MaxBatchMessages { get; set; } = 100;
+    /// <summary>Wait before the SDK's retry (the SDK waits a fixed 10 s after ServerBusy whatever this says).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Per HTTP request, token acquisition included. A timeout is reported as Transient.</summary>
-    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    public ServiceBusSendMode SendMode { get; set; } = ServiceBusSendMode.Individual;
-
-    /// <summary>Parallel single sends (different jobs only: one job's events always go in order).</summary>
-    public int MaxConcurrentSends { get; set; } = 64;
-
-    /// <summary>Lifetime of the SAS tokens minted from the connection string.</summary>
-    public TimeSpan SasTokenLifetime { get; set; } = TimeSpan.FromHours(1);
-
-    /// <summary>A cached SAS or Entra ID token is replaced once less than this is left.</summary>
-    public TimeSpan TokenRenewalMargin { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>Per attempt of one operation (connect, attach, send). Bounds a relay round: about (MaxRetries + 1) x TryTimeout.</summary>
+    public TimeSpan TryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Every problem with <paramref name="options"/>, each naming its configuration key. Empty when valid.</summary>
     public static IReadOnlyList<string> Validate(ServiceBusOptions options)
@@ -67,80 +41,90 @@ public sealed class ServiceBusOptions
         const string p = SectionName;
         var errors = new List<string>();
 
-        ServiceBusConnectionString? parsed = null;
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            try
+            if (ConnectionStringProblem(options.ConnectionString, options.Topic) is { } problem)
             {
-                parsed = ServiceBusConnectionString.Parse(options.ConnectionString);
-            }
-            catch (FormatException ex)
-            {
-                // The parser's messages never quote the key, so this is safe to surface.
-                errors.Add($"{p}:ConnectionString is not a valid connection string: {ex.Message}");
+                errors.Add($"{p}:ConnectionString is not a valid connection string: {problem}");
             }
         }
         else if (string.IsNullOrWhiteSpace(options.FullyQualifiedNamespace))
         {
             errors.Add($"{p}:ConnectionString or {p}:FullyQualifiedNamespace is required when Bus:Transport is ServiceBus.");
         }
-        else if (!ServiceBusEndpoint.TryFromNamespace(options.FullyQualifiedNamespace, out _, out var nsError))
+        else if (Uri.CheckHostName(options.FullyQualifiedNamespace.Trim()) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
         {
-            errors.Add($"{p}:FullyQualifiedNamespace is not valid: {nsError}");
+            errors.Add($"{p}:FullyQualifiedNamespace must be a host name such as contoso.servicebus.windows.net.");
         }
 
-        if (!ServiceBusEndpoint.IsValidEntityPath(options.Topic, out var topicError))
+        if (string.IsNullOrWhiteSpace(options.Topic) || options.Topic.Length > 260 || options.Topic.Any(c => char.IsWhiteSpace(c) || c is '\\' or '?' or '#'))
         {
-            errors.Add($"{p}:Topic is not valid: {topicError}");
-        }
-        else if (parsed?.EntityPath is { } entityPath && !string.Equals(entityPath, options.Topic, StringComparison.OrdinalIgnoreCase))
-        {
-            // An entity-level key only opens its own entity: sending elsewhere would be a steady stream of 401s.
-            errors.Add($"{p}:Topic '{options.Topic}' differs from EntityPath '{entityPath}' in {p}:ConnectionString.");
+            errors.Add($"{p}:Topic must be a topic name (no spaces, '\\', '?' or '#').");
         }
 
-        const int min = 1024;
-        const int max = 100 * 1024 * 1024;
-        if (options.MaxBatchBytes is < min or > max)
+        if (!Enum.IsDefined(options.TransportType))
         {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{p}:MaxBatchBytes must be between {min} and {max}; it is {options.MaxBatchBytes}."));
+            errors.Add($"{p}:TransportType must be AmqpTcp or AmqpWebSockets.");
         }
 
-        if (options.MaxMessageBytes is < min or > max)
+        if (options.MaxRetries is < 0 or > 10)
         {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{p}:MaxMessageBytes must be between {min} and {max}; it is {options.MaxMessageBytes}."));
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{p}:MaxRetries must be between 0 and 10; it is {options.MaxRetries}."));
         }
 
-        if (options.MaxBatchMessages is < 1 or > 4500)
+        if (options.RetryDelay < TimeSpan.Zero || options.RetryDelay > TimeSpan.FromMinutes(1))
         {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{p}:MaxBatchMessages must be between 1 and 4500; it is {options.MaxBatchMessages}."));
+            errors.Add($"{p}:RetryDelay must be between 00:00:00 and 00:01:00; it is {options.RetryDelay:c}.");
         }
 
-        if (options.MaxConcurrentSends is < 1 or > 256)
+        if (options.TryTimeout < TimeSpan.FromMilliseconds(100) || options.TryTimeout > TimeSpan.FromMinutes(5))
         {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{p}:MaxConcurrentSends must be between 1 and 256; it is {options.MaxConcurrentSends}."));
-        }
-
-        if (options.SendTimeout <= TimeSpan.Zero || options.SendTimeout > TimeSpan.FromMinutes(10))
-        {
-            errors.Add($"{p}:SendTimeout must be more than 0 and at most 00:10:00; it is {options.SendTimeout:c}.");
-        }
-
-        if (options.SasTokenLifetime < TimeSpan.FromMinutes(1) || options.SasTokenLifetime > TimeSpan.FromDays(7))
-        {
-            errors.Add($"{p}:SasTokenLifetime must be between 00:01:00 and 7.00:00:00; it is {options.SasTokenLifetime:c}.");
-        }
-
-        if (options.TokenRenewalMargin < TimeSpan.Zero || options.TokenRenewalMargin >= options.SasTokenLifetime)
-        {
-            errors.Add($"{p}:TokenRenewalMargin must be at least 0 and less than {p}:SasTokenLifetime; it is {options.TokenRenewalMargin:c}.");
-        }
-
-        if (!Enum.IsDefined(options.SendMode))
-        {
-            errors.Add($"{p}:SendMode must be Batch or Individual.");
+            errors.Add($"{p}:TryTimeout must be between 00:00:00.100 and 00:05:00; it is {options.TryTimeout:c}.");
         }
 
         return errors;
+    }
+
+    /// <summary>Why the connection string cannot work, without ever quoting it (it holds the key); null when it can.</summary>
+    private static string? ConnectionStringProblem(string connectionString, string topic)
+    {
+        ServiceBusConnectionStringProperties parsed;
+        try
+        {
+            parsed = ServiceBusConnectionStringProperties.Parse(connectionString);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            // The SDK's parser messages describe the shape, never the values.
+            return "it is not a list of Name=Value pairs separated by ';'";
+        }
+
+        if (parsed.Endpoint is null)
+        {
+            return "Endpoint is missing";
+        }
+
+        var hasKeyName = !string.IsNullOrEmpty(parsed.SharedAccessKeyName);
+        var hasKey = !string.IsNullOrEmpty(parsed.SharedAccessKey);
+        if (string.IsNullOrEmpty(parsed.SharedAccessSignature))
+        {
+            if (!hasKeyName)
+            {
+                return "SharedAccessKeyName is missing";
+            }
+
+            if (!hasKey)
+            {
+                return "SharedAccessKey is missing";
+            }
+        }
+
+        if (!string.IsNullOrEmpty(parsed.EntityPath) && !string.Equals(parsed.EntityPath, topic, StringComparison.OrdinalIgnoreCase))
+        {
+            // An entity-level key only opens its own entity: sending elsewhere would be a steady stream of refusals.
+            return $"its EntityPath '{parsed.EntityPath}' differs from {SectionName}:Topic '{topic}'";
+        }
+
+        return null;
     }
 }

@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,39 +19,53 @@ public sealed class ServiceBusOptionsValidator : IValidateOptions<ServiceBusOpti
 public static class ServiceBusServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the Service Bus REST transport: <see cref="ServiceBusOptions"/> bound from <paramref name="section"/>
-    /// (normally <c>Bus:ServiceBus</c>) and validated at start-up, the named <see cref="HttpClient"/> "servicebus",
-    /// the token provider (SAS from the connection string, else Entra ID), <see cref="ServiceBusRestPublisher"/>,
-    /// and <see cref="IEventPublisher"/> pointing at it. Call it only when <c>Bus:Transport</c> is <c>ServiceBus</c>.
+    /// Registers the Service Bus transport: <see cref="ServiceBusOptions"/> bound from <paramref name="section"/>
+    /// (normally <c>Bus:ServiceBus</c>) and validated at start-up, one <see cref="ServiceBusClient"/> and one
+    /// <see cref="ServiceBusSender"/> for the process (the container disposes them on shutdown), and
+    /// <see cref="ServiceBusPublisher"/> as the <see cref="IEventPublisher"/>. Call it only when <c>Bus:Transport</c> is <c>ServiceBus</c>.
     /// </summary>
-    /// <param name="credential">Entra ID credential when there is no connection string; default <see cref="DefaultAzureCredential"/>.</param>
-    public static IServiceCollection AddServiceBusPublisher(this IServiceCollection services, IConfiguration section, TokenCredential? credential = null)
+    /// <remarks>
+    /// Plain singletons rather than <c>AddAzureClients</c>: one client with settings from our own validated options
+    /// needs nothing of its named-client and configuration-binding machinery.
+    /// </remarks>
+    public static IServiceCollection AddServiceBusPublisher(this IServiceCollection services, IConfiguration section)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(section);
 
         services.AddOptions<ServiceBusOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ServiceBusOptions>, ServiceBusOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
 
-        // No client-level timeout: SendTimeout is applied per request so a timeout is told apart from a cancelled call.
-        services.AddHttpClient(ServiceBusRestPublisher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
-
-        services.TryAddSingleton<IServiceBusTokenProvider>(sp =>
+        services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value;
-            var time = sp.GetRequiredService<TimeProvider>();
+            var clientOptions = new ServiceBusClientOptions
+            {
+                TransportType = options.TransportType,
+                Identifier = $"videocallbacks-{Environment.MachineName}-{Environment.ProcessId}",
+                RetryOptions = new ServiceBusRetryOptions
+                {
+                    Mode = ServiceBusRetryMode.Exponential,
+                    MaxRetries = options.MaxRetries,
+                    Delay = options.RetryDelay,
+                    MaxDelay = options.RetryDelay * 4,
+                    TryTimeout = options.TryTimeout,
+                },
+            };
             if (!string.IsNullOrWhiteSpace(options.ConnectionString))
             {
-                var connection = ServiceBusConnectionString.Parse(options.ConnectionString);
-                return new SasTokenProvider(connection, ServiceBusRestPublisher.ResolveEntityUri(options), time, options.SasTokenLifetime, options.TokenRenewalMargin);
+                return new ServiceBusClient(options.ConnectionString, clientOptions);
             }
 
             // Created only on this path: nothing probes for Azure credentials when a connection string is used.
-            return new EntraIdTokenProvider(credential ?? new DefaultAzureCredential(), time, options.TokenRenewalMargin);
+            // A TokenCredential registered in the container wins (tests, or a chosen managed identity).
+            var credential = sp.GetService<TokenCredential>() ?? new DefaultAzureCredential();
+            return new ServiceBusClient(options.FullyQualifiedNamespace!.Trim(), credential, clientOptions);
         });
-        services.TryAddSingleton<ServiceBusRestPublisher>();
-        services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<ServiceBusRestPublisher>());
+        services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>()
+            .CreateSender(sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value.Topic));
+        services.TryAddSingleton<ServiceBusPublisher>();
+        services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<ServiceBusPublisher>());
         return services;
     }
 }

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Azure.Messaging.ServiceBus;
+using VideoCallbacks.Tests.Callbacks;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.TestBroker;
+
+namespace VideoCallbacks.Tests.Relay;
+
+/// <summary>A subscriber's trace continues the provider callback's trace, through the outbox and the bus.</summary>
+public sealed class RelayTraceContextTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task The_message_a_callback_causes_carries_the_callback_requests_trace_id(Db db)
+    {
+        await using var broker = await LocalServiceBus.StartAsync();
+        await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
+        var hook = await Kit.SubmitForHookAsync(app, "apiframe");
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var callerSpan = ActivitySpanId.CreateRandom().ToHexString();
+
+        using var response = await Kit.PostCallbackAsync(app, hook.CallbackUrl,
+            Fixture.Load("apiframe/finished-with-status.json", hook.ProviderTaskId!),
+            new Dictionary<string, string> { ["x-webhook-secret"] = hook.Secret!, ["traceparent"] = $"00-{traceId}-{callerSpan}-01" });
+        Assert.True(response.IsSuccessStatusCode, $"callback answered {(int)response.StatusCode}");
+
+        // Consumed the way subscribers consume it.
+        await using var client = new ServiceBusClient(broker.ConnectionString);
+        await using var receiver = client.CreateReceiver(broker.Topic, "all");
+        var completed = await HttpExtensions.EventuallyAsync(
+            async () =>
+            {
+                var batch = await receiver.ReceiveMessagesAsync(10, TimeSpan.FromSeconds(1));
+                foreach (var m in batch) await receiver.CompleteMessageAsync(m);
+                return batch.FirstOrDefault(m => m.MessageId == $"{hook.JobId}:completed");
+            },
+            m => m is not null,
+            RelayKit.Patience,
+            "the completed event on the subscription");
+
+        var traceParent = Assert.IsType<string>(completed!.ApplicationProperties["traceparent"]);
+        var parts = traceParent.Split('-');
+        Assert.Equal(4, parts.Length);
+        Assert.Equal(traceId, parts[1]);
+        // The service's own span of that request, a child of the caller's: not the relay loop's.
+        Assert.NotEqual(callerSpan, parts[2]);
+        Assert.Equal(traceParent, completed.ApplicationProperties["Diagnostic-Id"]);
+
+        // The submitted event was caused by another request (the submission): another trace.
+        var submitted = Assert.Single(broker.Messages, m => m.MessageId == $"{hook.JobId}:submitted");
+        Assert.DoesNotContain(traceId, submitted.Property("traceparent") ?? "", StringComparison.Ordinal);
+    }
+}
