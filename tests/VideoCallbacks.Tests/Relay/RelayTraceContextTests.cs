@@ -20,10 +20,17 @@ public sealed class RelayTraceContextTests
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         var callerSpan = ActivitySpanId.CreateRandom().ToHexString();
 
-        using var response = await Kit.PostCallbackAsync(app, hook.CallbackUrl,
-            Fixture.Load("apiframe/finished-with-status.json", hook.ProviderTaskId!),
-            new Dictionary<string, string> { ["x-webhook-secret"] = hook.Secret!, ["traceparent"] = $"00-{traceId}-{callerSpan}-01" });
+        // The provider's side of the trace. The app runs in this process, and its HttpClient instrumentation
+        // rewrites a hand-set traceparent header; an ambient activity is what HttpClient propagates.
+        HttpResponseMessage response;
+        using (new Activity("provider.callback").SetParentId($"00-{traceId}-{callerSpan}-01").Start())
+        {
+            response = await Kit.PostCallbackAsync(app, hook.CallbackUrl,
+                Fixture.Load("apiframe/finished-with-status.json", hook.ProviderTaskId!),
+                new Dictionary<string, string> { ["x-webhook-secret"] = hook.Secret! });
+        }
         Assert.True(response.IsSuccessStatusCode, $"callback answered {(int)response.StatusCode}");
+        response.Dispose();
 
         // Consumed the way subscribers consume it.
         await using var client = new ServiceBusClient(broker.ConnectionString);
