@@ -27,13 +27,14 @@ public sealed class TelemetryTests
 
         var all = await HttpExtensions.EventuallyAsync(() => Task.FromResult(Snapshot(spans)),
             s => s.Any(a => a.OperationName == "callback.verify") && s.Any(a => a.OperationName == "ingest.commit" && a.Links.Any())
-                 && s.Any(a => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string r && r.Contains("callbacks", StringComparison.Ordinal)),
+                 && s.Any(a => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string r && r.Contains("callbacks", StringComparison.Ordinal)
+                           && Equals(a.GetTagItem("http.response.status_code"), 200)),
             what: "callback spans");
 
-        var request = Assert.Single(all, a => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string route
-            && route.Contains("callbacks", StringComparison.Ordinal) && a.TraceId == Verify(all).TraceId);
-        var verify = Verify(all);
-        Assert.Equal(request.SpanId, verify.ParentSpanId);
+        // The simulator re-sends a callback that was not answered in time (a loaded machine): look at the one answered 200.
+        var request = all.First(a => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string route
+            && route.Contains("callbacks", StringComparison.Ordinal) && Equals(a.GetTagItem("http.response.status_code"), 200));
+        var verify = Assert.Single(all, a => a.OperationName == "callback.verify" && a.ParentSpanId == request.SpanId);
         Assert.Equal("kie", verify.GetTagItem("videocallbacks.provider"));
         Assert.Equal(true, verify.GetTagItem("videocallbacks.verified"));
         Assert.Equal(200, request.GetTagItem("http.response.status_code"));
@@ -69,8 +70,6 @@ public sealed class TelemetryTests
             what: "an accepted apiframe callback measurement");
         Assert.All(collector.GetMeasurementSnapshot(), m => Assert.Equal(1, m.Value));
     }
-
-    private static Activity Verify(IReadOnlyList<Activity> all) => all.First(a => a.OperationName == "callback.verify");
 
     /// <summary>The exporter appends from the service's threads; copy, and try again if it was mid-append.</summary>
     private static IReadOnlyList<Activity> Snapshot(List<Activity> spans)
