@@ -150,6 +150,19 @@ internal sealed class ApiProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Asks the service to stop the way an orchestrator does (SIGTERM): a graceful shutdown, not a kill.</summary>
+    public async Task TerminateAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })
+            ?? throw new InvalidOperationException("could not run kill");
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Waits for the process to end on its own (e.g. refused start-up); kills it if it does not.</summary>
     public async Task<int> WaitForExitAsync()
     {
