@@ -158,8 +158,12 @@ internal sealed class ApiProcess : IAsyncDisposable
             return;
         }
 
-        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })
-            ?? throw new InvalidOperationException("could not run kill");
+        // The shell's built-in kill: a slim Debian image has no /bin/kill (procps).
+        using var kill = Process.Start(new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", "kill -TERM " + _process.Id.ToString(CultureInfo.InvariantCulture) },
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("could not run /bin/sh");
         await kill.WaitForExitAsync();
     }
 
