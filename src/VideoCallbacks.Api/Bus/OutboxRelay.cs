@@ -226,7 +226,7 @@ public sealed class OutboxRelay(
                 logger.LogError("Event {EventId} of job {JobId} is now failed after {Attempts} attempts: {Error}. Replay it with the admin API or CLI.",
                     e.EventId, e.JobId, attempts, r.Error);
             }
-            await store.MarkPublishFailedAsync(e.Sequence, $"{kind}: {r.Error}", next, CancellationToken.None);
+            await store.MarkPublishFailedAsync(e.Sequence, $"{kind}: {r.Error}", next, CancellationToken.None, _owner);
         }
     }
 

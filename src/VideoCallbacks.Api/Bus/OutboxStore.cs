@@ -75,15 +75,19 @@ public sealed class OutboxStore(SqlDatabase db)
             return rows.Select(r => new OutboxClaim(r.Sequence, r.Owner, FromMs(r.Until)!.Value)).ToList();
         }, cancellationToken);
 
-    /// <summary>Counts the attempt; with no next attempt the event is failed and waits for an operator.</summary>
-    public Task MarkPublishFailedAsync(long sequence, string error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken) =>
-        db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition("""
+    /// <summary>
+    /// Counts the attempt; with no next attempt the event is failed and waits for an operator. With
+    /// <paramref name="owner"/>, only while that owner still holds the claim: a relay whose lease lapsed and was
+    /// taken over must not clear the new holder's lease (that would let a third instance publish alongside it).
+    /// </summary>
+    public Task MarkPublishFailedAsync(long sequence, string error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken, string? owner = null) =>
+        db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition($"""
             UPDATE events SET attempts = attempts + 1, last_error = @error,
                               status = CASE WHEN @next IS NULL THEN 'failed' ELSE 'pending' END,
                               next_attempt_at = COALESCE(@next, next_attempt_at),
                               lease_owner = NULL, lease_until = NULL
-            WHERE sequence = @sequence
-            """, new { sequence, error = Truncate(error, 2000), next = Ms(nextAttemptAt) }, cancellationToken: cancellationToken)), cancellationToken);
+            WHERE sequence = @sequence {(owner is null ? "" : "AND lease_owner = @owner")}
+            """, new { sequence, error = Truncate(error, 2000), next = Ms(nextAttemptAt), owner }, cancellationToken: cancellationToken)), cancellationToken);
 
     public Task<OutboxStats> GetOutboxStatsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         db.ReadAsync(async c =>

@@ -74,6 +74,21 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
     }
 
     [Fact]
+    public async Task Failure_reported_by_a_former_holder_leaves_the_new_holders_claim_alone()
+    {
+        await CreateAcceptedAsync();
+        var start = Time.GetUtcNow();
+        var e = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct));
+        Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-2", start + Lease + TimeSpan.FromSeconds(1), Lease, 10, Ct));
+
+        await Outbox.MarkPublishFailedAsync(e.Sequence, "late failure", start + Lease * 3, Ct, owner: "relay-1");
+
+        var claim = Assert.Single(await Outbox.GetClaimsAsync(Ct));
+        Assert.Equal("relay-2", claim.Owner);
+        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-3", start + Lease + TimeSpan.FromSeconds(2), Lease, 10, Ct));
+    }
+
+    [Fact]
     public async Task Released_claim_is_claimable_at_once_by_another_owner_but_not_released_by_one()
     {
         await CreateAcceptedAsync();
