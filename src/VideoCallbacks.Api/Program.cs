@@ -18,6 +18,7 @@ builder.Logging.AddRedactingConsole(builder.Environment);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddTelemetry(builder.Configuration);
 builder.Services.AddProblemDetailsWithBindingErrors();

@@ -22,9 +22,12 @@ public sealed class RelayOptions : IValidatableObject
     [Range(1, 1000, ErrorMessage = "Relay:BatchSize must be between {1} and {2}.")]
     public int BatchSize { get; set; } = 500;
 
-    /// <summary>How long a claim lasts; a crashed holder's events become claimable after it.</summary>
+    /// <summary>
+    /// How long a claim lasts unless renewed; the relay renews it every third of this while a publish is in flight,
+    /// so it can be short: a crashed holder's events become claimable after it.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Relay:Lease must be between {1} and {2}.")]
-    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Fallback wake-up for events committed by other instances.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Relay:PollInterval must be between {1} and {2}.")]
@@ -63,14 +66,15 @@ public sealed class OutboxRelay(
         var o = options.Value;
         while (!stoppingToken.IsCancellationRequested)
         {
+            IReadOnlyList<StoredEvent> claimed = [];
             try
             {
                 var round = telemetry.Now();
-                var claimed = await store.ClaimPendingEventsAsync(_owner, time.GetUtcNow(), o.Lease, o.BatchSize, stoppingToken);
+                claimed = await store.ClaimPendingEventsAsync(_owner, time.GetUtcNow(), o.Lease, o.BatchSize, stoppingToken);
                 if (claimed.Count > 0)
                 {
                     var claimedIn = System.Diagnostics.Stopwatch.GetElapsedTime(round);
-                    await PublishAsync(claimed, stoppingToken);
+                    await PublishHoldingLeaseAsync(claimed, stoppingToken);
                     logger.LogDebug("Relay round: claimed {Count} events in {ClaimMs:F1} ms, round took {RoundMs:F1} ms",
                         claimed.Count, claimedIn.TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(round).TotalMilliseconds);
                     continue;
@@ -78,7 +82,12 @@ public sealed class OutboxRelay(
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                await ReleaseAsync(claimed);
                 return;
+            }
+            catch (LeaseLostException e)
+            {
+                logger.LogWarning("Outbox relay abandoned a publish of {Count} events: {Reason}; whoever holds them now publishes them", claimed.Count, e.Message);
             }
             catch (Exception e)
             {
@@ -94,6 +103,85 @@ public sealed class OutboxRelay(
             }
         }
     }
+
+    /// <summary>
+    /// Publishes while renewing the claim every third of the lease, so a short lease survives a slow bus but
+    /// a crashed instance's claims free up within one lease. If renewal fails (store unreachable, or the lease
+    /// already expired and may be someone else's) the publish is cancelled: never two publishers for one claim.
+    /// </summary>
+    private async Task PublishHoldingLeaseAsync(IReadOnlyList<StoredEvent> claimed, CancellationToken stoppingToken)
+    {
+        using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var renewing = new CancellationTokenSource();
+        var sequences = claimed.Select(e => e.Sequence).ToList();
+        var renewal = RenewWhilePublishingAsync(sequences, publishing, renewing.Token);
+        try
+        {
+            await PublishAsync(claimed, publishing.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            await renewing.CancelAsync();
+            if (await renewal is { } reason) throw new LeaseLostException(reason);
+            throw;
+        }
+        finally
+        {
+            await renewing.CancelAsync();
+            await renewal;
+        }
+    }
+
+    /// <summary>Renews until <paramref name="done"/>; returns why it cancelled the publish, or null if it never had to.</summary>
+    private async Task<string?> RenewWhilePublishingAsync(List<long> sequences, CancellationTokenSource publishing, CancellationToken done)
+    {
+        var lease = options.Value.Lease;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(lease / 3, time, done);
+                string? problem;
+                try
+                {
+                    var held = await store.RenewClaimsAsync(_owner, sequences, time.GetUtcNow(), lease, done);
+                    problem = held == sequences.Count ? null : $"the lease on {sequences.Count - held} of {sequences.Count} claimed events had expired";
+                }
+                catch (Exception e) when (!done.IsCancellationRequested)
+                {
+                    problem = $"the lease could not be renewed ({e.GetType().Name}: {e.Message})";
+                }
+
+                if (problem is not null)
+                {
+                    await publishing.CancelAsync();
+                    return problem;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (done.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Graceful stop: unfinished claims are handed back, so any instance retries them now instead of after the lease.</summary>
+    private async Task ReleaseAsync(IReadOnlyList<StoredEvent> claimed)
+    {
+        if (claimed.Count == 0) return;
+        try
+        {
+            // The host bounds the whole stop with HostOptions:ShutdownTimeout; if this does not land, the lease still expires.
+            var released = await store.ReleaseClaimsAsync(_owner, claimed.Select(e => e.Sequence).ToList(), CancellationToken.None);
+            logger.LogInformation("Outbox relay stopping: released {Count} claimed events for any instance to publish", released);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Outbox relay stopping: could not release {Count} claimed events; they become claimable when the lease expires", claimed.Count);
+        }
+    }
+
+    private sealed class LeaseLostException(string message) : Exception(message);
 
     private async Task PublishAsync(IReadOnlyList<StoredEvent> events, CancellationToken ct)
     {
@@ -138,7 +226,7 @@ public sealed class OutboxRelay(
                 logger.LogError("Event {EventId} of job {JobId} is now failed after {Attempts} attempts: {Error}. Replay it with the admin API or CLI.",
                     e.EventId, e.JobId, attempts, r.Error);
             }
-            await store.MarkPublishFailedAsync(e.Sequence, $"{kind}: {r.Error}", next, CancellationToken.None);
+            await store.MarkPublishFailedAsync(e.Sequence, $"{kind}: {r.Error}", next, CancellationToken.None, _owner);
         }
     }
 

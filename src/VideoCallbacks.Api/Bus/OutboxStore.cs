@@ -7,6 +7,8 @@ namespace VideoCallbacks.Api.Bus;
 
 public sealed record OutboxStats(long Pending, long Failed, DateTimeOffset? OldestPendingAt);
 
+public sealed record OutboxClaim(long Sequence, string Owner, DateTimeOffset LeaseUntil);
+
 /// <summary>The relay's SQL: claim pending events under a lease, then mark them published or failed.</summary>
 public sealed class OutboxStore(SqlDatabase db)
 {
@@ -41,15 +43,51 @@ public sealed class OutboxStore(SqlDatabase db)
             """, new { now = Ms(now), sequences = sequences.ToArray() }, cancellationToken: cancellationToken)), cancellationToken);
     }
 
-    /// <summary>Counts the attempt; with no next attempt the event is failed and waits for an operator.</summary>
-    public Task MarkPublishFailedAsync(long sequence, string error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken) =>
-        db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition("""
+    /// <summary>
+    /// Extends this owner's unexpired claim on <paramref name="sequences"/> while their publish is in flight.
+    /// Returns how many rows are still held: fewer than asked means the lease was lost and the publish must stop.
+    /// </summary>
+    public Task<int> RenewClaimsAsync(string owner, IReadOnlyList<long> sequences, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition($"""
+            UPDATE events SET lease_until = @until
+            WHERE {db.SequenceInList} AND status = 'pending' AND lease_owner = @owner AND lease_until >= @now
+            """, new { owner, now = Ms(now), until = Ms(now + lease), sequences = sequences.ToArray() }, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>Gives back this owner's claims on events it did not finish (graceful stop): any instance may take them at once.</summary>
+    public async Task<int> ReleaseClaimsAsync(string owner, IReadOnlyList<long> sequences, CancellationToken cancellationToken)
+    {
+        if (sequences.Count == 0) return 0;
+        return await db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition($"""
+            UPDATE events SET lease_owner = NULL, lease_until = NULL
+            WHERE {db.SequenceInList} AND status = 'pending' AND lease_owner = @owner
+            """, new { owner, sequences = sequences.ToArray() }, cancellationToken: cancellationToken)), cancellationToken);
+    }
+
+    /// <summary>Who holds which pending event and until when (diagnosis; the crash tests watch leases move with it).</summary>
+    public Task<IReadOnlyList<OutboxClaim>> GetClaimsAsync(CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<OutboxClaim>>(async c =>
+        {
+            var rows = await c.QueryAsync<(long Sequence, string Owner, long Until)>(new CommandDefinition("""
+                SELECT sequence, lease_owner, lease_until FROM events
+                WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_until IS NOT NULL
+                ORDER BY sequence
+                """, cancellationToken: cancellationToken));
+            return rows.Select(r => new OutboxClaim(r.Sequence, r.Owner, FromMs(r.Until)!.Value)).ToList();
+        }, cancellationToken);
+
+    /// <summary>
+    /// Counts the attempt; with no next attempt the event is failed and waits for an operator. With
+    /// <paramref name="owner"/>, only while that owner still holds the claim: a relay whose lease lapsed and was
+    /// taken over must not clear the new holder's lease (that would let a third instance publish alongside it).
+    /// </summary>
+    public Task MarkPublishFailedAsync(long sequence, string error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken, string? owner = null) =>
+        db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition($"""
             UPDATE events SET attempts = attempts + 1, last_error = @error,
                               status = CASE WHEN @next IS NULL THEN 'failed' ELSE 'pending' END,
                               next_attempt_at = COALESCE(@next, next_attempt_at),
                               lease_owner = NULL, lease_until = NULL
-            WHERE sequence = @sequence
-            """, new { sequence, error = Truncate(error, 2000), next = Ms(nextAttemptAt) }, cancellationToken: cancellationToken)), cancellationToken);
+            WHERE sequence = @sequence {(owner is null ? "" : "AND lease_owner = @owner")}
+            """, new { sequence, error = Truncate(error, 2000), next = Ms(nextAttemptAt), owner }, cancellationToken: cancellationToken)), cancellationToken);
 
     public Task<OutboxStats> GetOutboxStatsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         db.ReadAsync(async c =>

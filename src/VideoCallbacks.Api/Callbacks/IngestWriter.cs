@@ -29,7 +29,15 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
     {
         var pending = new Pending(item, new TaskCompletionSource<IngestResult>(TaskCreationOptions.RunContinuationsAsynchronously),
             Activity.Current?.Context ?? default);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new StoreUnavailableException("The service is shutting down.");
+        }
+
         // Not cancellable once queued: the commit may already be under way, and the caller must learn its outcome.
         return await pending.Done.Task;
     }
@@ -49,9 +57,17 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: whatever is still queued was never committed, so say so (503, the provider retries).
+            // Shutting down. The web server is registered after this writer, so the host has already stopped it
+            // (hosted services stop in reverse order) and its in-flight requests got their answers from us;
+            // whatever is still queued (a late poller's result) is committed rather than dropped. The host's
+            // ShutdownTimeout bounds this; anyone handing over from now on is told 503.
             _queue.Writer.TryComplete();
-            while (_queue.Reader.TryRead(out var p)) p.Done.TrySetException(new StoreUnavailableException("The service is shutting down."));
+            while (_queue.Reader.TryPeek(out _))
+            {
+                batch.Clear();
+                while (batch.Count < max && _queue.Reader.TryRead(out var p)) batch.Add(p);
+                await CommitAsync(batch);
+            }
         }
     }
 

@@ -75,6 +75,8 @@ public sealed class ProviderCheckWorker(
             }
 
             var client = clients.Get(job.Provider);
+            // Says which instance polled what, so the share of the work across instances can be seen.
+            logger.LogDebug("Job {JobId}: asking {Provider} for the status of its task", job.JobId, job.Provider);
             var answer = await client.GetStatusAsync(job.ProviderTaskId, ct);
             telemetry.ProviderCheck(job.Provider, answer.Observation?.Status ?? "no-answer");
             if (answer.Observation is { } observation)

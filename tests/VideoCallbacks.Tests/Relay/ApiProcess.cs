@@ -150,6 +150,23 @@ internal sealed class ApiProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Asks the service to stop the way an orchestrator does (SIGTERM): a graceful shutdown, not a kill.</summary>
+    public async Task TerminateAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        // The shell's built-in kill: a slim Debian image has no /bin/kill (procps).
+        using var kill = Process.Start(new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", "kill -TERM " + _process.Id.ToString(CultureInfo.InvariantCulture) },
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("could not run /bin/sh");
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Waits for the process to end on its own (e.g. refused start-up); kills it if it does not.</summary>
     public async Task<int> WaitForExitAsync()
     {

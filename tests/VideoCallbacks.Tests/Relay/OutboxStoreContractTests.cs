@@ -57,6 +57,52 @@ public abstract class OutboxStoreContract(ITestDatabase engine) : StoreContract(
     }
 
     [Fact]
+    public async Task Renewing_a_held_claim_extends_it_and_an_expired_or_foreign_claim_is_not_renewed()
+    {
+        await CreateAcceptedAsync();
+        var start = Time.GetUtcNow();
+        var e = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct));
+
+        Assert.Equal(1, await Outbox.RenewClaimsAsync("relay-1", [e.Sequence], start + Lease / 2, Lease, Ct));
+        // Renewed: still held past the original lease.
+        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-2", start + Lease + TimeSpan.FromSeconds(1), Lease, 10, Ct));
+        Assert.Equal(0, await Outbox.RenewClaimsAsync("relay-2", [e.Sequence], start + Lease, Lease, Ct));
+        // Past the renewed lease it is no longer ours to renew.
+        Assert.Equal(0, await Outbox.RenewClaimsAsync("relay-1", [e.Sequence], start + Lease * 2, Lease, Ct));
+        var claim = Assert.Single(await Outbox.GetClaimsAsync(Ct));
+        Assert.Equal(("relay-1", start + Lease / 2 + Lease), (claim.Owner, claim.LeaseUntil));
+    }
+
+    [Fact]
+    public async Task Failure_reported_by_a_former_holder_leaves_the_new_holders_claim_alone()
+    {
+        await CreateAcceptedAsync();
+        var start = Time.GetUtcNow();
+        var e = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct));
+        Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-2", start + Lease + TimeSpan.FromSeconds(1), Lease, 10, Ct));
+
+        await Outbox.MarkPublishFailedAsync(e.Sequence, "late failure", start + Lease * 3, Ct, owner: "relay-1");
+
+        var claim = Assert.Single(await Outbox.GetClaimsAsync(Ct));
+        Assert.Equal("relay-2", claim.Owner);
+        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-3", start + Lease + TimeSpan.FromSeconds(2), Lease, 10, Ct));
+    }
+
+    [Fact]
+    public async Task Released_claim_is_claimable_at_once_by_another_owner_but_not_released_by_one()
+    {
+        await CreateAcceptedAsync();
+        var start = Time.GetUtcNow();
+        var e = Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-1", start, Lease, 10, Ct));
+
+        Assert.Equal(0, await Outbox.ReleaseClaimsAsync("relay-2", [e.Sequence], Ct));
+        Assert.Empty(await Outbox.ClaimPendingEventsAsync("relay-2", start, Lease, 10, Ct));
+        Assert.Equal(1, await Outbox.ReleaseClaimsAsync("relay-1", [e.Sequence], Ct));
+        Assert.Empty(await Outbox.GetClaimsAsync(Ct));
+        Assert.Equal(e.Sequence, Assert.Single(await Outbox.ClaimPendingEventsAsync("relay-2", start, Lease, 10, Ct)).Sequence);
+    }
+
+    [Fact]
     public async Task Published_events_are_not_claimed_again()
     {
         await CreateAcceptedAsync();

@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Relay;
@@ -23,6 +24,15 @@ internal sealed class SharedDatabase : IDisposable
     public string Provider => Db == Db.Postgres ? "Postgres" : "Sqlite";
 
     public string ConnectionString { get; }
+
+    /// <summary>The database as the service opens it, to read what the instances left in it (leases, outbox); a PostgreSQL one is disposable.</summary>
+    public SqlDatabase Open()
+    {
+        var settings = new StoreSettings(TimeProvider.System, PublishedOnCommit: false);
+        return Db == Db.Postgres
+            ? new PostgresDatabase(new Npgsql.NpgsqlDataSourceBuilder(ConnectionString).Build(), settings)
+            : new SqliteDatabase(ConnectionString, settings);
+    }
 
     public static async Task<SharedDatabase> CreateAsync(Db db)
     {

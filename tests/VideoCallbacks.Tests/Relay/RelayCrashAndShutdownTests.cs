@@ -1,0 +1,132 @@
+using VideoCallbacks.Api.Bus;
+using VideoCallbacks.Tests.Infrastructure;
+using VideoCallbacks.TestBroker;
+
+namespace VideoCallbacks.Tests.Relay;
+
+/// <summary>
+/// Issue 13, points 5 and 6 for the relay: a short claim lease kept alive while a publish is in flight, so a
+/// crashed instance's claims free up within one lease; a stopping instance hands its claims back at once.
+/// </summary>
+public sealed class RelayCrashAndShutdownTests
+{
+    [Fact]
+    public async Task Lease_is_renewed_while_a_publish_hangs_and_a_killed_instances_claims_are_delivered_by_the_next()
+    {
+        using var database = await SharedDatabase.CreateAsync(Db.Postgres);
+        await using var broker = await LocalServiceBus.StartAsync();
+        // A 3 s lease, renewed every second; the sends hang far longer than that (TryTimeout 2 min).
+        var settings = Settings(broker, lease: "00:00:03");
+        broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
+
+        var sql = database.Open();
+        try
+        {
+            var outbox = new OutboxStore(sql);
+            List<string> jobs;
+            await using (var first = ApiProcess.Start(database, settings))
+            {
+                await first.WaitUntilUpAsync();
+                using var client = first.Client();
+                jobs = await RelayKit.SubmitJobsAsync(client, kie: 4, apiframe: 2);
+                await RelayKit.WaitForJobsToFinishAsync(client, jobs);
+                await WaitForHangingSendAsync(broker);
+
+                // While the send hangs, the claim's lease_until keeps moving forward: the relay renews it.
+                var before = await HttpExtensions.EventuallyAsync(() => outbox.GetClaimsAsync(CancellationToken.None), c => c.Count > 0, RelayKit.Patience, "claimed events");
+                var watched = before[0];
+                var renewed = await HttpExtensions.EventuallyAsync(
+                    async () => (await outbox.GetClaimsAsync(CancellationToken.None)).FirstOrDefault(c => c.Sequence == watched.Sequence),
+                    c => c is not null && c.LeaseUntil > watched.LeaseUntil,
+                    RelayKit.Patience,
+                    $"the lease on event {watched.Sequence} (until {watched.LeaseUntil:O}) to be renewed");
+                Assert.Equal(watched.Owner, renewed!.Owner);
+
+                await first.KillAsync();
+            }
+
+            broker.ClearFaults();
+            await using var second = ApiProcess.Start(database, settings);
+            await second.WaitUntilUpAsync();
+            using var secondClient = second.Client();
+            using var admin = second.Admin();
+            var committed = await RelayKit.FeedAsync(secondClient);
+            Assert.All(jobs, job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job && e.GetProperty("type").GetString() == "video.extension.completed"));
+
+            // Bounded by RelayKit.Patience, far beyond the 3 s lease: the dead instance's claims simply expired.
+            await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+            RelayKit.AssertEachDeliveredOnce(broker, committed);
+            RelayKit.AssertPerJobOrder(broker.Messages);
+        }
+        finally
+        {
+            (sql as IDisposable)?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Sigterm_mid_publish_releases_the_claimed_batch_so_the_next_instance_need_not_wait_for_the_lease()
+    {
+        using var database = await SharedDatabase.CreateAsync(Db.Postgres);
+        await using var broker = await LocalServiceBus.StartAsync();
+        // A lease far longer than the test's patience: only a release lets the next instance publish in time.
+        var settings = Settings(broker, lease: "00:10:00");
+        settings["HostOptions:ShutdownTimeout"] = "00:00:20";
+        broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
+
+        var sql = database.Open();
+        try
+        {
+            var outbox = new OutboxStore(sql);
+            List<string> jobs;
+            await using (var first = ApiProcess.Start(database, settings))
+            {
+                await first.WaitUntilUpAsync();
+                using var client = first.Client();
+                jobs = await RelayKit.SubmitJobsAsync(client, kie: 3, apiframe: 1);
+                await RelayKit.WaitForJobsToFinishAsync(client, jobs);
+                await WaitForHangingSendAsync(broker);
+                Assert.NotEmpty(await outbox.GetClaimsAsync(CancellationToken.None));
+
+                await first.TerminateAsync();
+                await first.WaitForExitAsync();
+            }
+
+            var left = await outbox.GetClaimsAsync(CancellationToken.None);
+            Assert.True(left.Count == 0, $"claims left after a graceful stop: {string.Join(", ", left)}");
+
+            broker.ClearFaults();
+            await using var second = ApiProcess.Start(database, settings);
+            await second.WaitUntilUpAsync();
+            using var admin = second.Admin();
+            var committed = await RelayKit.FeedAsync(second.Client());
+            await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+            RelayKit.AssertEachDeliveredOnce(broker, committed);
+            RelayKit.AssertPerJobOrder(broker.Messages);
+        }
+        finally
+        {
+            (sql as IDisposable)?.Dispose();
+        }
+    }
+
+    private static Dictionary<string, string> Settings(LocalServiceBus broker, string lease) => new()
+    {
+        ["Bus:Transport"] = "ServiceBus",
+        ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
+        ["Bus:ServiceBus:MaxRetries"] = "0",
+        // The broker is told to keep sends unanswered: they hang until the process dies or stops.
+        ["Bus:ServiceBus:TryTimeout"] = "00:02:00",
+        ["Relay:BaseDelay"] = "00:00:00.050",
+        ["Relay:MaxDelay"] = "00:00:00.400",
+        ["Relay:PollInterval"] = "00:00:00.050",
+        ["Relay:Lease"] = lease,
+    };
+
+    private static Task WaitForHangingSendAsync(LocalServiceBus broker) =>
+        HttpExtensions.EventuallyAsync(
+            () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "stored-unanswered")),
+            n => n > 0,
+            RelayKit.Patience,
+            "a send stored by the broker and still unanswered");
+}
