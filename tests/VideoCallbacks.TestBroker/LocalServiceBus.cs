@@ -501,36 +501,39 @@ public sealed class LocalServiceBus : IRuntimeProvider, IAsyncDisposable
 
         var ids = messages.Select(m => m.Properties?.MessageId?.ToString() ?? "").ToList();
         var fault = TakeFault(forToken: false);
-        string outcome;
+        // Each transfer is recorded before it is answered, so a test that has seen the answer also sees the record.
+        void Record(string what)
+        {
+            lock (_gate) { _transfers.Add(new BrokerTransfer(ids, what, connectionNumber)); }
+        }
+
         switch (fault)
         {
             case null:
                 Store(messages);
+                Record("accepted");
                 link.AcceptMessage(transfer, false);
-                outcome = "accepted";
                 break;
             case BrokerFault.NeverSettle:
                 lock (_gate) { _unsettled.Add(transfer); }
-                outcome = "never-settled";
+                Record("never-settled");
                 break;
             case BrokerFault.StoreWithoutAnswer:
                 Store(messages);
                 lock (_gate) { _unsettled.Add(transfer); }
-                outcome = "stored-unanswered";
+                Record("stored-unanswered");
                 break;
             case BrokerFault.DropAfterStore:
                 Store(messages);
-                outcome = "dropped-after-store";
+                Record("dropped-after-store");
                 connection.Abort();
                 break;
             default:
                 var (condition, description) = Condition(fault.Value);
+                Record(condition.Value);
                 link.DisposeMessage(transfer, Rejected(condition, description), true, false);
-                outcome = condition.Value;
                 break;
         }
-
-        lock (_gate) { _transfers.Add(new BrokerTransfer(ids, outcome, connectionNumber)); }
     }
 
     private static (Microsoft.Azure.Amqp.Encoding.AmqpSymbol Condition, string Description) Condition(BrokerFault fault) => fault switch

@@ -132,6 +132,8 @@ public sealed class PublisherTests
             Assert.Equal(kind, r.Failure);
             Assert.Contains(reason, r.Error, StringComparison.Ordinal);
         });
+        // The broker records a refused transfer just after answering it: wait for the record, then count.
+        await Infrastructure.HttpExtensions.EventuallyAsync(() => Task.FromResult(broker.Transfers.Count), n => n >= 2, what: "the refused transfer in the broker's record");
         Assert.Equal(2, broker.Transfers.Count);
         Assert.Single(broker.Messages);
 
