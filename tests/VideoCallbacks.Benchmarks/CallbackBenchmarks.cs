@@ -8,9 +8,8 @@ using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.TestBroker;
-using VideoCallbacks.Tests.Storage;
+using VideoCallbacks.Testing;
 
 namespace VideoCallbacks.Benchmarks;
 
@@ -26,7 +25,7 @@ public static class CallbackBenchmarks
     {
         var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
         var jobs = await SeedAsync(store, o.Jobs);
-        await using var service = await ServiceProcess.StartAsync(provider, connectionString, o.Settings);
+        await using var service = await StartServiceAsync(provider, connectionString, o.Settings);
         using var http = Client(service.BaseUrl, o.Concurrency);
         var counter = 0L;
         async Task<bool> Send()
@@ -69,7 +68,7 @@ public static class CallbackBenchmarks
     {
         var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
         var jobs = await SeedAsync(store, o.Jobs);
-        await using var service = await ServiceProcess.StartAsync(provider, connectionString, o.Settings);
+        await using var service = await StartServiceAsync(provider, connectionString, o.Settings);
         var script = Path.Combine(Path.GetTempPath(), $"vc-wrk-{Guid.NewGuid():N}.lua");
         var rows = string.Join(",\n", jobs.Select(j => $"{{\"{j.JobId}\",\"{j.Token}\",\"{j.Secret}\",\"{j.TaskId}\"}}"));
         await File.WriteAllTextAsync(script, "local jobs = {\n" + rows + "\n}\n" + WrkScript);
@@ -165,7 +164,7 @@ public static class CallbackBenchmarks
             b.OnStored = m => accepted.TryAdd(m.MessageId ?? "", Stopwatch.GetTimestamp()));
         var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db, seedPublished: true);
         var jobs = await SeedAsync(store, o.Jobs);
-        await using var service = await ServiceProcess.StartAsync(provider, connectionString, new Dictionary<string, string>
+        await using var service = await StartServiceAsync(provider, connectionString, new Dictionary<string, string>
         {
             ["Bus:Transport"] = "ServiceBus",
             ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
@@ -195,6 +194,26 @@ public static class CallbackBenchmarks
     }
 
     // ------------------------------------------------------------------ plumbing
+
+    /// <summary>The service as in production (Production environment, no sandbox), its warnings and errors echoed.</summary>
+    private static Task<ServiceProcess> StartServiceAsync(string provider, string connectionString, IReadOnlyDictionary<string, string> settings) =>
+        ServiceProcess.StartAsync(provider, connectionString, new Dictionary<string, string>
+        {
+            ["Sandbox:Enabled"] = "false",
+            ["RateLimits:CallbacksPerSecond"] = "10000000",
+            // Nothing to reconcile during a run.
+            ["Reconcile:After"] = "01:00:00",
+        }.Concat(settings).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value),
+            environment: "Production", echo: Echo);
+
+    private static void Echo(string line)
+    {
+        if (line.Contains("\"Error\"", StringComparison.Ordinal) || line.Contains("\"Warning\"", StringComparison.Ordinal)
+            || line.Contains("Relay round", StringComparison.Ordinal) || !line.StartsWith('{'))
+        {
+            Console.Error.WriteLine(line);
+        }
+    }
 
     private sealed record SeededJob(string JobId, string Token, string Secret, string TaskId);
 

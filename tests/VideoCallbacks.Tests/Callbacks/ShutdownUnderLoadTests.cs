@@ -21,7 +21,7 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
 
         var acknowledged = new ConcurrentBag<string>();
         var refused = new ConcurrentBag<string>();
-        await using (var api = ApiProcess.Start(database, settings))
+        await using (var api = ServiceProcess.Start(database, settings))
         {
             await api.WaitUntilUpAsync();
             var hooks = await SubmitWithoutCallbacksAsync(api);
@@ -66,7 +66,7 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
         Assert.Equal(Jobs, acknowledged.Count + refused.Count);
 
         // Restarted on the same database: every acknowledged callback's completion is there.
-        await using var again = ApiProcess.Start(database, settings);
+        await using var again = ServiceProcess.Start(database, settings);
         await again.WaitUntilUpAsync();
         using var client = again.Client();
         var completed = (await RelayKit.FeedAsync(client))
@@ -77,7 +77,7 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
     }
 
     /// <summary>Apiframe jobs whose sandbox never calls back; the test is the provider, with each job's URL and secret.</summary>
-    private static async Task<List<(string JobId, string Url, string Secret, string TaskId)>> SubmitWithoutCallbacksAsync(ApiProcess api)
+    private static async Task<List<(string JobId, string Url, string Secret, string TaskId)>> SubmitWithoutCallbacksAsync(ServiceProcess api)
     {
         using var client = api.Client();
         var jobs = new Dictionary<string, string>(StringComparer.Ordinal);

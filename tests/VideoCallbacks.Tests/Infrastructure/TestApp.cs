@@ -6,17 +6,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace VideoCallbacks.Tests.Infrastructure;
 
-public enum Db { Sqlite, Postgres }
-
 /// <summary>
 /// The real service on a real Kestrel port, with its own database. Each test starts its own;
 /// nothing is shared between tests but the PostgreSQL server process.
 /// </summary>
 public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssembly>
 {
-    public const string ClientKey = "test-client-key-0123456789abcdef";
-    public const string OtherClientKey = "test-client-key-fedcba9876543210";
-    public const string AdminKey = "test-admin-key-0123456789abcdef";
+    public const string ClientKey = TestKeys.Client;
+    public const string OtherClientKey = TestKeys.OtherClient;
+    public const string AdminKey = TestKeys.Admin;
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
@@ -123,6 +121,9 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
 
     public HttpClient Admin() => Client(AdminKey);
 
+    /// <summary>The suite's driver for this app (dispose it).</summary>
+    public ServiceApi Api(string? apiKey = ClientKey) => new(BaseUrl, apiKey);
+
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     public override async ValueTask DisposeAsync()
@@ -152,17 +153,7 @@ public static class HttpExtensions
         return doc.RootElement.Clone();
     }
 
-    /// <summary>Polls until the condition holds; fails the test with the last value if it never does.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null, string? what = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        T last;
-        while (true)
-        {
-            last = await probe();
-            if (condition(last)) return last;
-            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"Timed out waiting for {what ?? "condition"}; last value: {last}");
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Polls until the condition holds (within <see cref="Wait.Default"/> unless told); fails with the last value if it never does.</summary>
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null, string? what = null) =>
+        Wait.UntilAsync(probe, condition, what ?? "condition", timeout);
 }

@@ -24,7 +24,7 @@ public sealed class RelayCrashAndShutdownTests
         {
             var outbox = new OutboxStore(sql);
             List<string> jobs;
-            await using (var first = ApiProcess.Start(database, settings))
+            await using (var first = ServiceProcess.Start(database, settings))
             {
                 await first.WaitUntilUpAsync();
                 using var client = first.Client();
@@ -46,7 +46,7 @@ public sealed class RelayCrashAndShutdownTests
             }
 
             broker.ClearFaults();
-            await using var second = ApiProcess.Start(database, settings);
+            await using var second = ServiceProcess.Start(database, settings);
             await second.WaitUntilUpAsync();
             using var secondClient = second.Client();
             using var admin = second.Admin();
@@ -79,7 +79,7 @@ public sealed class RelayCrashAndShutdownTests
         {
             var outbox = new OutboxStore(sql);
             List<string> jobs;
-            await using (var first = ApiProcess.Start(database, settings))
+            await using (var first = ServiceProcess.Start(database, settings))
             {
                 await first.WaitUntilUpAsync();
                 using var client = first.Client();
@@ -96,7 +96,7 @@ public sealed class RelayCrashAndShutdownTests
             Assert.True(left.Count == 0, $"claims left after a graceful stop: {string.Join(", ", left)}");
 
             broker.ClearFaults();
-            await using var second = ApiProcess.Start(database, settings);
+            await using var second = ServiceProcess.Start(database, settings);
             await second.WaitUntilUpAsync();
             using var admin = second.Admin();
             var committed = await RelayKit.FeedAsync(second.Client());

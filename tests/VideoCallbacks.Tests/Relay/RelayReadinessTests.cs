@@ -68,7 +68,7 @@ public sealed class RelayReadinessTests
     private static async Task<string> StartAndExpectRefusalAsync(Dictionary<string, string> settings)
     {
         using var database = await SharedDatabase.CreateAsync(Db.Sqlite);
-        await using var process = ApiProcess.Start(database, settings);
+        await using var process = ServiceProcess.Start(database, settings);
 
         var exitCode = await process.WaitForExitAsync();
 

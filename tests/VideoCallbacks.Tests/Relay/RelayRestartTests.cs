@@ -31,7 +31,7 @@ public sealed class RelayRestartTests
         broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
 
         List<string> jobs;
-        await using (var first = ApiProcess.Start(database, settings))
+        await using (var first = ServiceProcess.Start(database, settings))
         {
             await first.WaitUntilUpAsync();
             using var client = first.Client();
@@ -50,7 +50,7 @@ public sealed class RelayRestartTests
         Assert.True(storedByTheDeadProcess > 0);
         broker.ClearFaults();
 
-        await using var second = ApiProcess.Start(database, settings);
+        await using var second = ServiceProcess.Start(database, settings);
         await second.WaitUntilUpAsync();
         using var secondClient = second.Client();
         using var admin = second.Admin();

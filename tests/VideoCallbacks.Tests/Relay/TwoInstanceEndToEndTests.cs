@@ -54,8 +54,8 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
             settings[$"Providers:{section}:ApiKey"] = $"sim-{provider}-key";
         }
 
-        var a = ApiProcess.Start(database, settings);
-        await using var b = ApiProcess.Start(database, settings);
+        var a = ServiceProcess.Start(database, settings);
+        await using var b = ServiceProcess.Start(database, settings);
         var jobs = new List<string>();
         try
         {

@@ -1,13 +1,14 @@
 using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Tests.Infrastructure;
 
-namespace VideoCallbacks.Tests.Relay;
+namespace VideoCallbacks.Testing;
+
+public enum Db { Sqlite, Postgres }
 
 /// <summary>
 /// A fresh database that outlives the service instances using it (restarts, several instances, child processes).
 /// A SQLite file is deleted on dispose; a PostgreSQL database goes with the throwaway server.
 /// </summary>
-internal sealed class SharedDatabase : IDisposable
+public sealed class SharedDatabase : IDisposable
 {
     private readonly string? _directory;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace VideoCallbacks.Tests.Infrastructure;
+namespace VideoCallbacks.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL server started from the machine's binaries, once per test run, on a free

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
-namespace VideoCallbacks.Tests.Infrastructure;
+namespace VideoCallbacks.Testing;
 
 /// <summary>
 /// A throwaway redis-server (Debian's package) on a free port with its own temp dir, one per test, so a test

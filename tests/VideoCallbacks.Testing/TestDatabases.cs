@@ -8,9 +8,8 @@ using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Storage;
 using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Tests.Infrastructure;
 
-namespace VideoCallbacks.Tests.Storage;
+namespace VideoCallbacks.Testing;
 
 /// <summary>How the store contract tests make a database on one engine and open it.</summary>
 public interface ITestDatabase
