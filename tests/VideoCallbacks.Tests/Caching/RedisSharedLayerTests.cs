@@ -34,12 +34,12 @@ public sealed class RedisSharedLayerTests
     {
         await using var both = await TwoInstances.StartAsync();
         object body = new { provider = "kie", sourceTaskId = Kit.NewSource("~nocallback"), index = 0, prompt = "a slow pan", mode = "manual" };
-        using var clientA = both.A.Client();
-        using var clientB = both.B.Client();
+        using var clientA = both.A.Api();
+        using var clientB = both.B.Api();
 
-        var first = await clientA.PostJsonAsync("/v1/extensions", body, idempotencyKey: "order-7");
-        var retry = await clientB.PostJsonAsync("/v1/extensions", body, idempotencyKey: "order-7");
-        var other = await clientB.PostJsonAsync("/v1/extensions", new { provider = "kie", sourceTaskId = Kit.NewSource(), index = 1, prompt = "x", mode = "manual" },
+        var first = await clientA.PostSubmitAsync(body, idempotencyKey: "order-7");
+        var retry = await clientB.PostSubmitAsync(body, idempotencyKey: "order-7");
+        var other = await clientB.PostSubmitAsync(new { provider = "kie", sourceTaskId = Kit.NewSource(), index = 1, prompt = "x", mode = "manual" },
             idempotencyKey: "order-7");
 
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
@@ -60,15 +60,15 @@ public sealed class RedisSharedLayerTests
             s["RateLimits:PerKeyPerSecond"] = "1";
             s["RateLimits:PerKeyBurst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
         });
-        using var clientA = both.A.Client();
-        using var clientB = both.B.Client();
+        using var clientA = both.A.Api();
+        using var clientB = both.B.Api();
 
         var clock = Stopwatch.StartNew();
         var statuses = new List<HttpResponseMessage>();
         for (var i = 0; i < 15; i++)
         {
-            statuses.Add(await clientA.GetAsync("/v1/events?after=0&limit=1"));
-            statuses.Add(await clientB.GetAsync("/v1/events?after=0&limit=1"));
+            statuses.Add(await clientA.Http.GetAsync("/v1/events?after=0&limit=1"));
+            statuses.Add(await clientB.Http.GetAsync("/v1/events?after=0&limit=1"));
         }
         var refills = (int)Math.Ceiling(clock.Elapsed.TotalSeconds);
 
@@ -181,8 +181,8 @@ public sealed class RedisSharedLayerTests
             Fixture.Load("apiframe/finished-with-status.json", apiframe.ProviderTaskId!), url: both.OnB(apiframe.CallbackUrl)));
         await Kit.AckAsync(await Kit.PostKieAsync(both.B, kie, Fixture.Load("kie/callback-success.json", kie.ProviderTaskId!), key: kieHmacKey,
             url: both.OnB(kie.CallbackUrl)));
-        using var client = both.B.Client();
-        await client.PostJsonAsync("/v1/extensions", new { provider = "kie", sourceTaskId = Kit.NewSource("~nocallback"), index = 0, prompt = "p", mode = "manual" },
+        using var client = both.B.Api();
+        await client.PostSubmitAsync(new { provider = "kie", sourceTaskId = Kit.NewSource("~nocallback"), index = 0, prompt = "p", mode = "manual" },
             idempotencyKey: "secret-scan");
 
         var dump = await both.DumpAsync();

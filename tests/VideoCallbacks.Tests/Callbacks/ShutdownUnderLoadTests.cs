@@ -53,11 +53,11 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
             }
 
             var streams = Enumerable.Range(0, 4).Select(_ => Task.Run(StreamAsync)).ToList();
-            await HttpExtensions.EventuallyAsync(() => Task.FromResult(acknowledged.Count), n => n >= 5, RelayKit.Patience, "the first callbacks acknowledged");
+            await HttpExtensions.EventuallyAsync(() => Task.FromResult(acknowledged.Count), n => n >= 5, Wait.Default, "the first callbacks acknowledged");
             await api.TerminateAsync();
             await Task.WhenAll(streams);
 
-            // Bounded wait (RelayKit.Patience), not a timing assertion: it stops on its own, cleanly.
+            // Bounded wait (Wait.Default), not a timing assertion: it stops on its own, cleanly.
             Assert.Equal(0, await api.WaitForExitAsync());
             output.WriteLine($"{acknowledged.Count} acknowledged, {refused.Count} refused or unanswered");
         }
@@ -68,8 +68,8 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
         // Restarted on the same database: every acknowledged callback's completion is there.
         await using var again = ServiceProcess.Start(database, settings);
         await again.WaitUntilUpAsync();
-        using var client = again.Client();
-        var completed = (await RelayKit.FeedAsync(client))
+        using var client = again.Api();
+        var completed = (await client.FeedAsync())
             .Where(e => e.GetProperty("type").GetString() == "video.extension.completed")
             .Select(e => e.GetProperty("subject").GetString())
             .ToHashSet(StringComparer.Ordinal);
@@ -79,19 +79,18 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
     /// <summary>Apiframe jobs whose sandbox never calls back; the test is the provider, with each job's URL and secret.</summary>
     private static async Task<List<(string JobId, string Url, string Secret, string TaskId)>> SubmitWithoutCallbacksAsync(ServiceProcess api)
     {
-        using var client = api.Client();
+        using var client = api.Api();
         var jobs = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < Jobs; i++)
         {
-            using var response = await client.PostJsonAsync("/v1/extensions",
-                new { provider = "apiframe", sourceTaskId = $"src-{i}~nocallback", index = 1, prompt = "a slow pan over the sea", correlationId = $"order-{i}" });
+            using var response = await client.PostSubmitAsync(new { provider = "apiframe", sourceTaskId = $"src-{i}~nocallback", index = 1, prompt = "a slow pan over the sea", correlationId = $"order-{i}" });
             var body = await response.JsonAsync();
             Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {body}");
             jobs[body.GetProperty("jobId").GetString()!] = body.GetProperty("providerTaskId").GetString()!;
         }
 
-        using var admin = api.Admin();
-        using var recorded = await admin.GetAsync(new Uri("/sandbox/_sim/requests?provider=apiframe", UriKind.Relative));
+        using var admin = api.Api();
+        using var recorded = await admin.Admin.GetAsync(new Uri("/sandbox/_sim/requests?provider=apiframe", UriKind.Relative));
         recorded.EnsureSuccessStatusCode();
         var hooks = new List<(string, string, string, string)>();
         foreach (var request in (await recorded.JsonAsync()).EnumerateArray())

@@ -27,18 +27,18 @@ public sealed class RelayCrashAndShutdownTests
             await using (var first = ServiceProcess.Start(database, settings))
             {
                 await first.WaitUntilUpAsync();
-                using var client = first.Client();
+                using var client = first.Api();
                 jobs = await RelayKit.SubmitJobsAsync(client, kie: 4, apiframe: 2);
-                await RelayKit.WaitForJobsToFinishAsync(client, jobs);
+                await client.WaitForJobsAsync(jobs);
                 await WaitForHangingSendAsync(broker);
 
                 // While the send hangs, the claim's lease_until keeps moving forward: the relay renews it.
-                var before = await HttpExtensions.EventuallyAsync(() => outbox.GetClaimsAsync(CancellationToken.None), c => c.Count > 0, RelayKit.Patience, "claimed events");
+                var before = await HttpExtensions.EventuallyAsync(() => outbox.GetClaimsAsync(CancellationToken.None), c => c.Count > 0, Wait.Default, "claimed events");
                 var watched = before[0];
                 var renewed = await HttpExtensions.EventuallyAsync(
                     async () => (await outbox.GetClaimsAsync(CancellationToken.None)).FirstOrDefault(c => c.Sequence == watched.Sequence),
                     c => c is not null && c.LeaseUntil > watched.LeaseUntil,
-                    RelayKit.Patience,
+                    Wait.Default,
                     $"the lease on event {watched.Sequence} (until {watched.LeaseUntil:O}) to be renewed");
                 Assert.Equal(watched.Owner, renewed!.Owner);
 
@@ -48,13 +48,13 @@ public sealed class RelayCrashAndShutdownTests
             broker.ClearFaults();
             await using var second = ServiceProcess.Start(database, settings);
             await second.WaitUntilUpAsync();
-            using var secondClient = second.Client();
-            using var admin = second.Admin();
-            var committed = await RelayKit.FeedAsync(secondClient);
+            using var secondClient = second.Api();
+            using var admin = second.Api();
+            var committed = await secondClient.FeedAsync();
             Assert.All(jobs, job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job && e.GetProperty("type").GetString() == "video.extension.completed"));
 
-            // Bounded by RelayKit.Patience, far beyond the 3 s lease: the dead instance's claims simply expired.
-            await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+            // Bounded by Wait.Default, far beyond the 3 s lease: the dead instance's claims simply expired.
+            await admin.WaitUntilPublishedAsync(committed.Count);
             RelayKit.AssertEachDeliveredOnce(broker, committed);
             RelayKit.AssertPerJobOrder(broker.Messages);
         }
@@ -82,9 +82,9 @@ public sealed class RelayCrashAndShutdownTests
             await using (var first = ServiceProcess.Start(database, settings))
             {
                 await first.WaitUntilUpAsync();
-                using var client = first.Client();
+                using var client = first.Api();
                 jobs = await RelayKit.SubmitJobsAsync(client, kie: 3, apiframe: 1);
-                await RelayKit.WaitForJobsToFinishAsync(client, jobs);
+                await client.WaitForJobsAsync(jobs);
                 await WaitForHangingSendAsync(broker);
                 Assert.NotEmpty(await outbox.GetClaimsAsync(CancellationToken.None));
 
@@ -98,9 +98,9 @@ public sealed class RelayCrashAndShutdownTests
             broker.ClearFaults();
             await using var second = ServiceProcess.Start(database, settings);
             await second.WaitUntilUpAsync();
-            using var admin = second.Admin();
-            var committed = await RelayKit.FeedAsync(second.Client());
-            await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+            using var admin = second.Api();
+            var committed = await second.Api().FeedAsync();
+            await admin.WaitUntilPublishedAsync(committed.Count);
             RelayKit.AssertEachDeliveredOnce(broker, committed);
             RelayKit.AssertPerJobOrder(broker.Messages);
         }
@@ -127,6 +127,6 @@ public sealed class RelayCrashAndShutdownTests
         HttpExtensions.EventuallyAsync(
             () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "stored-unanswered")),
             n => n > 0,
-            RelayKit.Patience,
+            Wait.Default,
             "a send stored by the broker and still unanswered");
 }

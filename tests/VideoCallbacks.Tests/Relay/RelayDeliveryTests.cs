@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Admin;
 using System.Text.Json;
 using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.TestBroker;
@@ -14,13 +15,13 @@ public sealed class RelayDeliveryTests
     {
         await using var broker = await LocalServiceBus.StartAsync();
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Client();
-        using var admin = app.Admin();
+        using var client = app.Api();
+        using var admin = app.Api();
 
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 3, apiframe: 2);
-        await RelayKit.WaitForJobsToFinishAsync(client, jobs);
-        var committed = await RelayKit.FeedAsync(client);
-        var published = await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        await client.WaitForJobsAsync(jobs);
+        var committed = await client.FeedAsync();
+        var published = await admin.WaitUntilPublishedAsync(committed.Count);
 
         // Kie: submitted + completed; Apiframe: submitted, progress..., completed.
         Assert.All(jobs, job => Assert.True(committed.Count(e => e.GetProperty("subject").GetString() == job) >= 2));
@@ -55,8 +56,8 @@ public sealed class RelayDeliveryTests
             Assert.Null(e.LastError);
             Assert.NotNull(e.PublishedAt);
         });
-        var publishedOnly = await RelayKit.AdminEventsAsync(admin, "published");
+        var publishedOnly = await admin.AdminEventsAsync("status=published");
         Assert.Equal(committed.Select(e => e.GetProperty("id").GetString()), publishedOnly.Select(e => e.EventId));
-        Assert.Empty(await RelayKit.AdminEventsAsync(admin, "pending"));
+        Assert.Empty(await admin.AdminEventsAsync("status=pending"));
     }
 }

@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Admin;
 using System.Net;
 using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.TestBroker;
@@ -26,17 +27,15 @@ public sealed class RelayFaultTests
             // Short only where the fault is a send never settled; elsewhere it would turn slow answers into timeouts.
             s["Bus:ServiceBus:TryTimeout"] = fault == BrokerFault.NeverSettle ? "00:00:00.500" : "00:00:05";
         });
-        using var client = app.Client();
-        using var admin = app.Admin();
+        using var client = app.Api();
+        using var admin = app.Api();
         broker.FailUntilCleared(fault);
 
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
-        await RelayKit.WaitForJobsToFinishAsync(client, jobs);
-        var committed = await RelayKit.FeedAsync(client);
+        await client.WaitForJobsAsync(jobs);
+        var committed = await client.FeedAsync();
 
-        var failing = await RelayKit.WaitForEventsAsync(
-            admin,
-            all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
+        var failing = await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
             "every event to have failed at least twice and still be pending");
         Assert.All(failing, e =>
         {
@@ -46,13 +45,13 @@ public sealed class RelayFaultTests
         });
         Assert.Empty(broker.Messages);
         // Broker trouble that will pass does not take the instance out of service.
-        var (status, ready) = await RelayKit.ReadyAsync(client);
+        var (status, ready) = await client.ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ready", ready.GetProperty("status").GetString());
 
         broker.ClearFaults();
 
-        var published = await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        var published = await admin.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.All(published, e =>
@@ -79,17 +78,15 @@ public sealed class RelayFaultTests
             s.UseServiceBus(broker.ConnectionString);
             s["Relay:MaxAttempts"] = "1000";
         });
-        using var client = app.Client();
-        using var admin = app.Admin();
+        using var client = app.Api();
+        using var admin = app.Api();
         broker.FailUntilCleared(fault);
 
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2);
-        await RelayKit.WaitForJobsToFinishAsync(client, jobs);
-        var committed = await RelayKit.FeedAsync(client);
+        await client.WaitForJobsAsync(jobs);
+        var committed = await client.FeedAsync();
 
-        var held = await RelayKit.WaitForEventsAsync(
-            admin,
-            all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
+        var held = await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
             "every event to have been refused and still be pending");
         Assert.All(held, e =>
         {
@@ -98,7 +95,7 @@ public sealed class RelayFaultTests
         });
         Assert.Empty(broker.Messages);
 
-        var (status, ready) = await RelayKit.ReadyAsync(client);
+        var (status, ready) = await client.ReadyAsync();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("not ready", ready.GetProperty("status").GetString());
         Assert.True(ready.GetProperty("storeReachable").GetBoolean());
@@ -110,10 +107,10 @@ public sealed class RelayFaultTests
 
         broker.ClearFaults();
 
-        await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        await admin.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
-        (status, ready) = await RelayKit.ReadyAsync(client);
+        (status, ready) = await client.ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ready", ready.GetProperty("status").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, ready.GetProperty("busProblem").ValueKind);
@@ -134,17 +131,15 @@ public sealed class RelayFaultTests
             s["Relay:MaxAttempts"] = "1000";
         }, connectionString: database.ConnectionString))
         {
-            using var client = misconfigured.Client();
+            using var client = misconfigured.Api();
             var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2);
-            await RelayKit.WaitForJobsToFinishAsync(client, jobs);
-            committed = await RelayKit.FeedAsync(client);
-            var held = await RelayKit.WaitForEventsAsync(
-                misconfigured.Admin(),
-                all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
+            await client.WaitForJobsAsync(jobs);
+            committed = await client.FeedAsync();
+            var held = await misconfigured.Api().WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
                 "every event to have been refused and still be pending");
             Assert.All(held, e => Assert.StartsWith("Configuration: Unauthorized", e.LastError, StringComparison.Ordinal));
             Assert.All(held, e => Assert.DoesNotContain(wrongKey, e.LastError, StringComparison.Ordinal));
-            var (status, ready) = await RelayKit.ReadyAsync(client);
+            var (status, ready) = await client.ReadyAsync();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
             Assert.Contains("Unauthorized", ready.GetProperty("busProblem").GetString(), StringComparison.Ordinal);
             Assert.DoesNotContain(wrongKey, ready.GetProperty("busProblem").GetString(), StringComparison.Ordinal);
@@ -154,11 +149,11 @@ public sealed class RelayFaultTests
         Assert.True(broker.RefusedTokens > 0);
 
         await using var fixedApp = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString), connectionString: database.ConnectionString);
-        using var admin = fixedApp.Admin();
-        await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        using var admin = fixedApp.Api();
+        await admin.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
-        var (fixedStatus, _) = await RelayKit.ReadyAsync(fixedApp.Client());
+        var (fixedStatus, _) = await fixedApp.Api().ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, fixedStatus);
     }
 
@@ -170,21 +165,19 @@ public sealed class RelayFaultTests
         const int limit = 2048;
         await using var broker = await LocalServiceBus.StartAsync(o => o.MaxMessageSize = limit);
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Client();
-        using var admin = app.Admin();
+        using var client = app.Api();
+        using var admin = app.Api();
 
         var small = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
         // 4 x 500 characters of metadata ride in every event of this job: each is well over the limit.
         var bulky = Enumerable.Range(0, 4).ToDictionary(i => $"note{i}", i => new string((char)('a' + i), 500));
         var big = Assert.Single(await RelayKit.SubmitJobsAsync(client, kie: 1, metadata: bulky));
-        await RelayKit.WaitForJobsToFinishAsync(client, [.. small, big]);
-        var committed = await RelayKit.FeedAsync(client);
+        await client.WaitForJobsAsync([.. small, big]);
+        var committed = await client.FeedAsync();
         var bigEvents = committed.Where(e => e.GetProperty("subject").GetString() == big).ToList();
         Assert.True(bigEvents.Count >= 2);
 
-        var settled = await RelayKit.WaitForEventsAsync(
-            admin,
-            all => all.Count == committed.Count && all.All(e => e.Status == (e.JobId == big ? "failed" : "published")),
+        var settled = await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == (e.JobId == big ? "failed" : "published")),
             "the big job's events to be failed and every other event published");
 
         Assert.All(settled.Where(e => e.JobId == big), e =>
@@ -193,7 +186,7 @@ public sealed class RelayFaultTests
             Assert.StartsWith("Permanent: MessageSizeExceeded", e.LastError, StringComparison.Ordinal);
             Assert.Contains($"({limit} bytes)", e.LastError, StringComparison.Ordinal);
         });
-        var failed = await RelayKit.AdminEventsAsync(admin, "failed");
+        var failed = await admin.AdminEventsAsync("status=failed");
         Assert.Equal(bigEvents.Select(e => e.GetProperty("id").GetString()), failed.Select(e => e.EventId));
 
         var delivered = committed.Where(e => e.GetProperty("subject").GetString() != big).ToList();
@@ -204,7 +197,7 @@ public sealed class RelayFaultTests
         Assert.DoesNotContain(broker.Transfers, t => t.MessageIds.Any(id => id.StartsWith(big, StringComparison.Ordinal)));
 
         // Not a bus problem: the instance stays ready.
-        var (status, _) = await RelayKit.ReadyAsync(client);
+        var (status, _) = await client.ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
@@ -219,19 +212,17 @@ public sealed class RelayFaultTests
             s.UseServiceBus(broker.ConnectionString);
             s["Relay:MaxAttempts"] = "3";
         });
-        using var client = app.Client();
-        using var admin = app.Admin();
+        using var client = app.Api();
+        using var admin = app.Api();
         broker.FailUntilCleared(BrokerFault.InternalError);
 
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
-        await RelayKit.WaitForJobsToFinishAsync(client, jobs);
-        var committed = await RelayKit.FeedAsync(client);
+        await client.WaitForJobsAsync(jobs);
+        var committed = await client.FeedAsync();
 
-        await RelayKit.WaitForEventsAsync(
-            admin,
-            all => all.Count == committed.Count && all.All(e => e.Status == "failed"),
+        await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "failed"),
             "every event to be failed");
-        var failed = await RelayKit.AdminEventsAsync(admin, "failed");
+        var failed = await admin.AdminEventsAsync("status=failed");
         Assert.Equal(committed.Select(e => e.GetProperty("id").GetString()), failed.Select(e => e.EventId));
         Assert.All(failed, e =>
         {
@@ -239,16 +230,16 @@ public sealed class RelayFaultTests
             Assert.StartsWith("Transient: GeneralError", e.LastError, StringComparison.Ordinal);
             Assert.Null(e.NextAttemptAt); // nothing scheduled: it waits for an operator
         });
-        Assert.Empty(await RelayKit.AdminEventsAsync(admin, "pending"));
+        Assert.Empty(await admin.AdminEventsAsync("status=pending"));
         Assert.Empty(broker.Messages);
 
         // The operator fixes the broker and replays them.
         broker.ClearFaults();
-        using var replay = await admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" });
+        using var replay = await admin.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" });
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
         Assert.Equal(committed.Count, (await replay.JsonAsync()).GetProperty("replayed").GetInt32());
 
-        var published = await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        var published = await admin.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.All(published, e => Assert.Equal(1, e.Attempts));
@@ -268,7 +259,7 @@ public sealed class RelayFaultTests
         try
         {
             broker.FailUntilCleared(BrokerFault.NeverSettle);
-            using (var client = app.Client())
+            using (var client = app.Api())
             {
                 await RelayKit.SubmitJobsAsync(client, kie: 1);
             }
@@ -276,7 +267,7 @@ public sealed class RelayFaultTests
             await HttpExtensions.EventuallyAsync(
                 () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "never-settled")),
                 n => n > 0,
-                RelayKit.Patience,
+                Wait.Default,
                 "a send hanging on the broker");
         }
         finally

@@ -1,34 +1,12 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Relay;
 
-/// <summary>One row of <c>GET /v1/admin/events</c>.</summary>
-internal sealed record AdminEventView(
-    string EventId,
-    long Sequence,
-    string JobId,
-    string Provider,
-    string Type,
-    string Status,
-    int Attempts,
-    string? LastError,
-    DateTimeOffset? PublishedAt,
-    DateTimeOffset? NextAttemptAt);
-
-/// <summary>Shared moves of the relay tests: configure the service for the fake broker, make events, read them back.</summary>
+/// <summary>What only the relay tests need: the service aimed at the local broker, jobs that make events, and checks of what the broker kept.</summary>
 internal static class RelayKit
 {
-    /// <summary>An upper bound for waits, generous for a loaded machine; never a timing assertion.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
-
     /// <summary>Service Bus transport aimed at <paramref name="connectionString"/>, with short relay delays.</summary>
     public static void UseServiceBus(this Dictionary<string, string?> settings, string connectionString)
     {
@@ -45,7 +23,7 @@ internal static class RelayKit
     }
 
     /// <summary>Submits Kie.ai jobs (submitted + completed events) and Apiframe jobs (submitted, progress..., completed).</summary>
-    public static async Task<List<string>> SubmitJobsAsync(HttpClient client, int kie, int apiframe = 0, IReadOnlyDictionary<string, string>? metadata = null)
+    public static async Task<List<string>> SubmitJobsAsync(ServiceApi api, int kie, int apiframe = 0, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var jobs = new List<string>();
         for (var i = 0; i < kie + apiframe; i++)
@@ -53,85 +31,10 @@ internal static class RelayKit
             object body = i < kie
                 ? new { provider = "kie", sourceTaskId = $"src-kie-{i}", index = i % 4, mode = "auto", correlationId = $"order-{i}", metadata }
                 : new { provider = "apiframe", sourceTaskId = $"src-af-{i}", index = i % 4, prompt = "the camera pulls back", correlationId = $"order-{i}", metadata };
-            using var response = await client.PostJsonAsync("/v1/extensions", body);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {text}");
-            using var doc = JsonDocument.Parse(text);
-            jobs.Add(doc.RootElement.GetProperty("jobId").GetString()!);
+            jobs.Add((await api.SubmitAsync(body)).GetProperty("jobId").GetString()!);
         }
 
         return jobs;
-    }
-
-    /// <summary>Waits until every job reached its terminal state, i.e. all its events are committed.</summary>
-    public static async Task WaitForJobsToFinishAsync(HttpClient client, IEnumerable<string> jobIds)
-    {
-        foreach (var jobId in jobIds)
-        {
-            await HttpExtensions.EventuallyAsync(
-                async () =>
-                {
-                    using var response = await client.GetAsync(new Uri($"/v1/extensions/{jobId}", UriKind.Relative));
-                    return (await response.JsonAsync()).GetProperty("status").GetString();
-                },
-                status => status is "completed" or "failed",
-                Patience,
-                $"job {jobId} to finish");
-        }
-    }
-
-    /// <summary>Every committed event, as the feed serves it (CloudEvents, in sequence order).</summary>
-    public static async Task<List<JsonElement>> FeedAsync(HttpClient client)
-    {
-        var events = new List<JsonElement>();
-        long after = 0;
-        while (true)
-        {
-            using var response = await client.GetAsync(new Uri(string.Create(CultureInfo.InvariantCulture, $"/v1/events?after={after}&limit=1000"), UriKind.Relative));
-            response.EnsureSuccessStatusCode();
-            var page = await response.JsonAsync();
-            var batch = page.GetProperty("events").EnumerateArray().ToList();
-            if (batch.Count == 0)
-            {
-                return events;
-            }
-
-            events.AddRange(batch);
-            after = page.GetProperty("next").GetInt64();
-        }
-    }
-
-    /// <summary><c>GET /v1/admin/events</c>, every page.</summary>
-    public static async Task<List<AdminEventView>> AdminEventsAsync(HttpClient admin, string? status = null)
-    {
-        var events = new List<AdminEventView>();
-        string? cursor = null;
-        do
-        {
-            var query = "/v1/admin/events?limit=500" + (status is null ? "" : "&status=" + status) + (cursor is null ? "" : "&cursor=" + cursor);
-            using var response = await admin.GetAsync(new Uri(query, UriKind.Relative));
-            response.EnsureSuccessStatusCode();
-            var page = await response.Content.ReadFromJsonAsync<JsonElement>();
-            events.AddRange(page.GetProperty("items").Deserialize<List<AdminEventView>>(Web)!);
-            cursor = page.GetProperty("nextCursor").GetString();
-        }
-        while (cursor is not null);
-        return events;
-    }
-
-    /// <summary>Waits until the admin API shows every one of <paramref name="expected"/> events published.</summary>
-    public static Task<List<AdminEventView>> WaitUntilPublishedAsync(HttpClient admin, int expected) =>
-        WaitForEventsAsync(admin, all => all.Count == expected && all.All(e => e.Status == "published"), $"all {expected} events to be published");
-
-    /// <summary>Polls the admin API until <paramref name="condition"/> holds for the whole outbox.</summary>
-    public static async Task<List<AdminEventView>> WaitForEventsAsync(HttpClient admin, Func<List<AdminEventView>, bool> condition, string what)
-    {
-        var snapshot = await HttpExtensions.EventuallyAsync(
-            async () => new Outbox(await AdminEventsAsync(admin)),
-            outbox => condition(outbox.Events),
-            Patience,
-            what);
-        return snapshot.Events;
     }
 
     /// <summary>
@@ -172,20 +75,4 @@ internal static class RelayKit
         Assert.True(
             JsonNode.DeepEquals(JsonNode.Parse(expected.GetRawText()), JsonNode.Parse(actual)),
             $"expected {expected.GetRawText()}{Environment.NewLine}but the message body is {actual}");
-
-    /// <summary>GET /readyz as status code + body.</summary>
-    public static async Task<(HttpStatusCode Status, JsonElement Body)> ReadyAsync(HttpClient client)
-    {
-        using var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
-        return (response.StatusCode, await response.JsonAsync());
-    }
-
-    public static string Describe(IEnumerable<AdminEventView> events) =>
-        string.Join("; ", events.Select(e => $"{e.EventId} {e.Status} x{e.Attempts} {e.LastError}"));
-
-    /// <summary>The outbox as the admin API shows it; prints itself for timeout messages.</summary>
-    private sealed record Outbox(List<AdminEventView> Events)
-    {
-        public override string ToString() => Describe(Events);
-    }
 }

@@ -42,14 +42,14 @@ public sealed class RelayOutageTests
                 s["Relay:BatchSize"] = "4";
             }
         });
-        using var client = app.Client();
-        using var admin = app.Admin();
+        using var client = app.Api();
+        using var admin = app.Api();
 
         // Before: the broker works.
         var before = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
-        await RelayKit.WaitForJobsToFinishAsync(client, before);
-        var committedBefore = await RelayKit.FeedAsync(client);
-        await RelayKit.WaitUntilPublishedAsync(admin, committedBefore.Count);
+        await client.WaitForJobsAsync(before);
+        var committedBefore = await client.FeedAsync();
+        await admin.WaitUntilPublishedAsync(committedBefore.Count);
 
         // Down.
         switch (outage)
@@ -67,17 +67,15 @@ public sealed class RelayOutageTests
 
         // Load while it is down: callbacks keep committing events.
         var during = await RelayKit.SubmitJobsAsync(client, kie: 6, apiframe: 3);
-        await RelayKit.WaitForJobsToFinishAsync(client, during);
-        var committed = await RelayKit.FeedAsync(client);
+        await client.WaitForJobsAsync(during);
+        var committed = await client.FeedAsync();
         Assert.True(committed.Count > committedBefore.Count);
 
         if (outage != Outage.ConnectionsDroppedAfterStoring)
         {
             // Every new event has failed and been retried while the broker was away; none gave up or got through.
             var newIds = committed.Skip(committedBefore.Count).Select(e => e.GetProperty("id").GetString()).ToHashSet();
-            var down = await RelayKit.WaitForEventsAsync(
-                admin,
-                all => all.Where(e => newIds.Contains(e.EventId)).All(e => e.Status == "pending" && e.Attempts >= 2),
+            var down = await admin.WaitForAdminEventsAsync(all => all.Where(e => newIds.Contains(e.EventId)).All(e => e.Status == "pending" && e.Attempts >= 2),
                 "every event committed during the outage to have failed at least twice");
             Assert.All(down.Where(e => newIds.Contains(e.EventId)), e => Assert.StartsWith("Transient: ", e.LastError, StringComparison.Ordinal));
             Assert.Equal(committedBefore.Count, broker.Messages.Count);
@@ -90,7 +88,7 @@ public sealed class RelayOutageTests
             }
         }
 
-        var published = await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        var published = await admin.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.Contains(published, e => e.Attempts > 1);

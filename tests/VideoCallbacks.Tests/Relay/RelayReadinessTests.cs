@@ -16,14 +16,14 @@ public sealed class RelayReadinessTests
     {
         await using var broker = await LocalServiceBus.StartAsync();
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Client();
+        using var client = app.Api();
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 1);
-        await RelayKit.WaitForJobsToFinishAsync(client, jobs);
-        var committed = await RelayKit.FeedAsync(client);
-        await RelayKit.WaitUntilPublishedAsync(app.Admin(), committed.Count);
+        await client.WaitForJobsAsync(jobs);
+        var committed = await client.FeedAsync();
+        await app.Api().WaitUntilPublishedAsync(committed.Count);
 
-        using var anonymous = app.Client(apiKey: null);
-        var (status, ready) = await RelayKit.ReadyAsync(anonymous);
+        using var anonymous = app.Api(apiKey: null);
+        var (status, ready) = await anonymous.ReadyAsync();
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ready", ready.GetProperty("status").GetString());

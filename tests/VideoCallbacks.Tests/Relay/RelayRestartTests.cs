@@ -34,13 +34,13 @@ public sealed class RelayRestartTests
         await using (var first = ServiceProcess.Start(database, settings))
         {
             await first.WaitUntilUpAsync();
-            using var client = first.Client();
+            using var client = first.Api();
             jobs = await RelayKit.SubmitJobsAsync(client, kie: 4, apiframe: 2);
-            await RelayKit.WaitForJobsToFinishAsync(client, jobs);
+            await client.WaitForJobsAsync(jobs);
             await HttpExtensions.EventuallyAsync(
                 () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "stored-unanswered")),
                 n => n > 0,
-                RelayKit.Patience,
+                Wait.Default,
                 "some sends stored by the broker and still unanswered");
 
             await first.KillAsync();
@@ -52,12 +52,12 @@ public sealed class RelayRestartTests
 
         await using var second = ServiceProcess.Start(database, settings);
         await second.WaitUntilUpAsync();
-        using var secondClient = second.Client();
-        using var admin = second.Admin();
-        var committed = await RelayKit.FeedAsync(secondClient);
+        using var secondClient = second.Api();
+        using var admin = second.Api();
+        var committed = await secondClient.FeedAsync();
         Assert.All(jobs, job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job && e.GetProperty("type").GetString() == "video.extension.completed"));
 
-        var published = await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        var published = await admin.WaitUntilPublishedAsync(committed.Count);
         // The second process re-sent what the first left in doubt; duplicate detection kept one copy of each.
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);

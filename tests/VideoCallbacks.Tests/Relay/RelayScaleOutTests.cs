@@ -14,24 +14,24 @@ public sealed class RelayScaleOutTests(ITestOutputHelper output)
         await using var broker = await LocalServiceBus.StartAsync();
         await using var a = await TestApp.StartAsync(Db.Postgres, Configure(broker), connectionString: database.ConnectionString);
         await using var b = await TestApp.StartAsync(Db.Postgres, Configure(broker), connectionString: database.ConnectionString);
-        using var clientA = a.Client();
-        using var clientB = b.Client();
+        using var clientA = a.Api();
+        using var clientB = b.Api();
 
         // Clients spread over both instances; each instance's sandbox calls back to that instance.
         var submitted = await Task.WhenAll(
             RelayKit.SubmitJobsAsync(clientA, kie: 6, apiframe: 3),
             RelayKit.SubmitJobsAsync(clientB, kie: 6, apiframe: 3));
         await Task.WhenAll(
-            RelayKit.WaitForJobsToFinishAsync(clientA, submitted[0]),
-            RelayKit.WaitForJobsToFinishAsync(clientB, submitted[1]));
-        var committed = await RelayKit.FeedAsync(clientA);
+            clientA.WaitForJobsAsync(submitted[0]),
+            clientB.WaitForJobsAsync(submitted[1]));
+        var committed = await clientA.FeedAsync();
         Assert.Equal(
             committed.Select(e => e.GetProperty("id").GetString()),
-            (await RelayKit.FeedAsync(clientB)).Select(e => e.GetProperty("id").GetString()));
+            (await clientB.FeedAsync()).Select(e => e.GetProperty("id").GetString()));
         Assert.All(submitted.SelectMany(jobs => jobs), job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job));
 
-        using var admin = b.Admin();
-        var published = await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+        using var admin = b.Api();
+        var published = await admin.WaitUntilPublishedAsync(committed.Count);
 
         // Every event once on the topic; a second send of a MessageId would only be the broker dropping a re-send.
         RelayKit.AssertEachDeliveredOnce(broker, committed);

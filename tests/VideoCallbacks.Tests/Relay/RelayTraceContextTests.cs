@@ -43,7 +43,7 @@ public sealed class RelayTraceContextTests
                 return batch.FirstOrDefault(m => m.MessageId == $"{hook.JobId}:completed");
             },
             m => m is not null,
-            RelayKit.Patience,
+            Wait.Default,
             "the completed event on the subscription");
 
         var traceParent = Assert.IsType<string>(completed!.ApplicationProperties["traceparent"]);

@@ -60,8 +60,8 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
         try
         {
             await Task.WhenAll(a.WaitUntilUpAsync(), b.WaitUntilUpAsync());
-            using var clientA = a.Client();
-            using var clientB = b.Client();
+            using var clientA = a.Api();
+            using var clientB = b.Api();
 
             // Phase 1: both instances take submissions (and their providers' callbacks) alternately.
             for (var i = 0; i < 18; i++)
@@ -71,9 +71,9 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
 
             // Neither idles: both pollers asked the providers, both relays sent to the topic.
             await HttpExtensions.EventuallyAsync(() => Task.FromResult((a.Output.Contains(Polled, StringComparison.Ordinal), b.Output.Contains(Polled, StringComparison.Ordinal))),
-                both => both is (true, true), RelayKit.Patience, "both instances to poll a provider");
-            await HttpExtensions.EventuallyAsync(() => Task.FromResult(SendingConnections(broker)), n => n >= 2, RelayKit.Patience, "both instances to publish");
-            await RelayKit.WaitForJobsToFinishAsync(clientB, jobs);
+                both => both is (true, true), Wait.Default, "both instances to poll a provider");
+            await HttpExtensions.EventuallyAsync(() => Task.FromResult(SendingConnections(broker)), n => n >= 2, Wait.Default, "both instances to publish");
+            await clientB.WaitForJobsAsync(jobs);
 
             // Phase 2: more submissions to both, then instance A dies at once (callbacks to it, claims and sends in flight).
             for (var i = 18; i < 30; i++)
@@ -85,10 +85,10 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
             output.WriteLine("killed instance A");
 
             // B finishes A's jobs too (A's providers cannot call it back; B's reconciliation asks them) and relays everything.
-            await RelayKit.WaitForJobsToFinishAsync(clientB, jobs);
-            var committed = await RelayKit.FeedAsync(clientB);
-            using var admin = b.Admin();
-            await RelayKit.WaitUntilPublishedAsync(admin, committed.Count);
+            await clientB.WaitForJobsAsync(jobs);
+            var committed = await clientB.FeedAsync();
+            using var admin = b.Api();
+            await admin.WaitUntilPublishedAsync(committed.Count);
 
             foreach (var job in jobs)
             {
@@ -110,7 +110,7 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
     private static int SendingConnections(LocalServiceBus broker) =>
         broker.Transfers.Where(t => t.Accepted).Select(t => t.ConnectionNumber).Distinct().Count();
 
-    private static async Task<string> SubmitAsync(HttpClient client, string provider, int i)
+    private static async Task<string> SubmitAsync(ServiceApi api, string provider, int i)
     {
         object body = provider switch
         {
@@ -118,11 +118,7 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
             "apiframe" => new { provider, sourceTaskId = $"src-{i}", index = i % 4, prompt = "the camera pulls back", correlationId = $"order-{i}" },
             _ => new { provider, sourceTaskId = $"src-{i}", index = i % 4, correlationId = $"order-{i}" },
         };
-        using var response = await client.PostJsonAsync("/v1/extensions", body);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{provider} submit answered {(int)response.StatusCode}: {text}");
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.GetProperty("jobId").GetString()!;
+        return (await api.SubmitAsync(body)).GetProperty("jobId").GetString()!;
     }
 
     /// <summary>The provider simulator on a real port, calling back whichever instance a job came from.</summary>

@@ -17,7 +17,7 @@ public sealed class SubscriberExampleTests
     {
         await using var broker = await LocalServiceBus.StartAsync();
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Client();
+        using var client = app.Api();
         var received = new ConcurrentQueue<VideoEvent>();
         await using var serviceBus = new ServiceBusClient(broker.ConnectionString);
         await using (var subscriber = new VideoEventsSubscriber(serviceBus, broker.Topic, "all", e =>
@@ -29,13 +29,13 @@ public sealed class SubscriberExampleTests
             await subscriber.StartAsync();
 
             var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 2);
-            await RelayKit.WaitForJobsToFinishAsync(client, jobs);
-            var committed = await RelayKit.FeedAsync(client);
-            await RelayKit.WaitUntilPublishedAsync(app.Admin(), committed.Count);
+            await client.WaitForJobsAsync(jobs);
+            var committed = await client.FeedAsync();
+            await app.Api().WaitUntilPublishedAsync(committed.Count);
             await HttpExtensions.EventuallyAsync(
                 () => Task.FromResult(received.Count),
                 n => n >= committed.Count,
-                RelayKit.Patience,
+                Wait.Default,
                 $"the subscriber to receive {committed.Count} events");
 
             // Delivery is at least once: a message delivered again must not reach the handler twice.
@@ -43,7 +43,7 @@ public sealed class SubscriberExampleTests
             await HttpExtensions.EventuallyAsync(
                 () => Task.FromResult(broker.Outstanding("all")),
                 n => n == 0,
-                RelayKit.Patience,
+                Wait.Default,
                 "the subscriber to complete the redelivered message");
 
             Assert.Equal(
