@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using VideoCallbacks.Api.Admin;
+using VideoCallbacks.Api.Callbacks;
 
 namespace VideoCallbacks.Testing;
 
@@ -173,6 +174,26 @@ public sealed class ServiceApi : IDisposable
         var response = await Anonymous.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;
+    }
+
+    /// <summary>An Apiframe callback as Apiframe sends it: the job's <c>x-webhook-secret</c> (none when null).</summary>
+    public Task<HttpResponseMessage> PostApiframeCallbackAsync(string url, string body, string? webhookSecret) =>
+        PostCallbackAsync(url, body, webhookSecret is null ? null : new Dictionary<string, string> { ["x-webhook-secret"] = webhookSecret });
+
+    /// <summary>
+    /// A Kie.ai callback as Kie.ai sends it: signed with <paramref name="hmacKey"/> over the task id and a timestamp of
+    /// now + <paramref name="skew"/> (unsigned when the key is null).
+    /// </summary>
+    public Task<HttpResponseMessage> PostKieCallbackAsync(string url, string body, string? hmacKey, string taskId, TimeSpan skew = default)
+    {
+        var headers = new Dictionary<string, string>();
+        if (hmacKey is not null)
+        {
+            var timestamp = (DateTimeOffset.UtcNow + skew).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            headers[CallbackVerifier.KieTimestampHeader] = timestamp;
+            headers[CallbackVerifier.KieSignatureHeader] = CallbackVerifier.Sign(hmacKey, taskId, timestamp);
+        }
+        return PostCallbackAsync(url, body, headers);
     }
 
     /// <summary><c>GET /readyz</c> as status code and body.</summary>

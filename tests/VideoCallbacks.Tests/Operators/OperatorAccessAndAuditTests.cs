@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Admin;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -19,7 +20,7 @@ public sealed class OperatorAccessAndAuditTests
         var failed = await h.WaitUntilSettledAsync(jobId);
         Assert.All(failed, e => Assert.Equal("failed", e.Status));
         h.Broker.ClearFaults();
-        var callbackId = Assert.Single(await h.CallbacksAsync()).Id;
+        var callbackId = Assert.Single(await h.Api.AdminCallbacksAsync()).Id;
         var eventId = failed[0].EventId;
 
         (HttpMethod Method, string Path, object? Body)[] routes =
@@ -74,9 +75,9 @@ public sealed class OperatorAccessAndAuditTests
         Assert.Contains("--admin-key", noKeyLine, StringComparison.Ordinal);
 
         // None of it changed anything.
-        Assert.Equal(failed, await h.EventsAsync());
+        Assert.Equal(failed, await h.Api.AdminEventsAsync());
         Assert.Empty(h.Broker.Messages);
-        Assert.Empty(await h.AuditAsync());
+        Assert.Empty(await h.Api.AuditAsync());
     }
 
     [Theory]
@@ -91,14 +92,14 @@ public sealed class OperatorAccessAndAuditTests
         var a = await h.SubmitApiframeAsync("p~nocallback");
         var task = await h.TaskOfAsync(a);
         var unreadable = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
-        using (var response = await OperatorHarness.PostCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
+        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
-        var failedCallback = Assert.Single(await h.CallbacksAsync("outcome=failed"));
+        var failedCallback = Assert.Single(await h.Api.AdminCallbacksAsync("outcome=failed"));
         var settledKie = await h.WaitUntilSettledAsync(k1, k2);
         var apiframeSubmitted = $"{a}:submitted";
-        await HttpExtensions.EventuallyAsync(() => h.EventsAsync("status=failed"), list => list.Count == 5, OperatorHarness.Patience, "five failed events");
+        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=failed"), list => list.Count == 5, Wait.Default, "five failed events");
         h.Broker.ClearFaults();
         var k1Submitted = settledKie.Single(e => e.JobId == k1 && e.Type == "video.extension.submitted").EventId;
         var k1Completed = settledKie.Single(e => e.JobId == k1 && e.Type == "video.extension.completed").EventId;
@@ -136,14 +137,14 @@ public sealed class OperatorAccessAndAuditTests
         // 6. reprocess again, CLI
         Assert.Equal(0, (await h.CliAsync("callbacks", "reprocess", callbackTarget)).ExitCode);
         // 7. forced replay of a published event, CLI
-        await HttpExtensions.EventuallyAsync(() => h.EventsAsync(), list => list.All(e => e.Status == "published"), OperatorHarness.Patience, "all published");
+        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync(), list => list.All(e => e.Status == "published"), Wait.Default, "all published");
         Assert.Equal(0, (await h.CliAsync("events", "replay", k1Completed, "--force")).ExitCode);
 
         using var raw = await h.Admin.GetAsync("/v1/admin/audit");
         Assert.Equal(HttpStatusCode.OK, raw.StatusCode);
         var rawText = await raw.Content.ReadAsStringAsync();
         Assert.DoesNotContain(TestApp.AdminKey, rawText, StringComparison.Ordinal);
-        var audit = (await raw.Content.ReadFromJsonAsync<OpPage<OpAudit>>(OperatorHarness.Json))!.Items;
+        var audit = (await raw.Content.ReadFromJsonAsync<Page<AuditEntry>>(ServiceApi.Json))!.Items;
 
         Assert.Equal(
             ["events.replay", "events.replay", "events.replay-bulk", "events.replay-bulk", "callbacks.reprocess", "callbacks.reprocess", "events.replay"],

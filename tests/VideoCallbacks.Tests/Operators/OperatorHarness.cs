@@ -8,23 +8,12 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using VideoCallbacks.Cli;
+using AdminEvent = VideoCallbacks.Api.Admin.AdminEvent;
 using VideoCallbacks.Simulator;
 using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
-
-/// <summary>An outbox event as <c>GET /v1/admin/events</c> shows it.</summary>
-public sealed record OpEvent(string EventId, long Sequence, string JobId, string Provider, string Type, string Status, int Attempts,
-    string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? PublishedAt);
-
-/// <summary>A stored callback as <c>GET /v1/admin/callbacks</c> shows it.</summary>
-public sealed record OpCallback(long Id, string Provider, string? JobId, DateTimeOffset ReceivedAt, string Outcome, string? Reason, string? EventId);
-
-/// <summary>An audit entry as <c>GET /v1/admin/audit</c> shows it.</summary>
-public sealed record OpAudit(long Id, DateTimeOffset At, string AdminKeyId, string Action, string Target, int Count, string? Details);
-
-public sealed record OpPage<T>(List<T> Items, string? NextCursor);
 
 /// <summary>One in-process run of the real CLI.</summary>
 public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
@@ -40,20 +29,22 @@ public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 public sealed class OperatorHarness : IAsyncDisposable
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
-
     private OperatorHarness(TestApp app, LocalServiceBus broker)
     {
         App = app;
         Broker = broker;
-        Admin = app.Admin();
+        Api = app.Api();
     }
 
     public TestApp App { get; }
 
     public LocalServiceBus Broker { get; }
 
-    public HttpClient Admin { get; }
+    /// <summary>The suite's driver for this service.</summary>
+    public ServiceApi Api { get; }
+
+    /// <summary>Raw admin requests (the driver's admin client).</summary>
+    public HttpClient Admin => Api.Admin;
 
     public SimulatorState Simulator => App.Get<SimulatorState>();
 
@@ -90,7 +81,7 @@ public sealed class OperatorHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Admin.Dispose();
+        Api.Dispose();
         await App.DisposeAsync();
         await Broker.DisposeAsync();
     }
@@ -103,91 +94,29 @@ public sealed class OperatorHarness : IAsyncDisposable
     public Task<string> SubmitApiframeAsync(string sourceTaskId) =>
         SubmitAsync(new { provider = "apiframe", sourceTaskId, index = 0, prompt = "x" });
 
-    private async Task<string> SubmitAsync(object body)
-    {
-        using var client = App.Client();
-        using var response = await client.PostJsonAsync("/v1/extensions", body);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        return (await response.JsonAsync()).GetProperty("jobId").GetString()!;
-    }
-
-    public async Task<JsonElement> JobAsync(string jobId)
-    {
-        using var client = App.Client();
-        using var response = await client.GetAsync($"/v1/extensions/{jobId}");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.JsonAsync();
-    }
-
-    public async Task<JsonElement> WaitForJobAsync(string jobId, string status) =>
-        await HttpExtensions.EventuallyAsync(() => JobAsync(jobId), j => j.GetProperty("status").GetString() == status, Patience,
-            $"job {jobId} to be {status}");
+    private async Task<string> SubmitAsync(object body) => (await Api.SubmitAsync(body)).GetProperty("jobId").GetString()!;
 
     /// <summary>
     /// Waits until every job has completed and none of their events is pending any more (each is published or
     /// failed), then answers all events of those jobs.
     /// </summary>
-    public async Task<List<OpEvent>> WaitUntilSettledAsync(params string[] jobIds)
+    public async Task<List<AdminEvent>> WaitUntilSettledAsync(params string[] jobIds)
     {
-        foreach (var jobId in jobIds) await WaitForJobAsync(jobId, "completed");
+        await Api.WaitForJobsAsync(jobIds, "completed");
         return await HttpExtensions.EventuallyAsync(
-            async () => (await EventsAsync()).Where(e => jobIds.Contains(e.JobId)).ToList(),
+            async () => (await Api.AdminEventsAsync()).Where(e => jobIds.Contains(e.JobId)).ToList(),
             events => events.Count > 0 && events.All(e => e.Status != "pending"),
-            Patience, "every event to be published or failed");
+            what: "every event to be published or failed");
     }
 
     /// <summary>The provider task the simulator holds for a job (its callback URL and webhook secret).</summary>
     public async Task<SimulatedTask> TaskOfAsync(string jobId)
     {
-        var job = await JobAsync(jobId);
+        var job = await Api.JobAsync(jobId);
         var taskId = job.GetProperty("providerTaskId").GetString();
         Assert.False(string.IsNullOrEmpty(taskId), $"job {jobId} has no provider task yet");
         return Simulator.FindTask(taskId!) ?? throw new Xunit.Sdk.XunitException($"the simulator has no task {taskId}");
     }
-
-    /// <summary>POSTs a body to a job's callback URL, as the provider would (anonymous, with the given webhook secret).</summary>
-    public static async Task<HttpResponseMessage> PostCallbackAsync(string url, string body, string? webhookSecret)
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        if (webhookSecret is not null) request.Headers.Add("x-webhook-secret", webhookSecret);
-        return await client.SendAsync(request);
-    }
-
-    // ------------------------------------------------------------------ admin lists
-
-    public Task<List<OpEvent>> EventsAsync(string query = "", int pageSize = AdminPage) => AllPagesAsync<OpEvent>("/v1/admin/events", query, pageSize);
-
-    public Task<List<OpCallback>> CallbacksAsync(string query = "", int pageSize = AdminPage) => AllPagesAsync<OpCallback>("/v1/admin/callbacks", query, pageSize);
-
-    public Task<List<OpAudit>> AuditAsync() => AllPagesAsync<OpAudit>("/v1/admin/audit", "", AdminPage);
-
-    private const int AdminPage = 500;
-
-    /// <summary>Follows nextCursor to the end; fails on a repeated cursor or a page larger than asked for.</summary>
-    public async Task<List<T>> AllPagesAsync<T>(string path, string query, int pageSize, List<int>? pageSizes = null)
-    {
-        var items = new List<T>();
-        var cursors = new HashSet<string>(StringComparer.Ordinal);
-        string? cursor = null;
-        while (true)
-        {
-            var url = $"{path}?limit={pageSize.ToString(CultureInfo.InvariantCulture)}"
-                + (query.Length > 0 ? "&" + query : "")
-                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
-            using var response = await Admin.GetAsync(url);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            var page = (await response.Content.ReadFromJsonAsync<OpPage<T>>(Json))!;
-            Assert.True(page.Items.Count <= pageSize, $"GET {url} answered {page.Items.Count} items");
-            pageSizes?.Add(page.Items.Count);
-            items.AddRange(page.Items);
-            if (page.NextCursor is null) return items;
-            Assert.True(cursors.Add(page.NextCursor), $"cursor {page.NextCursor} came back twice");
-            cursor = page.NextCursor;
-        }
-    }
-
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Asserts a 400 problem whose <c>errors</c> name <paramref name="fields"/>.</summary>
     public static async Task AssertValidationProblemAsync(HttpResponseMessage response, params string[] fields)

@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Admin;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -22,16 +23,16 @@ public sealed class OperatorListTests
         await Task.Delay(20); // keep the two groups' millisecond timestamps apart
         var late = await h.WaitUntilSettledAsync(await h.SubmitApiframeAsync("p-1"), await h.SubmitApiframeAsync("p-2"));
 
-        var all = await h.EventsAsync();
+        var all = await h.Api.AdminEventsAsync();
         Assert.Equal(early.Concat(late).Select(e => e.EventId).Order(StringComparer.Ordinal), all.Select(e => e.EventId).Order(StringComparer.Ordinal));
         Assert.Equal(all.OrderBy(e => e.Sequence), all);
         Assert.All(early, e => Assert.Equal("failed", e.Status));
         Assert.All(late, e => Assert.Equal("published", e.Status));
         Assert.Contains(late, e => e.Type == "video.extension.progress");
 
-        async Task Expect(string query, IEnumerable<OpEvent> expected)
+        async Task Expect(string query, IEnumerable<AdminEvent> expected)
         {
-            var got = await h.EventsAsync(query);
+            var got = await h.Api.AdminEventsAsync(query);
             Assert.True(got.Count > 0 || !expected.Any(), query);
             Assert.Equal(expected.OrderBy(e => e.Sequence).Select(e => e.EventId), got.Select(e => e.EventId));
         }
@@ -58,12 +59,12 @@ public sealed class OperatorListTests
         foreach (var pageSize in new[] { 1, 2, 3, all.Count, all.Count + 1 })
         {
             var pages = new List<int>();
-            var walked = await h.AllPagesAsync<OpEvent>("/v1/admin/events", "", pageSize, pages);
+            var walked = await h.Api.AllPagesAsync<AdminEvent>("/v1/admin/events", "", pageSize, pages);
             Assert.Equal(all, walked);
             Assert.True(pages.Count <= all.Count / pageSize + 1, $"{pages.Count} pages of {pageSize}");
             Assert.All(pages.SkipLast(1), n => Assert.Equal(pageSize, n));
         }
-        var failedPages = await h.AllPagesAsync<OpEvent>("/v1/admin/events", "status=failed", 3);
+        var failedPages = await h.Api.AllPagesAsync<AdminEvent>("/v1/admin/events", "status=failed", 3);
         Assert.Equal(all.Where(e => e.Status == "failed"), failedPages);
 
         // The CLI reads the real API's pages: as a table, and following the cursors.
@@ -94,26 +95,26 @@ public sealed class OperatorListTests
         var doubled = await h.SubmitApiframeAsync("p-2~dup=2");
         var quiet = await h.SubmitApiframeAsync("p-3~nocallback");
         await h.WaitUntilSettledAsync(kie, apiframe, doubled);
-        var early = await HttpExtensions.EventuallyAsync(() => h.CallbacksAsync(), list => list.Any(c => c.Outcome == "duplicate"),
-            OperatorHarness.Patience, "the duplicate final callback");
+        var early = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync(), list => list.Any(c => c.Outcome == "duplicate"),
+            Wait.Default, "the duplicate final callback");
         await Task.Delay(20); // keep the two groups' millisecond timestamps apart
 
         // Late: one not understood, one with the wrong secret, one for no job.
         var task = await h.TaskOfAsync(quiet);
         var unreadable = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
-        (await OperatorHarness.PostCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret)).Dispose();
-        (await OperatorHarness.PostCallbackAsync(task.CallbackUrl!, unreadable, "wrong")).Dispose();
-        (await OperatorHarness.PostCallbackAsync(task.CallbackUrl!.Replace(quiet, "job_nobody", StringComparison.Ordinal), unreadable, task.WebhookSecret)).Dispose();
-        var all = await HttpExtensions.EventuallyAsync(() => h.CallbacksAsync(), list => list.Count == early.Count + 3,
-            OperatorHarness.Patience, "the three late callbacks");
+        (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret)).Dispose();
+        (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, "wrong")).Dispose();
+        (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!.Replace(quiet, "job_nobody", StringComparison.Ordinal), unreadable, task.WebhookSecret)).Dispose();
+        var all = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync(), list => list.Count == early.Count + 3,
+            Wait.Default, "the three late callbacks");
         var late = all.Skip(early.Count).ToList();
         Assert.Equal(early, all.Take(early.Count));
         Assert.Equal(["failed", "rejected", "unmatched"], late.Select(c => c.Outcome));
         Assert.Equal(all.OrderBy(c => c.Id), all);
 
-        async Task Expect(string query, IEnumerable<OpCallback> expected)
+        async Task Expect(string query, IEnumerable<AdminCallback> expected)
         {
-            var got = await h.CallbacksAsync(query);
+            var got = await h.Api.AdminCallbacksAsync(query);
             Assert.True(got.Count > 0 || !expected.Any(), query);
             Assert.Equal(expected.OrderBy(c => c.Id).Select(c => c.Id), got.Select(c => c.Id));
         }
@@ -137,10 +138,10 @@ public sealed class OperatorListTests
         foreach (var pageSize in new[] { 1, 2, 4, all.Count })
         {
             var pages = new List<int>();
-            Assert.Equal(all, await h.AllPagesAsync<OpCallback>("/v1/admin/callbacks", "", pageSize, pages));
+            Assert.Equal(all, await h.Api.AllPagesAsync<AdminCallback>("/v1/admin/callbacks", "", pageSize, pages));
             Assert.All(pages.SkipLast(1), n => Assert.Equal(pageSize, n));
         }
-        Assert.Equal(all.Where(c => c.Provider == "apiframe"), await h.AllPagesAsync<OpCallback>("/v1/admin/callbacks", "provider=apiframe", 2));
+        Assert.Equal(all.Where(c => c.Provider == "apiframe"), await h.Api.AllPagesAsync<AdminCallback>("/v1/admin/callbacks", "provider=apiframe", 2));
 
         var table = await h.CliAsync("callbacks", "list", "--outcome", "rejected");
         Assert.True(table.ExitCode == 0, table.ToString());
@@ -204,7 +205,7 @@ public sealed class OperatorListTests
         Assert.Equal(2, cli.ExitCode);
         Assert.Contains("bogus", cli.Stderr, StringComparison.Ordinal);
 
-        Assert.Empty(await h.AuditAsync());
+        Assert.Empty(await h.Api.AuditAsync());
         using var fine = await h.Admin.GetAsync("/v1/admin/events?status=failed&limit=500");
         Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
     }

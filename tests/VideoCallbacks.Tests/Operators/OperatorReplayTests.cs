@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Admin;
 using System.Net;
 using System.Text.Json;
 using VideoCallbacks.Tests.Infrastructure;
@@ -31,8 +32,8 @@ public sealed class OperatorReplayTests
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("", run.Stderr);
         Assert.Contains($"Replayed {failedIds.Count} events ({failedIds.Count} matched).", run.Stdout, StringComparison.Ordinal);
-        var published = await HttpExtensions.EventuallyAsync(() => h.EventsAsync(), events => events.All(e => e.Status == "published"),
-            OperatorHarness.Patience, "the replayed events to be published");
+        var published = await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync(), events => events.All(e => e.Status == "published"),
+            Wait.Default, "the replayed events to be published");
         Assert.Equal(failedIds, published.Select(e => e.EventId).Order(StringComparer.Ordinal));
         Assert.Equal(failedIds, h.EnqueuedIds().Order(StringComparer.Ordinal));
         // Sent once each: not merely de-duplicated by the broker.
@@ -50,7 +51,7 @@ public sealed class OperatorReplayTests
         var human = await h.CliAsync("events", "replay", "--status", "failed", "--yes");
         Assert.True(human.ExitCode == 0, human.ToString());
         Assert.Contains("Replayed 0 events (0 matched).", human.Stdout, StringComparison.Ordinal);
-        Assert.All(await h.EventsAsync(), e => Assert.Equal("published", e.Status));
+        Assert.All(await h.Api.AdminEventsAsync(), e => Assert.Equal("published", e.Status));
         Assert.Equal(failedIds, h.AcceptedSends().Order(StringComparer.Ordinal));
     }
 
@@ -114,7 +115,7 @@ public sealed class OperatorReplayTests
             Assert.Equal(1, body.GetProperty("replayed").GetInt32());
             Assert.Contains("duplicate detection", body.GetProperty("warning").GetString(), StringComparison.Ordinal);
         }
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 1, OperatorHarness.Patience, "the forced re-send");
+        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 1, Wait.Default, "the forced re-send");
         await WaitForStatusAsync(h, completed, "published");
         Assert.Equal([submitted, completed], h.EnqueuedIds());
         Assert.Equal(2, h.AcceptedSends().Count(id => id == completed));
@@ -125,7 +126,7 @@ public sealed class OperatorReplayTests
         var warning = Assert.Single(forced.ErrLines);
         Assert.StartsWith("warning: ", warning, StringComparison.Ordinal);
         Assert.Contains("duplicate detection", warning, StringComparison.Ordinal);
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, OperatorHarness.Patience, "the second forced re-send");
+        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, Wait.Default, "the second forced re-send");
         await WaitForStatusAsync(h, submitted, "published");
         Assert.Equal([submitted, completed], h.EnqueuedIds());
 
@@ -181,9 +182,9 @@ public sealed class OperatorReplayTests
             Assert.Equal(0, (await response.JsonAsync()).GetProperty("matched").GetInt32());
         }
 
-        var after = await h.EventsAsync();
+        var after = await h.Api.AdminEventsAsync();
         Assert.Equal(before, after);
-        Assert.Empty(await h.AuditAsync());
+        Assert.Empty(await h.Api.AuditAsync());
 
         // A real replay of one event afterwards: once the relay has delivered it, the broker holds that one event
         // and no other, so the dry runs put nothing back to pending.
@@ -194,8 +195,8 @@ public sealed class OperatorReplayTests
         }
         await WaitForStatusAsync(h, one, "published");
         Assert.Equal([one], h.EnqueuedIds());
-        Assert.Equal(before.Skip(1), await h.EventsAsync("status=failed"));
-        var audit = Assert.Single(await h.AuditAsync());
+        Assert.Equal(before.Skip(1), await h.Api.AdminEventsAsync("status=failed"));
+        var audit = Assert.Single(await h.Api.AuditAsync());
         Assert.Equal("events.replay", audit.Action);
         Assert.Equal(one, audit.Target);
     }
@@ -227,18 +228,18 @@ public sealed class OperatorReplayTests
         var kieIds = failed.Where(e => e.Provider == "kie").Select(e => e.EventId).ToList();
         var firstApiframe = failed.Where(e => e.Provider == "apiframe").OrderBy(e => e.Sequence).First().EventId;
         var expected = kieIds.Append(firstApiframe).Order(StringComparer.Ordinal).ToList();
-        await HttpExtensions.EventuallyAsync(() => h.EventsAsync("status=published"), p => p.Count == expected.Count,
-            OperatorHarness.Patience, "the replayed events to be published");
+        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == expected.Count,
+            Wait.Default, "the replayed events to be published");
         Assert.Equal(expected, h.EnqueuedIds().Order(StringComparer.Ordinal));
-        Assert.Equal(failed.Count - expected.Count, (await h.EventsAsync("status=failed")).Count);
+        Assert.Equal(failed.Count - expected.Count, (await h.Api.AdminEventsAsync("status=failed")).Count);
 
         // Published events are re-sent in bulk only with force, and with the duplicate-detection warning.
         using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" }))
         {
             Assert.Equal(failed.Count - expected.Count, (await response.JsonAsync()).GetProperty("replayed").GetInt32());
         }
-        await HttpExtensions.EventuallyAsync(() => h.EventsAsync("status=published"), p => p.Count == failed.Count,
-            OperatorHarness.Patience, "every event to be published");
+        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == failed.Count,
+            Wait.Default, "every event to be published");
         using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "published", provider = "kie" }))
         {
             await OperatorHarness.AssertValidationProblemAsync(response, "status");
@@ -246,15 +247,15 @@ public sealed class OperatorReplayTests
         var forced = await h.CliAsync("events", "replay", "--status", "published", "--provider", "kie", "--force", "--yes");
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.Contains("Replayed 2 events (2 matched).", forced.Stdout, StringComparison.Ordinal);
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, OperatorHarness.Patience, "the forced re-sends");
-        await HttpExtensions.EventuallyAsync(() => h.EventsAsync("status=published"), p => p.Count == failed.Count,
-            OperatorHarness.Patience, "the forced events to be published again");
+        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, Wait.Default, "the forced re-sends");
+        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == failed.Count,
+            Wait.Default, "the forced events to be published again");
         Assert.Equal(failed.Select(e => e.EventId).Order(StringComparer.Ordinal), h.EnqueuedIds().Order(StringComparer.Ordinal));
     }
 
-    private static async Task<OpEvent> EventAsync(OperatorHarness h, string eventId) =>
-        (await h.EventsAsync()).Single(e => e.EventId == eventId);
+    private static async Task<AdminEvent> EventAsync(OperatorHarness h, string eventId) =>
+        (await h.Api.AdminEventsAsync()).Single(e => e.EventId == eventId);
 
-    private static Task<OpEvent> WaitForStatusAsync(OperatorHarness h, string eventId, string status) =>
-        HttpExtensions.EventuallyAsync(() => EventAsync(h, eventId), e => e.Status == status, OperatorHarness.Patience, $"{eventId} to be {status}");
+    private static Task<AdminEvent> WaitForStatusAsync(OperatorHarness h, string eventId, string status) =>
+        HttpExtensions.EventuallyAsync(() => EventAsync(h, eventId), e => e.Status == status, Wait.Default, $"{eventId} to be {status}");
 }

@@ -1,3 +1,4 @@
+using VideoCallbacks.Api.Admin;
 using System.Net;
 using System.Text.Json;
 using VideoCallbacks.Tests.Infrastructure;
@@ -22,8 +23,8 @@ public sealed class OperatorReprocessTests
 
         foreach (var job in new[] { viaHttp, viaCli })
         {
-            Assert.Equal("submitted", (await h.JobAsync(job.JobId)).GetProperty("status").GetString());
-            Assert.DoesNotContain(await h.EventsAsync(), e => e.JobId == job.JobId && e.Type == "video.extension.completed");
+            Assert.Equal("submitted", (await h.Api.JobAsync(job.JobId)).GetProperty("status").GetString());
+            Assert.DoesNotContain(await h.Api.AdminEventsAsync(), e => e.JobId == job.JobId && e.Type == "video.extension.completed");
         }
 
         // The fix: a normalizer that reads this finished document finds the result URLs in it. Stand in for that
@@ -56,7 +57,7 @@ public sealed class OperatorReprocessTests
 
         foreach (var job in new[] { viaHttp, viaCli })
         {
-            var completed = await h.JobAsync(job.JobId);
+            var completed = await h.Api.JobAsync(job.JobId);
             Assert.Equal("completed", completed.GetProperty("status").GetString());
             Assert.Equal(job.Urls, completed.GetProperty("videoUrls").EnumerateArray().Select(u => u.GetString()!));
         }
@@ -83,8 +84,8 @@ public sealed class OperatorReprocessTests
             Assert.Equal(JsonValueKind.Null, result.GetProperty("eventId").ValueKind);
         }
 
-        var events = await HttpExtensions.EventuallyAsync(() => h.EventsAsync(), all => all.All(e => e.Status == "published"),
-            OperatorHarness.Patience, "every event to be published");
+        var events = await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync(), all => all.All(e => e.Status == "published"),
+            Wait.Default, "every event to be published");
         foreach (var job in new[] { viaHttp, viaCli })
         {
             var completedEvent = Assert.Single(events, e => e.JobId == job.JobId && e.Type == "video.extension.completed");
@@ -93,7 +94,7 @@ public sealed class OperatorReprocessTests
             Assert.Equal(2, events.Count(e => e.JobId == job.JobId));
             Assert.Single(h.AcceptedSends(), id => id == completedEvent.EventId);
             // The callback now records what it produced, and keeps it after the duplicate rerun.
-            var stored = Assert.Single(await h.CallbacksAsync(), c => c.Id == job.CallbackId);
+            var stored = Assert.Single(await h.Api.AdminCallbacksAsync(), c => c.Id == job.CallbackId);
             Assert.Equal("accepted", stored.Outcome);
             Assert.Equal(completedEvent.EventId, stored.EventId);
         }
@@ -110,12 +111,12 @@ public sealed class OperatorReprocessTests
         var task = await h.TaskOfAsync(jobId);
         var forged = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", video_urls = ForgedUrls });
 
-        using (var response = await OperatorHarness.PostCallbackAsync(task.CallbackUrl!, forged, "not-the-secret"))
+        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, forged, "not-the-secret"))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
-        var rejected = await HttpExtensions.EventuallyAsync(() => h.CallbacksAsync("outcome=rejected"), list => list.Count == 1,
-            OperatorHarness.Patience, "the rejected callback to be recorded");
+        var rejected = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync("outcome=rejected"), list => list.Count == 1,
+            Wait.Default, "the rejected callback to be recorded");
         var callbackId = Assert.Single(rejected).Id;
         Assert.Equal(jobId, rejected[0].JobId);
 
@@ -132,12 +133,12 @@ public sealed class OperatorReprocessTests
 
         // A callback for no job at all is refused the same way.
         var unmatchedUrl = task.CallbackUrl!.Replace(jobId, "job_00000000000000000000000000000000", StringComparison.Ordinal);
-        using (var response = await OperatorHarness.PostCallbackAsync(unmatchedUrl, forged, task.WebhookSecret))
+        using (var response = await h.Api.PostApiframeCallbackAsync(unmatchedUrl, forged, task.WebhookSecret))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
-        var unmatched = await HttpExtensions.EventuallyAsync(() => h.CallbacksAsync("outcome=unmatched"), list => list.Count == 1,
-            OperatorHarness.Patience, "the unmatched callback to be recorded");
+        var unmatched = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync("outcome=unmatched"), list => list.Count == 1,
+            Wait.Default, "the unmatched callback to be recorded");
         using (var response = await h.Admin.PostAsync($"/v1/admin/callbacks/{unmatched[0].Id}/reprocess", null))
         {
             Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
@@ -148,10 +149,10 @@ public sealed class OperatorReprocessTests
         }
 
         // Nothing moved: the job is untouched, no event beyond the submission, the forged URLs nowhere.
-        var job = await h.JobAsync(jobId);
+        var job = await h.Api.JobAsync(jobId);
         Assert.Equal("submitted", job.GetProperty("status").GetString());
         Assert.Equal(0, job.GetProperty("videoUrls").GetArrayLength());
-        Assert.Equal(["video.extension.submitted"], (await h.EventsAsync()).Select(e => e.Type));
+        Assert.Equal(["video.extension.submitted"], (await h.Api.AdminEventsAsync()).Select(e => e.Type));
     }
 
     private static readonly string[] ForgedUrls = ["https://evil.invalid/1.mp4"];
@@ -171,12 +172,12 @@ public sealed class OperatorReprocessTests
         Assert.False(string.IsNullOrEmpty(task.CallbackUrl));
         Assert.False(string.IsNullOrEmpty(task.WebhookSecret));
         var unreadable = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
-        using (var response = await OperatorHarness.PostCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
+        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("failed", (await response.JsonAsync()).GetProperty("outcome").GetString());
         }
-        var stored = Assert.Single(await h.CallbacksAsync("outcome=failed"), c => c.JobId == jobId);
+        var stored = Assert.Single(await h.Api.AdminCallbacksAsync("outcome=failed"), c => c.JobId == jobId);
         Assert.Equal("apiframe", stored.Provider);
         Assert.Null(stored.EventId);
         Assert.Contains("video_urls", stored.Reason, StringComparison.Ordinal);

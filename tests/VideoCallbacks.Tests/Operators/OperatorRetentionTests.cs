@@ -31,41 +31,41 @@ public sealed class OperatorRetentionTests
         var unreadJob = await h.SubmitApiframeAsync("p~nocallback");
         var task = await h.TaskOfAsync(unreadJob);
         var unreadable = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
-        using (var response = await OperatorHarness.PostCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
+        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         await h.WaitUntilSettledAsync(failedJob);
-        var failed = await HttpExtensions.EventuallyAsync(() => h.EventsAsync("status=failed"), list => list.Count == 3,
-            OperatorHarness.Patience, "three failed events");
-        var unreadCallback = Assert.Single(await h.CallbacksAsync("outcome=failed"));
+        var failed = await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=failed"), list => list.Count == 3,
+            Wait.Default, "three failed events");
+        var unreadCallback = Assert.Single(await h.Api.AdminCallbacksAsync("outcome=failed"));
 
         // Published: a second Kie job once the broker is back. Also a rejected callback (wrong secret).
         h.Broker.ClearFaults();
         var publishedJob = await h.SubmitKieAsync("src-published");
         var published = await h.WaitUntilSettledAsync(publishedJob);
         Assert.All(published, e => Assert.Equal("published", e.Status));
-        using (var response = await OperatorHarness.PostCallbackAsync(task.CallbackUrl!, unreadable, "wrong-secret"))
+        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, "wrong-secret"))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
-        var callbacks = await HttpExtensions.EventuallyAsync(() => h.CallbacksAsync(), list => list.Any(c => c.Outcome == "rejected"),
-            OperatorHarness.Patience, "the rejected callback to be recorded");
+        var callbacks = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync(), list => list.Any(c => c.Outcome == "rejected"),
+            Wait.Default, "the rejected callback to be recorded");
         Assert.Equal(["accepted", "accepted", "failed", "rejected"], callbacks.Select(c => c.Outcome).Order(StringComparer.Ordinal));
 
         // Prune until everything prunable is older than MaxAge and gone. The failed rows are older still.
         await HttpExtensions.EventuallyAsync(async () =>
             {
                 await retention.PruneOnceAsync(CancellationToken.None);
-                return (Events: await h.EventsAsync("status=published"), Callbacks: await h.CallbacksAsync());
+                return (Events: await h.Api.AdminEventsAsync("status=published"), Callbacks: await h.Api.AdminCallbacksAsync());
             },
             left => left.Events.Count == 0 && left.Callbacks.All(c => c.Outcome == "failed"),
-            OperatorHarness.Patience, "published events and verified callbacks to be pruned");
+            Wait.Default, "published events and verified callbacks to be pruned");
 
-        Assert.Equal(failed, await h.EventsAsync());
-        Assert.Equal([unreadCallback], await h.CallbacksAsync());
+        Assert.Equal(failed, await h.Api.AdminEventsAsync());
+        Assert.Equal([unreadCallback], await h.Api.AdminCallbacksAsync());
         // The jobs themselves are not retention's business: their state stays readable.
-        Assert.Equal("completed", (await h.JobAsync(publishedJob)).GetProperty("status").GetString());
+        Assert.Equal("completed", (await h.Api.JobAsync(publishedJob)).GetProperty("status").GetString());
 
         // Purge: a dry run first, which changes nothing and is not audited.
         using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/purge", new { dryRun = true }))
@@ -76,8 +76,8 @@ public sealed class OperatorRetentionTests
             Assert.Equal(3, body.GetProperty("matched").GetInt32());
             Assert.True(body.GetProperty("dryRun").GetBoolean());
         }
-        Assert.Equal(failed, await h.EventsAsync());
-        Assert.Empty(await h.AuditAsync());
+        Assert.Equal(failed, await h.Api.AdminEventsAsync());
+        Assert.Empty(await h.Api.AuditAsync());
 
         // Only failed events can be purged.
         using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/purge", new { status = "published" }))
@@ -93,25 +93,25 @@ public sealed class OperatorRetentionTests
             Assert.Equal(2, body.GetProperty("matched").GetInt32());
             Assert.False(body.GetProperty("dryRun").GetBoolean());
         }
-        Assert.Equal([$"{unreadJob}:submitted"], (await h.EventsAsync()).Select(e => e.EventId));
+        Assert.Equal([$"{unreadJob}:submitted"], (await h.Api.AdminEventsAsync()).Select(e => e.EventId));
         using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/purge", new { status = "failed" }))
         {
             Assert.Equal(1, (await response.JsonAsync()).GetProperty("purged").GetInt32());
         }
-        Assert.Empty(await h.EventsAsync());
+        Assert.Empty(await h.Api.AdminEventsAsync());
         using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/purge", new { }))
         {
             Assert.Equal(0, (await response.JsonAsync()).GetProperty("purged").GetInt32());
         }
 
-        var audit = await h.AuditAsync();
+        var audit = await h.Api.AuditAsync();
         Assert.Equal(["events.purge", "events.purge", "events.purge"], audit.Select(a => a.Action));
         Assert.Equal([2, 1, 0], audit.Select(a => a.Count));
         Assert.All(audit, a => Assert.Equal(OperatorHarness.AdminKeyId, a.AdminKeyId));
 
         // The unread callback is still there for an operator to reprocess, after yet another pass.
         await retention.PruneOnceAsync(CancellationToken.None);
-        Assert.Equal([unreadCallback], await h.CallbacksAsync());
+        Assert.Equal([unreadCallback], await h.Api.AdminCallbacksAsync());
         Assert.DoesNotContain(h.Broker.Messages, m => m.MessageId!.StartsWith(failedJob, StringComparison.Ordinal));
     }
 }
