@@ -44,13 +44,31 @@ public sealed class ServiceApi : IDisposable
         return client;
     }
 
+    // ------------------------------------------------------------------ raw requests with the client key
+
+    public Task<HttpResponseMessage> GetAsync(string url, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
+        Http.GetAsync(new Uri(url, UriKind.Relative), completion);
+
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
+        Http.SendAsync(request, completion);
+
+    public Task<HttpResponseMessage> PostAsync(string url, HttpContent? content) => Http.PostAsync(new Uri(url, UriKind.Relative), content);
+
+    public Task<HttpResponseMessage> DeleteAsync(string url) => Http.DeleteAsync(new Uri(url, UriKind.Relative));
+
+    /// <summary>POSTs <paramref name="body"/> as JSON, with an <c>Idempotency-Key</c> when given.</summary>
+    public Task<HttpResponseMessage> PostJsonAsync(string url, object body, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) };
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return Http.SendAsync(request);
+    }
+
     // ------------------------------------------------------------------ submissions and jobs
 
     public async Task<HttpResponseMessage> PostSubmitAsync(object body, string? idempotencyKey = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/extensions") { Content = JsonContent.Create(body) };
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        var response = await Http.SendAsync(request);
+        var response = await PostJsonAsync("/v1/extensions", body, idempotencyKey);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -266,7 +266,7 @@ public sealed class RedisSharedLayerTests
         Assert.Equal(HttpStatusCode.OK, ready.Status);
         // The whole path without Redis: submit, the sandbox provider's callbacks verified, events committed.
         var job = await Kit.SubmitAsync(app, "kie");
-        var events = await Kit.TerminalAsync(app, job.GetProperty("jobId").GetString()!);
+        var events = await app.Driver.WaitForTerminalEventAsync(job.GetProperty("jobId").GetString()!);
         Assert.Equal("video.extension.completed", Kit.Types(events)[^1]);
     }
 

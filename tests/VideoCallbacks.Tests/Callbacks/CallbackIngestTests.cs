@@ -41,7 +41,7 @@ public sealed class CallbackIngestTests
             Assert.True(ack.GetProperty("received").GetBoolean());
             Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(ack));
             var terminalId = $"{hook.JobId}:{(c.Type == Completed ? "completed" : "failed")}";
-            var events = await Kit.FeedAsync(app, hook.JobId);
+            var events = await app.Driver.FeedAsync(hook.JobId);
             Assert.Equal([$"{hook.JobId}:submitted", terminalId], Kit.Ids(events));
             Assert.Equal([Submitted, c.Type], Kit.Types(events));
             AssertEventData(events[^1], hook, c.Type == Completed ? "completed" : "failed", c.Urls, c.Code, c.Message, index: 0);
@@ -90,7 +90,7 @@ public sealed class CallbackIngestTests
                 Completed => $"{hook.JobId}:completed",
                 _ => $"{hook.JobId}:failed",
             };
-            var events = await Kit.FeedAsync(app, hook.JobId);
+            var events = await app.Driver.FeedAsync(hook.JobId);
             Assert.Equal([$"{hook.JobId}:submitted", expectedId], Kit.Ids(events));
             var data = events[^1].GetProperty("data");
             Assert.Equal(c.Progress, data.GetProperty("progress").GetInt32());
@@ -123,7 +123,7 @@ public sealed class CallbackIngestTests
         foreach (var r in responses) outcomes.Add(Kit.Outcome(await Kit.AckAsync(r)));
         Assert.Equal(1, outcomes.Count(o => o == CallbackOutcomes.Accepted));
         Assert.Equal(9, outcomes.Count(o => o == CallbackOutcomes.Duplicate));
-        var events = await Kit.FeedAsync(app, hook.JobId);
+        var events = await app.Driver.FeedAsync(hook.JobId);
         Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(events));
         var stored = (await Kit.CallbacksAsync(app)).Where(s => s.JobId == hook.JobId).ToList();
         Assert.Equal(10, stored.Count);
@@ -144,7 +144,7 @@ public sealed class CallbackIngestTests
         for (var i = 0; i < 10; i++) outcomes.Add(Kit.Outcome(await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, body))));
 
         Assert.Equal([CallbackOutcomes.Accepted, .. Enumerable.Repeat(CallbackOutcomes.Duplicate, 9)], outcomes);
-        Assert.Single(await Kit.FeedAsync(app, hook.JobId), Kit.IsTerminal);
+        Assert.Single(await app.Driver.FeedAsync(hook.JobId), ServiceApi.IsTerminal);
         Assert.Equal(9, (await Kit.CallbacksAsync(app, CallbackOutcomes.Duplicate)).Count(s => s.JobId == hook.JobId));
     }
 
@@ -163,9 +163,9 @@ public sealed class CallbackIngestTests
         var ack = await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, late));
 
         Assert.Equal(CallbackOutcomes.Duplicate, Kit.Outcome(ack));
-        var events = await Kit.FeedAsync(app, hook.JobId);
+        var events = await app.Driver.FeedAsync(hook.JobId);
         Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:progress:40", $"{hook.JobId}:completed"], Kit.Ids(events));
-        var job = await Kit.JobAsync(app, hook.JobId);
+        var job = await app.Driver.JobAsync(hook.JobId);
         Assert.Equal("completed", job.GetProperty("status").GetString());
         Assert.Equal(100, job.GetProperty("progress").GetInt32());
     }
@@ -186,10 +186,10 @@ public sealed class CallbackIngestTests
         }
 
         Assert.Equal([CallbackOutcomes.Accepted, CallbackOutcomes.Duplicate, CallbackOutcomes.Duplicate, CallbackOutcomes.Accepted, CallbackOutcomes.Duplicate], outcomes);
-        var events = await Kit.FeedAsync(app, hook.JobId);
+        var events = await app.Driver.FeedAsync(hook.JobId);
         Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:progress:60", $"{hook.JobId}:progress:80"], Kit.Ids(events));
         Assert.Equal([60, 80], events.Skip(1).Select(e => e.GetProperty("data").GetProperty("progress").GetInt32()));
-        var job = await Kit.JobAsync(app, hook.JobId);
+        var job = await app.Driver.JobAsync(hook.JobId);
         Assert.Equal("processing", job.GetProperty("status").GetString());
         Assert.Equal(80, job.GetProperty("progress").GetInt32());
     }
@@ -209,9 +209,9 @@ public sealed class CallbackIngestTests
         var ack = await Kit.AckAsync(await Kit.PostKieAsync(app, hook, Fixture.Load(second, hook.ProviderTaskId!)));
 
         Assert.Equal(CallbackOutcomes.Duplicate, Kit.Outcome(ack));
-        var events = await Kit.FeedAsync(app, hook.JobId);
+        var events = await app.Driver.FeedAsync(hook.JobId);
         Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:{status}"], Kit.Ids(events));
-        Assert.Equal(status, (await Kit.JobAsync(app, hook.JobId)).GetProperty("status").GetString());
+        Assert.Equal(status, (await app.Driver.JobAsync(hook.JobId)).GetProperty("status").GetString());
         var stored = (await Kit.CallbacksAsync(app)).Where(s => s.JobId == hook.JobId).ToList();
         Assert.Equal(2, stored.Count);
         Assert.Null(stored[1].EventId);
@@ -230,10 +230,10 @@ public sealed class CallbackIngestTests
         var ack = await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/failed-message.json", hook.ProviderTaskId!)));
 
         Assert.Equal(CallbackOutcomes.Duplicate, Kit.Outcome(ack));
-        var events = await Kit.FeedAsync(app, hook.JobId);
-        Assert.Single(events, Kit.IsTerminal);
+        var events = await app.Driver.FeedAsync(hook.JobId);
+        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.Equal($"{hook.JobId}:completed", events[^1].GetProperty("id").GetString());
-        var job = await Kit.JobAsync(app, hook.JobId);
+        var job = await app.Driver.JobAsync(hook.JobId);
         Assert.Equal("completed", job.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, job.GetProperty("error").ValueKind);
         Assert.Contains(await Kit.CallbacksAsync(app), s => s.JobId == hook.JobId && s.Reason is not null && s.Reason.StartsWith("anomaly", StringComparison.Ordinal));
@@ -249,7 +249,7 @@ public sealed class CallbackIngestTests
         await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/progress-processing.json", hook.ProviderTaskId!)));
         await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/finished-no-status.json", hook.ProviderTaskId!)));
 
-        var events = await Kit.FeedAsync(app, hook.JobId);
+        var events = await app.Driver.FeedAsync(hook.JobId);
 
         Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:progress:40", $"{hook.JobId}:completed"], Kit.Ids(events));
         Assert.Equal([Submitted, Progress, Completed], Kit.Types(events));
@@ -262,7 +262,7 @@ public sealed class CallbackIngestTests
         var sequences = events.Select(e => e.GetProperty("sequence").GetInt64()).ToList();
         Assert.Equal(sequences.Order(), sequences);
         // The job view lists the same ids.
-        var job = await Kit.JobAsync(app, hook.JobId);
+        var job = await app.Driver.JobAsync(hook.JobId);
         Assert.Equal(Kit.Ids(events), job.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("id").GetString()!));
     }
 
@@ -293,8 +293,8 @@ public sealed class CallbackIngestTests
         Assert.Equal(body, stored.Body);
         Assert.False(string.IsNullOrWhiteSpace(stored.Reason));
         Assert.Null(stored.EventId);
-        Assert.Equal([$"{hook.JobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, hook.JobId)));
-        Assert.Equal("submitted", (await Kit.JobAsync(app, hook.JobId)).GetProperty("status").GetString());
+        Assert.Equal([$"{hook.JobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(hook.JobId)));
+        Assert.Equal("submitted", (await app.Driver.JobAsync(hook.JobId)).GetProperty("status").GetString());
 
         // The job is not poisoned: a good callback afterwards still completes it.
         var good = provider == ProviderNames.Kie
@@ -330,10 +330,10 @@ public sealed class CallbackIngestTests
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(response)));
         var submitted = await submit;
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
-        var job = await Kit.JobAsync(app, hook!.JobId);
+        var job = await app.Driver.JobAsync(hook!.JobId);
         Assert.Equal("completed", job.GetProperty("status").GetString());
         Assert.Equal(taskId, job.GetProperty("providerTaskId").GetString());
-        var events = await Kit.FeedAsync(app, hook.JobId);
+        var events = await app.Driver.FeedAsync(hook.JobId);
         Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(events));
         Assert.True(events[0].GetProperty("sequence").GetInt64() < events[1].GetProperty("sequence").GetInt64());
     }

@@ -47,11 +47,8 @@ internal static class Kit
     public static async Task<JsonElement> SubmitAsync(TestApp app, string provider, string directives = "")
     {
         var source = NewSource(directives);
-        var response = await StartSubmitAsync(app, provider, source);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {text}");
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
+        using var response = await StartSubmitAsync(app, provider, source);
+        return await ServiceApi.ExpectAsync(response, HttpStatusCode.Accepted, $"{provider} submit");
     }
 
     public static string NewSource(string directives = "") => $"src-{Guid.NewGuid():N}{directives}";
@@ -64,8 +61,7 @@ internal static class Kit
             ProviderNames.Apiframe => new { provider, sourceTaskId = source, index = 1, prompt = "a slow pan over the sea", correlationId = "order-42" },
             _ => new { provider, sourceTaskId = source, index = 2, correlationId = "order-42" },
         };
-        using var client = app.Client();
-        return await client.PostJsonAsync("/v1/extensions", body);
+        return await app.Driver.PostSubmitAsync(body);
     }
 
     /// <summary>Submits a job and reads, from what the simulator recorded, the callback URL and secret the service sent.</summary>
@@ -99,70 +95,18 @@ internal static class Kit
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-    /// <summary>POSTs a crafted callback body with the given headers.</summary>
-    public static async Task<HttpResponseMessage> PostCallbackAsync(TestApp app, string url, string body, IReadOnlyDictionary<string, string>? headers = null)
-    {
-        using var client = app.Client(apiKey: null);
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>()) request.Headers.TryAddWithoutValidation(name, value);
-        var response = await client.SendAsync(request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
-
     /// <summary>An Apiframe callback as Apiframe sends it: with the job's x-webhook-secret.</summary>
     public static Task<HttpResponseMessage> PostApiframeAsync(TestApp app, Hook hook, string body, string? secret = null, string? url = null) =>
-        PostCallbackAsync(app, url ?? hook.CallbackUrl, body, new Dictionary<string, string> { ["x-webhook-secret"] = secret ?? hook.Secret! });
+        app.Driver.PostApiframeCallbackAsync(url ?? hook.CallbackUrl, body, secret ?? hook.Secret!);
 
     /// <summary>A Kie callback, signed with <paramref name="key"/> when given (timestamp now + <paramref name="skew"/>).</summary>
     public static Task<HttpResponseMessage> PostKieAsync(TestApp app, Hook hook, string body, string? key = null, TimeSpan skew = default,
-        string? signedTaskId = null, string? url = null)
-    {
-        var headers = new Dictionary<string, string>();
-        if (key is not null)
-        {
-            var ts = (DateTimeOffset.UtcNow + skew).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            headers[CallbackVerifier.KieTimestampHeader] = ts;
-            headers[CallbackVerifier.KieSignatureHeader] = CallbackVerifier.Sign(key, signedTaskId ?? hook.ProviderTaskId!, ts);
-        }
-        return PostCallbackAsync(app, url ?? hook.CallbackUrl, body, headers);
-    }
-
-    /// <summary>Every event in the feed (optionally only one job's), in feed order.</summary>
-    public static async Task<IReadOnlyList<JsonElement>> FeedAsync(TestApp app, string? jobId = null)
-    {
-        using var client = app.Client();
-        var all = new List<JsonElement>();
-        long after = 0;
-        while (true)
-        {
-            var page = await (await client.GetAsync($"/v1/events?after={after}&limit=1000")).JsonAsync();
-            var events = page.GetProperty("events").EnumerateArray().ToList();
-            if (events.Count == 0) break;
-            all.AddRange(events);
-            after = page.GetProperty("next").GetInt64();
-        }
-        return jobId is null ? all : all.Where(e => e.GetProperty("subject").GetString() == jobId).ToList();
-    }
+        string? signedTaskId = null, string? url = null) =>
+        app.Driver.PostKieCallbackAsync(url ?? hook.CallbackUrl, body, key, signedTaskId ?? hook.ProviderTaskId!, skew);
 
     public static IReadOnlyList<string> Ids(IEnumerable<JsonElement> events) => events.Select(e => e.GetProperty("id").GetString()!).ToList();
 
     public static IReadOnlyList<string> Types(IEnumerable<JsonElement> events) => events.Select(e => e.GetProperty("type").GetString()!).ToList();
-
-    public static bool IsTerminal(JsonElement e) => e.GetProperty("type").GetString() is "video.extension.completed" or "video.extension.failed";
-
-    /// <summary>Waits until the job's feed holds a terminal event; returns the job's events.</summary>
-    public static Task<IReadOnlyList<JsonElement>> TerminalAsync(TestApp app, string jobId, TimeSpan? timeout = null) =>
-        HttpExtensions.EventuallyAsync(() => FeedAsync(app, jobId), events => events.Any(IsTerminal), timeout,
-            $"a terminal event for {jobId}");
-
-    public static async Task<JsonElement> JobAsync(TestApp app, string jobId)
-    {
-        using var client = app.Client();
-        var response = await client.GetAsync($"/v1/extensions/{jobId}");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.JsonAsync();
-    }
 
     public static Task<IReadOnlyList<StoredCallback>> CallbacksAsync(TestApp app, string? outcome = null, string? provider = null) =>
         app.Get<AdminStore>().ListCallbacksAsync(new CallbackFilter(outcome, provider, null, null, null, 1000), CancellationToken.None);

@@ -29,13 +29,13 @@ public sealed class CallbackVerificationTests
         {
             ("signed with the wrong key", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey + "-wrong")),
             ("unsigned", () => Kit.PostKieAsync(app, a, body)),
-            ("missing signature", () => Kit.PostCallbackAsync(app, a.CallbackUrl, body, new Dictionary<string, string> { [CallbackVerifier.KieTimestampHeader] = now })),
-            ("missing timestamp", () => Kit.PostCallbackAsync(app, a.CallbackUrl, body, new Dictionary<string, string> { [CallbackVerifier.KieSignatureHeader] = goodSignature })),
-            ("garbage signature", () => Kit.PostCallbackAsync(app, a.CallbackUrl, body, new Dictionary<string, string>
+            ("missing signature", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string> { [CallbackVerifier.KieTimestampHeader] = now })),
+            ("missing timestamp", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string> { [CallbackVerifier.KieSignatureHeader] = goodSignature })),
+            ("garbage signature", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string>
             {
                 [CallbackVerifier.KieTimestampHeader] = now, [CallbackVerifier.KieSignatureHeader] = "bm90IGEgc2lnbmF0dXJl",
             })),
-            ("timestamp not Unix seconds", () => Kit.PostCallbackAsync(app, a.CallbackUrl, body, new Dictionary<string, string>
+            ("timestamp not Unix seconds", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string>
             {
                 [CallbackVerifier.KieTimestampHeader] = "2025-01-01T00:00:00Z",
                 [CallbackVerifier.KieSignatureHeader] = CallbackVerifier.Sign(Kit.KieHmacKey, a.ProviderTaskId!, "2025-01-01T00:00:00Z"),
@@ -60,9 +60,9 @@ public sealed class CallbackVerificationTests
         await AssertBare401Async(unknown, "unknown job id");
 
         // Nothing was published, nothing changed.
-        Assert.Equal([$"{a.JobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, a.JobId)));
-        Assert.Equal([$"{b.JobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, b.JobId)));
-        Assert.Equal("submitted", (await Kit.JobAsync(app, a.JobId)).GetProperty("status").GetString());
+        Assert.Equal([$"{a.JobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(a.JobId)));
+        Assert.Equal([$"{b.JobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(b.JobId)));
+        Assert.Equal("submitted", (await app.Driver.JobAsync(a.JobId)).GetProperty("status").GetString());
 
         // Operators can see every refusal.
         var rejected = await Kit.CallbacksAsync(app, CallbackOutcomes.Rejected);
@@ -83,7 +83,7 @@ public sealed class CallbackVerificationTests
         // The genuine callback, even a couple of minutes late, still gets in.
         var genuine = await Kit.AckAsync(await Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey, skew: TimeSpan.FromSeconds(-120)));
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(genuine));
-        Assert.Equal([$"{a.JobId}:submitted", $"{a.JobId}:completed"], Kit.Ids(await Kit.FeedAsync(app, a.JobId)));
+        Assert.Equal([$"{a.JobId}:submitted", $"{a.JobId}:completed"], Kit.Ids(await app.Driver.FeedAsync(a.JobId)));
     }
 
     [Theory]
@@ -97,7 +97,7 @@ public sealed class CallbackVerificationTests
             var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
             var ack = await Kit.AckAsync(await Kit.PostKieAsync(app, hook, Fixture.Load(fixture, hook.ProviderTaskId!), key: Kit.KieHmacKey));
             Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(ack));
-            Assert.Single(await Kit.FeedAsync(app, hook.JobId), Kit.IsTerminal);
+            Assert.Single(await app.Driver.FeedAsync(hook.JobId), ServiceApi.IsTerminal);
         }
     }
 
@@ -113,7 +113,7 @@ public sealed class CallbackVerificationTests
         await AssertBare401Async(await Kit.PostKieAsync(app, hook, body, key: "whatever", skew: TimeSpan.FromSeconds(-400)), "stale, unsigned mode");
         await AssertBare401Async(await Kit.PostKieAsync(app, hook, body, key: "whatever", skew: TimeSpan.FromSeconds(400)), "future, unsigned mode");
         await AssertBare401Async(await Kit.PostKieAsync(app, hook, Fixture.Load("kie/callback-success.json", "someone-elses-task")), "other task id, unsigned mode");
-        Assert.Equal([$"{hook.JobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, hook.JobId)));
+        Assert.Equal([$"{hook.JobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(hook.JobId)));
         Assert.Equal(3, (await Kit.CallbacksAsync(app, CallbackOutcomes.Rejected)).Count);
 
         // Unsigned mode: the URL token is the proof.
@@ -136,8 +136,8 @@ public sealed class CallbackVerificationTests
         {
             ("wrong secret", () => Kit.PostApiframeAsync(app, a, body, secret: a.Secret + "x")),
             ("another job's secret", () => Kit.PostApiframeAsync(app, a, body, secret: b.Secret)),
-            ("missing secret", () => Kit.PostCallbackAsync(app, a.CallbackUrl, body)),
-            ("empty secret", () => Kit.PostCallbackAsync(app, a.CallbackUrl, body, new Dictionary<string, string> { ["x-webhook-secret"] = "" })),
+            ("missing secret", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body)),
+            ("empty secret", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string> { ["x-webhook-secret"] = "" })),
             ("another job's token", () => Kit.PostApiframeAsync(app, a, body, url: a.UrlWith(token: b.Token))),
             ("another job's token and secret", () => Kit.PostApiframeAsync(app, a, body, secret: b.Secret, url: a.UrlWith(token: b.Token))),
             ("another job's task id in the body", () => Kit.PostApiframeAsync(app, a, Fixture.Load("apiframe/finished-no-status.json", b.ProviderTaskId!))),
@@ -149,7 +149,7 @@ public sealed class CallbackVerificationTests
         await AssertBare401Async(await Kit.PostApiframeAsync(app, a, body, url: kie.UrlWith(provider: ProviderNames.Apiframe)), "kie job on the apiframe path");
         await AssertBare401Async(await Kit.PostApiframeAsync(app, a, body, url: a.UrlWith(jobId: "job_0000000000000000000000000000beef")), "unknown job id");
 
-        foreach (var job in new[] { a, b, kie }) Assert.Equal([$"{job.JobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, job.JobId)));
+        foreach (var job in new[] { a, b, kie }) Assert.Equal([$"{job.JobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(job.JobId)));
         var rejected = await Kit.CallbacksAsync(app, CallbackOutcomes.Rejected);
         Assert.Equal(refusals.Length + 1, rejected.Count);
         Assert.Equal(refusals.Length, rejected.Count(r => r.JobId == a.JobId));
@@ -159,7 +159,7 @@ public sealed class CallbackVerificationTests
         Assert.Single(await Kit.CallbacksAsync(app, CallbackOutcomes.Unmatched));
 
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(await Kit.PostApiframeAsync(app, a, body))));
-        Assert.Equal([$"{a.JobId}:submitted", $"{a.JobId}:completed"], Kit.Ids(await Kit.FeedAsync(app, a.JobId)));
+        Assert.Equal([$"{a.JobId}:submitted", $"{a.JobId}:completed"], Kit.Ids(await app.Driver.FeedAsync(a.JobId)));
     }
 
     [Theory]
@@ -187,7 +187,7 @@ public sealed class CallbackVerificationTests
             c => c.Count >= (provider == ProviderNames.Kie ? 4 : 3), what: "the simulator's callbacks");
 
         Assert.All(refused, c => Assert.Equal(401, c.StatusCode));
-        Assert.Equal([$"{jobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, jobId)));
+        Assert.Equal([$"{jobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(jobId)));
         Assert.True((await Kit.CallbacksAsync(app, CallbackOutcomes.Rejected)).Count(r => r.JobId == jobId) >= refused.Count);
     }
 

@@ -26,7 +26,7 @@ public sealed class NanoGptPollingTests
         var jobId = job.GetProperty("jobId").GetString()!;
         var taskId = job.GetProperty("providerTaskId").GetString()!;
 
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         // Queued is no news; each processing answer that rises is one progress event; one terminal event ends it.
         // Shape A reports progress (25, 50); shape B does not, so only its first processing answer is news.
@@ -43,7 +43,7 @@ public sealed class NanoGptPollingTests
         var stored = await app.Get<JobReader>().GetJobAsync(jobId, CancellationToken.None);
         Assert.Null(stored!.NextCheckAt);
         Assert.Equal(4, app.Get<SimulatorState>().FindTask(taskId)!.StatusPolls);
-        Assert.Single(await Kit.FeedAsync(app, jobId), Kit.IsTerminal);
+        Assert.Single(await app.Driver.FeedAsync(jobId), ServiceApi.IsTerminal);
     }
 
     [Theory]
@@ -57,7 +57,7 @@ public sealed class NanoGptPollingTests
         var job = await Kit.SubmitAsync(app, ProviderNames.NanoGpt, "~steps=2" + shape + "~fail=out of credits");
         var jobId = job.GetProperty("jobId").GetString()!;
 
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         Assert.Equal("video.extension.submitted", Kit.Types(events)[0]);
         Assert.Equal("video.extension.failed", Kit.Types(events)[^1]);
@@ -67,7 +67,7 @@ public sealed class NanoGptPollingTests
         var error = events[^1].GetProperty("data").GetProperty("error");
         Assert.Equal("nanogpt_failed", error.GetProperty("code").GetString());
         Assert.Equal("out of credits", error.GetProperty("message").GetString());
-        var view = await Kit.JobAsync(app, jobId);
+        var view = await app.Driver.JobAsync(jobId);
         Assert.Equal("failed", view.GetProperty("status").GetString());
         Assert.Equal("out of credits", view.GetProperty("error").GetProperty("message").GetString());
     }
@@ -92,11 +92,11 @@ public sealed class NanoGptPollingTests
         // Poll interval is 200 ms; the provider asked for an hour, and gets it.
         Assert.True(limited!.NextCheckAt >= DateTimeOffset.UtcNow + TimeSpan.FromMinutes(50), $"next check at {limited.NextCheckAt}");
         Assert.Equal(0, app.Get<SimulatorState>().FindTask(taskId)!.StatusPolls);
-        Assert.Equal([$"{jobId}:submitted"], Kit.Ids(await Kit.FeedAsync(app, jobId)));
+        Assert.Equal([$"{jobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(jobId)));
 
         // Once that hour is over (moved forward here rather than waited for), polling resumes and finishes the job.
         await app.Get<CheckScheduleStore>().RescheduleCheckAsync(jobId, DateTimeOffset.UtcNow, limited.CheckAttempts, CancellationToken.None);
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
         Assert.Equal("video.extension.completed", Kit.Types(events)[^1]);
         Assert.Equal(1, limiter.Refused);
     }
@@ -138,11 +138,11 @@ public sealed class NanoGptPollingTests
             Assert.InRange(pollsBeforeRestart, 1, 2);
 
             await using var second = await TestApp.StartAsync(db, null, Shared, connectionString);
-            var events = await Kit.TerminalAsync(second, jobId, TimeSpan.FromSeconds(30));
+            var events = await second.Driver.WaitForTerminalEventAsync(jobId);
 
             Assert.Equal("video.extension.submitted", Kit.Types(events)[0]);
             Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
-            Assert.Single(events, Kit.IsTerminal);
+            Assert.Single(events, ServiceApi.IsTerminal);
             var progress = events.Where(e => e.GetProperty("type").GetString() == "video.extension.progress")
                 .Select(e => e.GetProperty("data").GetProperty("progress").GetInt32()).ToList();
             Assert.Equal(progress.Order().Distinct(), progress);

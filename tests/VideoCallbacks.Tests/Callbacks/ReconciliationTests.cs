@@ -27,14 +27,14 @@ public sealed class ReconciliationTests
         var job = await Kit.SubmitAsync(app, provider, "~nocallback");
         var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
 
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
-        Assert.Single(events, Kit.IsTerminal);
+        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.Equal(4, events[^1].GetProperty("data").GetProperty("videoUrls").GetArrayLength());
         Assert.Empty(app.Get<SimulatorState>().Callbacks);
         Assert.True(StatusQueries(app, provider, taskId) >= 1);
-        Assert.Equal("completed", (await Kit.JobAsync(app, jobId)).GetProperty("status").GetString());
+        Assert.Equal("completed", (await app.Driver.JobAsync(jobId)).GetProperty("status").GetString());
     }
 
     [Theory]
@@ -48,10 +48,10 @@ public sealed class ReconciliationTests
         var job = await Kit.SubmitAsync(app, provider, "~nocallback~fail=boom");
         var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
 
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         Assert.Equal($"{jobId}:failed", Kit.Ids(events)[^1]);
-        Assert.Single(events, Kit.IsTerminal);
+        Assert.Single(events, ServiceApi.IsTerminal);
         var error = events[^1].GetProperty("data").GetProperty("error");
         Assert.Equal(code, error.GetProperty("code").GetString());
         Assert.Equal("boom", error.GetProperty("message").GetString());
@@ -69,14 +69,14 @@ public sealed class ReconciliationTests
         var job = await Kit.SubmitAsync(app, provider, "~never");
         var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
 
-        var events = await Kit.TerminalAsync(app, jobId, TimeSpan.FromSeconds(30));
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         Assert.Equal($"{jobId}:failed", Kit.Ids(events)[^1]);
-        Assert.Single(events, Kit.IsTerminal);
+        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.Equal(ErrorCodes.ProviderTimeout, events[^1].GetProperty("data").GetProperty("error").GetProperty("code").GetString());
         // It kept asking (with backoff) until the deadline.
         Assert.True(StatusQueries(app, provider, taskId) >= 2);
-        var view = await Kit.JobAsync(app, jobId);
+        var view = await app.Driver.JobAsync(jobId);
         Assert.Equal("failed", view.GetProperty("status").GetString());
         Assert.Equal(ErrorCodes.ProviderTimeout, view.GetProperty("error").GetProperty("code").GetString());
         var created = view.GetProperty("createdAt").GetDateTimeOffset();
@@ -96,10 +96,10 @@ public sealed class ReconciliationTests
         var job = await Kit.SubmitAsync(app, ProviderNames.Kie, "~wrongsecret");
         var jobId = job.GetProperty("jobId").GetString()!;
 
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
-        Assert.Single(events, Kit.IsTerminal);
+        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.All(app.Get<SimulatorState>().Callbacks, c => Assert.Equal(401, c.StatusCode));
     }
 

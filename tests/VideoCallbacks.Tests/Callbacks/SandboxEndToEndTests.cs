@@ -25,11 +25,11 @@ public sealed class SandboxEndToEndTests
         var job = await Kit.SubmitAsync(app, provider);
         var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
 
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         Assert.Equal($"{jobId}:submitted", Kit.Ids(events)[0]);
         Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
-        Assert.Single(events, Kit.IsTerminal);
+        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.All(events.Skip(1).SkipLast(1), e => Assert.Equal("video.extension.progress", e.GetProperty("type").GetString()));
         var data = events[^1].GetProperty("data");
         Assert.Equal(taskId, data.GetProperty("providerTaskId").GetString());
@@ -61,7 +61,7 @@ public sealed class SandboxEndToEndTests
         var job = await Kit.SubmitAsync(app, ProviderNames.Kie);
         var jobId = job.GetProperty("jobId").GetString()!;
 
-        var events = await Kit.TerminalAsync(app, jobId);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
 
         Assert.Equal([$"{jobId}:submitted", $"{jobId}:completed"], Kit.Ids(events));
         // The simulator records a callback once it has our answer, which can come after the event is visible.
@@ -104,11 +104,11 @@ public sealed class SandboxEndToEndTests
 
         Assert.Equal(expected, delivered.Count);
         Assert.All(delivered, c => Assert.Equal(200, c.StatusCode));
-        var events = await Kit.FeedAsync(app, jobId);
-        Assert.Single(events, Kit.IsTerminal);
+        var events = await app.Driver.FeedAsync(jobId);
+        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.Equal($"{jobId}:{terminal}", Kit.Ids(events)[^1]);
         Assert.Equal(progress + 2, events.Count);
-        Assert.Equal(terminal, (await Kit.JobAsync(app, jobId)).GetProperty("status").GetString());
+        Assert.Equal(terminal, (await app.Driver.JobAsync(jobId)).GetProperty("status").GetString());
         if (terminal == "failed")
         {
             Assert.Equal("boom", events[^1].GetProperty("data").GetProperty("error").GetProperty("message").GetString());

@@ -54,7 +54,7 @@ public sealed class StoreDownCallbackTests
         // The provider retries; once the store is back it goes through (a dead pooled connection may cost a retry or two).
         var accepted = await HttpExtensions.EventuallyAsync(Send, r => r.StatusCode == HttpStatusCode.OK, what: "a retried callback to be accepted");
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(accepted)));
-        Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(await Kit.FeedAsync(app, hook.JobId)));
+        Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(await app.Driver.FeedAsync(hook.JobId)));
         var stored = Assert.Single(await Kit.CallbacksAsync(app), c => c.JobId == hook.JobId);
         Assert.Equal(CallbackOutcomes.Accepted, stored.Outcome);
     }
@@ -76,11 +76,11 @@ public sealed class StoreDownCallbackTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         // The write was queued, so it lands once the lock is gone; the provider's retry is then a duplicate.
-        await HttpExtensions.EventuallyAsync(async () => Kit.Ids(await Kit.FeedAsync(app, hook.JobId)), ids => ids.Count == 2, what: "the late commit");
+        await HttpExtensions.EventuallyAsync(async () => Kit.Ids(await app.Driver.FeedAsync(hook.JobId)), ids => ids.Count == 2, what: "the late commit");
         var retry = await Send();
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         Assert.Equal(CallbackOutcomes.Duplicate, Kit.Outcome(await Kit.AckAsync(retry)));
-        Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(await Kit.FeedAsync(app, hook.JobId)));
+        Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(await app.Driver.FeedAsync(hook.JobId)));
     }
 
     private static async Task<T> WhileStoreDownAsync<T>(TestApp app, Func<Task<T>> action)

@@ -121,13 +121,19 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
 
     public HttpClient Admin() => Client(AdminKey);
 
-    /// <summary>The suite's driver for this app (dispose it).</summary>
+    /// <summary>A driver for this app with another key (dispose it).</summary>
     public ServiceApi Api(string? apiKey = ClientKey) => new(BaseUrl, apiKey);
+
+    /// <summary>The suite's driver for this app with the client key, disposed with the app.</summary>
+    public ServiceApi Driver => _driver ??= new ServiceApi(BaseUrl);
+
+    private ServiceApi? _driver;
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     public override async ValueTask DisposeAsync()
     {
+        _driver?.Dispose();
         await base.DisposeAsync();
         if (_tempDir is not null && !_keepFiles)
         {

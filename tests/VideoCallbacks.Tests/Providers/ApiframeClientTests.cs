@@ -17,9 +17,9 @@ public sealed class ApiframeClientTests
     public async Task Extension_reaches_Apiframe_with_raw_key_auth_documented_fields_webhook_url_and_secret(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        var job = await SubmitAsync(client, Apiframe(sourceTaskId: "af-src~never", index: 1, prompt: "the bird takes off",
+        var job = await client.SubmitAsync(Apiframe(sourceTaskId: "af-src~never", index: 1, prompt: "the bird takes off",
             motion: "high", imageUrl: "https://images.example.com/frame.png"));
 
         var sent = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-src~never");
@@ -48,9 +48,9 @@ public sealed class ApiframeClientTests
     public async Task Zero_based_index_becomes_Apiframes_one_based_string(int index, string expected)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        await SubmitAsync(client, Apiframe(sourceTaskId: $"af-index-{index}~never", index: index));
+        await client.SubmitAsync(Apiframe(sourceTaskId: $"af-index-{index}~never", index: index));
 
         var body = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", $"af-index-{index}~never").Json();
         Assert.Equal(JsonValueKind.String, body.GetProperty("index").ValueKind);
@@ -61,9 +61,9 @@ public sealed class ApiframeClientTests
     public async Task Optional_fields_left_out_are_not_sent()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        await SubmitAsync(client, Apiframe(sourceTaskId: "af-minimal~never"));
+        await client.SubmitAsync(Apiframe(sourceTaskId: "af-minimal~never"));
 
         var body = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-minimal~never").Json();
         Assert.False(body.TryGetProperty("motion", out _), body.ToString());
@@ -76,10 +76,10 @@ public sealed class ApiframeClientTests
     public async Task Webhook_secret_and_token_are_random_per_job_and_never_appear_in_the_job_api_or_the_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        var first = await SubmitAsync(client, Apiframe(sourceTaskId: "af-secret-a"));
-        var second = await SubmitAsync(client, Apiframe(sourceTaskId: "af-secret-b"));
+        var first = await client.SubmitAsync(Apiframe(sourceTaskId: "af-secret-a"));
+        var second = await client.SubmitAsync(Apiframe(sourceTaskId: "af-secret-b"));
         var a = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-secret-a").Json();
         var b = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-secret-b").Json();
         var secrets = new[] { a.GetProperty("webhook_secret").GetString()!, b.GetProperty("webhook_secret").GetString()! };
@@ -88,13 +88,13 @@ public sealed class ApiframeClientTests
         Assert.NotEqual(tokens[0], tokens[1]);
         Assert.DoesNotContain(secrets[0], tokens);
 
-        await EventuallyEventsAsync(client, [first.JobId(), second.JobId()], "video.extension.completed");
+        await client.WaitForEventsAsync([first.JobId(), second.JobId()], "video.extension.completed");
 
         var texts = new[]
         {
-            await client.GetStringAsync($"/v1/extensions/{first.JobId()}"),
-            await client.GetStringAsync($"/v1/extensions/{second.JobId()}"),
-            await client.GetStringAsync("/v1/events?after=0&limit=1000"),
+            await client.Http.GetStringAsync($"/v1/extensions/{first.JobId()}"),
+            await client.Http.GetStringAsync($"/v1/extensions/{second.JobId()}"),
+            await client.Http.GetStringAsync("/v1/events?after=0&limit=1000"),
             first.GetRawText(),
             second.GetRawText(),
         };

@@ -17,9 +17,9 @@ public sealed class KieClientTests
     public async Task Manual_extension_reaches_Kie_with_bearer_auth_documented_fields_and_a_callback_url_for_the_job(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        var job = await SubmitAsync(client, Kie(sourceTaskId: "kie-src-manual~never", index: 2, prompt: "slow pan to the left", watermark: "acme"));
+        var job = await client.SubmitAsync(Kie(sourceTaskId: "kie-src-manual~never", index: 2, prompt: "slow pan to the left", watermark: "acme"));
 
         var sent = app.SubmissionFor(KieSubmitPath, "taskId", "kie-src-manual~never");
         Assert.Equal("POST", sent.Method);
@@ -50,9 +50,9 @@ public sealed class KieClientTests
     public async Task Auto_extension_sends_the_auto_task_type_and_no_prompt()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        await SubmitAsync(client, Kie(sourceTaskId: "kie-src-auto~never", index: 0, mode: "auto"));
+        await client.SubmitAsync(Kie(sourceTaskId: "kie-src-auto~never", index: 0, mode: "auto"));
 
         var body = app.SubmissionFor(KieSubmitPath, "taskId", "kie-src-auto~never").Json();
         Assert.Equal("mj_video_extend_auto", body.GetProperty("taskType").GetString());
@@ -67,22 +67,22 @@ public sealed class KieClientTests
     public async Task Callback_token_differs_per_job_and_never_appears_in_the_job_api_or_the_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        var first = await SubmitAsync(client, Kie(sourceTaskId: "kie-token-a"));
-        var second = await SubmitAsync(client, Kie(sourceTaskId: "kie-token-b"));
+        var first = await client.SubmitAsync(Kie(sourceTaskId: "kie-token-a"));
+        var second = await client.SubmitAsync(Kie(sourceTaskId: "kie-token-b"));
         var tokenA = Token(app, "kie-token-a");
         var tokenB = Token(app, "kie-token-b");
         Assert.NotEqual(tokenA, tokenB);
 
         // Let the sandbox complete both, so progress and completion events exist too.
-        await EventuallyEventsAsync(client, [first.JobId(), second.JobId()], "video.extension.completed");
+        await client.WaitForEventsAsync([first.JobId(), second.JobId()], "video.extension.completed");
 
         var texts = new List<string>
         {
-            await client.GetStringAsync($"/v1/extensions/{first.JobId()}"),
-            await client.GetStringAsync($"/v1/extensions/{second.JobId()}"),
-            await client.GetStringAsync("/v1/events?after=0&limit=1000"),
+            await client.Http.GetStringAsync($"/v1/extensions/{first.JobId()}"),
+            await client.Http.GetStringAsync($"/v1/extensions/{second.JobId()}"),
+            await client.Http.GetStringAsync("/v1/events?after=0&limit=1000"),
             first.GetRawText(),
             second.GetRawText(),
         };

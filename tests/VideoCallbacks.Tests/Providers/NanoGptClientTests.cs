@@ -17,9 +17,9 @@ public sealed class NanoGptClientTests
     public async Task Task_based_extension_posts_runId_and_index_to_the_extend_endpoint_with_x_api_key(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        var job = await SubmitAsync(client, NanoGptTask(sourceTaskId: "nano-run~never", index: 3));
+        var job = await client.SubmitAsync(NanoGptTask(sourceTaskId: "nano-run~never", index: 3));
 
         var sent = app.SubmissionFor(NanoGptExtendPath, "runId", "nano-run~never");
         Assert.Equal("POST", sent.Method);
@@ -41,9 +41,9 @@ public sealed class NanoGptClientTests
     public async Task Source_video_extension_posts_model_prompt_and_videoUrl_to_generate_video(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        await SubmitAsync(client, NanoGptVideo(prompt: "keep walking~never", model: "veo3-1-extend", videoUrl: "https://videos.example.com/a.mp4"));
+        await client.SubmitAsync(NanoGptVideo(prompt: "keep walking~never", model: "veo3-1-extend", videoUrl: "https://videos.example.com/a.mp4"));
 
         var sent = Assert.Single(app.Received(NanoGptGeneratePath));
         Assert.Equal("sim-nanogpt-key", sent.Headers["x-api-key"]);

@@ -25,7 +25,7 @@ public sealed class RelayTraceContextTests
         HttpResponseMessage response;
         using (new Activity("provider.callback").SetParentId($"00-{traceId}-{callerSpan}-01").Start())
         {
-            response = await Kit.PostCallbackAsync(app, hook.CallbackUrl,
+            response = await app.Driver.PostCallbackAsync(hook.CallbackUrl,
                 Fixture.Load("apiframe/finished-with-status.json", hook.ProviderTaskId!),
                 new Dictionary<string, string> { ["x-webhook-secret"] = hook.Secret! });
         }

@@ -12,19 +12,19 @@ public sealed class SandboxEndToEndTests
     public async Task Every_provider_and_flow_is_submitted_visible_in_feed_and_stream_and_completes_by_itself(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
         var jobs = new Dictionary<string, string>
         {
-            ["kie"] = (await SubmitAsync(client, Kie(sourceTaskId: "e2e-kie"))).JobId(),
-            ["apiframe"] = (await SubmitAsync(client, Apiframe(sourceTaskId: "e2e-apiframe"))).JobId(),
-            ["nanogpt task"] = (await SubmitAsync(client, NanoGptTask(sourceTaskId: "e2e-nano"))).JobId(),
-            ["nanogpt video"] = (await SubmitAsync(client, NanoGptVideo())).JobId(),
+            ["kie"] = (await client.SubmitAsync(Kie(sourceTaskId: "e2e-kie"))).JobId(),
+            ["apiframe"] = (await client.SubmitAsync(Apiframe(sourceTaskId: "e2e-apiframe"))).JobId(),
+            ["nanogpt task"] = (await client.SubmitAsync(NanoGptTask(sourceTaskId: "e2e-nano"))).JobId(),
+            ["nanogpt video"] = (await client.SubmitAsync(NanoGptVideo())).JobId(),
         };
         var ids = jobs.Values.ToList();
 
         // Submitted: in the feed ...
-        var feed = await AllEventsAsync(client);
+        var feed = await client.FeedAsync(limit: 100);
         foreach (var id in ids)
         {
             Assert.Contains(feed, e => e.Subject() == id && e.Type() == "video.extension.submitted");
@@ -36,7 +36,7 @@ public sealed class SandboxEndToEndTests
         Assert.All(streamed, e => Assert.Equal(e.Id, e.Json().Sequence().ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         // Completed, without any manual step: Kie and Apiframe by callback, NanoGPT by polling.
-        var events = await EventuallyEventsAsync(client, ids, "video.extension.completed", TimeSpan.FromSeconds(60));
+        var events = await client.WaitForEventsAsync(ids, "video.extension.completed");
         foreach (var (flow, id) in jobs)
         {
             var completed = Assert.Single(events, e => e.Subject() == id && e.Type() == "video.extension.completed");
@@ -63,16 +63,16 @@ public sealed class SandboxEndToEndTests
     public async Task Sandbox_providers_fail_a_job_when_the_simulated_provider_fails_it()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
 
         var ids = new[]
         {
-            (await SubmitAsync(client, Kie(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
-            (await SubmitAsync(client, Apiframe(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
-            (await SubmitAsync(client, NanoGptTask(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
+            (await client.SubmitAsync(Kie(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
+            (await client.SubmitAsync(Apiframe(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
+            (await client.SubmitAsync(NanoGptTask(sourceTaskId: "e2e-fail~fail=out of GPUs"))).JobId(),
         };
 
-        var events = await EventuallyEventsAsync(client, ids, "video.extension.failed", TimeSpan.FromSeconds(60));
+        var events = await client.WaitForEventsAsync(ids, "video.extension.failed");
         foreach (var id in ids)
         {
             var failed = Assert.Single(events, e => e.Subject() == id && e.Type() == "video.extension.failed");

@@ -66,10 +66,10 @@ public sealed class SecretEchoTests
             : Fixture.Load("apiframe/finished-with-status.json", "task-from-the-leak");
         using var forged = name == "kie" ? await Kit.PostKieAsync(app, hook, body) : await Kit.PostApiframeAsync(app, hook, body);
         Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
-        var job = await Kit.JobAsync(app, jobId);
+        var job = await app.Driver.JobAsync(jobId);
         Assert.Equal("failed", job.GetProperty("status").GetString());
         Assert.Equal("provider_rejected", job.GetProperty("error").GetProperty("code").GetString());
         Assert.Equal(JsonValueKind.Null, job.GetProperty("providerTaskId").ValueKind);
-        Assert.Empty(await Kit.FeedAsync(app, jobId));
+        Assert.Empty(await app.Driver.FeedAsync(jobId));
     }
 }

@@ -35,7 +35,7 @@ public sealed class TaskIdConflictTests
         Assert.Contains(owner, problem.GetProperty("detail").GetString());
         var loser = problem.GetProperty("jobId").GetString()!;
 
-        var job = await Kit.JobAsync(app, loser);
+        var job = await app.Driver.JobAsync(loser);
         Assert.Equal("failed", job.GetProperty("status").GetString());
         Assert.Equal("provider_conflict", job.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains(owner, job.GetProperty("error").GetProperty("message").GetString());
@@ -57,11 +57,11 @@ public sealed class TaskIdConflictTests
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         }
         Assert.Equal("accepted", Kit.Outcome(await Kit.AckAsync(await Kit.PostKieAsync(app, ownerHook, body))));
-        Assert.Equal("completed", (await Kit.JobAsync(app, owner)).GetProperty("status").GetString());
-        var loserAfter = await Kit.JobAsync(app, loser);
+        Assert.Equal("completed", (await app.Driver.JobAsync(owner)).GetProperty("status").GetString());
+        var loserAfter = await app.Driver.JobAsync(loser);
         Assert.Equal("failed", loserAfter.GetProperty("status").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, loserAfter.GetProperty("providerTaskId").ValueKind);
-        Assert.Empty(await Kit.FeedAsync(app, loser));
+        Assert.Empty(await app.Driver.FeedAsync(loser));
     }
 
     [Theory]
@@ -90,7 +90,7 @@ public sealed class TaskIdConflictTests
         using var stolen = await Kit.PostKieAsync(app, unknownHook, Fixture.Load("kie/callback-success.json", "owned-task"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, stolen.StatusCode);
-        Assert.Equal("submitted", (await Kit.JobAsync(app, owner)).GetProperty("status").GetString());
+        Assert.Equal("submitted", (await app.Driver.JobAsync(owner)).GetProperty("status").GetString());
         var refused = Assert.Single(await Kit.CallbacksAsync(app, "rejected"));
         Assert.Contains(owner, refused.Reason);
     }

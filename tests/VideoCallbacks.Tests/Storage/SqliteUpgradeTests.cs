@@ -30,7 +30,7 @@ public sealed class SqliteUpgradeTests
         {
             await using (var app = await TestApp.StartAsync(Db.Sqlite, connectionString: $"Data Source={file}"))
             {
-                using var client = app.Client();
+                using var client = app.Api();
 
                 var kie = await (await client.GetAsync($"/v1/extensions/{KieCompleted}")).JsonAsync();
                 Assert.Equal("completed", kie.GetProperty("status").GetString());
@@ -44,7 +44,7 @@ public sealed class SqliteUpgradeTests
                 Assert.Equal("failed", (await (await client.GetAsync($"/v1/extensions/{KieFailed}")).JsonAsync()).GetProperty("status").GetString());
                 Assert.Equal("submitted", (await (await client.GetAsync($"/v1/extensions/{ApiframeWaiting}")).JsonAsync()).GetProperty("status").GetString());
 
-                var events = await AllEventsAsync(client);
+                var events = await client.FeedAsync(limit: 100);
                 Assert.Equal(12, events.Count);
                 Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), events.Select(e => e.Sequence()));
                 using var callbacks = await app.Admin().GetAsync("/v1/admin/callbacks?limit=50");
@@ -52,8 +52,8 @@ public sealed class SqliteUpgradeTests
                 Assert.Equal(5, (await callbacks.JsonAsync()).GetProperty("items").GetArrayLength());
 
                 // And it takes new work: the next event continues the old sequence.
-                var job = await SubmitAsync(client, Kie(sourceTaskId: "after-upgrade~nocallback"));
-                var next = await EventuallyEventsAsync(client, [job.JobId()], "video.extension.submitted");
+                var job = await client.SubmitAsync(Kie(sourceTaskId: "after-upgrade~nocallback"));
+                var next = await client.WaitForEventsAsync([job.JobId()], "video.extension.submitted");
                 Assert.Equal(13, next.Single(e => e.Subject() == job.JobId()).Sequence());
             }
 

@@ -13,11 +13,11 @@ public sealed class EventFeedTests
     public async Task Each_accepted_job_writes_one_submitted_cloud_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        var job = await SubmitAsync(client, Kie(sourceTaskId: "feed-one~never", index: 1, correlationId: "order-77"));
+        var job = await client.SubmitAsync(Kie(sourceTaskId: "feed-one~never", index: 1, correlationId: "order-77"));
 
-        var e = Assert.Single(await AllEventsAsync(client), x => x.Subject() == job.JobId() && x.Type() == "video.extension.submitted");
+        var e = Assert.Single(await client.FeedAsync(limit: 100), x => x.Subject() == job.JobId() && x.Type() == "video.extension.submitted");
         Assert.Equal("1.0", e.GetProperty("specversion").GetString());
         Assert.Equal($"{job.JobId()}:submitted", e.GetProperty("id").GetString());
         Assert.Equal("video.extension.submitted", e.Type());
@@ -44,9 +44,9 @@ public sealed class EventFeedTests
     public async Task Feed_pages_in_sequence_order_with_next(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
         var jobIds = new List<string>();
-        for (var i = 0; i < 5; i++) jobIds.Add((await SubmitAsync(client, Kie(sourceTaskId: $"feed-page-{i}~never"))).JobId());
+        for (var i = 0; i < 5; i++) jobIds.Add((await client.SubmitAsync(Kie(sourceTaskId: $"feed-page-{i}~never"))).JobId());
 
         var first = await (await client.GetAsync("/v1/events?after=0&limit=2")).JsonAsync();
         var firstEvents = first.GetProperty("events").EnumerateArray().ToList();
@@ -58,7 +58,7 @@ public sealed class EventFeedTests
         Assert.Equal(2, secondEvents.Count);
         Assert.True(secondEvents[0].Sequence() > firstEvents[^1].Sequence());
 
-        var all = await AllEventsAsync(client, limit: 2);
+        var all = await client.FeedAsync(limit: 2);
         var sequences = all.Select(e => e.Sequence()).ToList();
         Assert.Equal(sequences.Order().Distinct(), sequences);
         Assert.Equal(firstEvents.Concat(secondEvents).Select(e => e.Sequence()), sequences.Take(4));
@@ -76,7 +76,7 @@ public sealed class EventFeedTests
     public async Task Feed_refuses_bad_paging_parameters_with_a_problem()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
 
         foreach (var query in new[] { "after=-1", "limit=0", "limit=100000" })
         {
@@ -92,13 +92,13 @@ public sealed class EventFeedTests
     public async Task Stream_delivers_events_with_the_sequence_as_id_and_resumes_after_Last_Event_ID(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
         var jobIds = new List<string>();
-        for (var i = 0; i < 3; i++) jobIds.Add((await SubmitAsync(client, Kie(sourceTaskId: $"feed-sse-{i}~never"))).JobId());
+        for (var i = 0; i < 3; i++) jobIds.Add((await client.SubmitAsync(Kie(sourceTaskId: $"feed-sse-{i}~never"))).JobId());
 
         var streamed = await Sse.ReadAsync(client, got => got.Count >= 3);
 
-        var feed = await AllEventsAsync(client);
+        var feed = await client.FeedAsync(limit: 100);
         Assert.Equal(feed.Take(3).Select(e => e.Sequence().ToString(CultureInfo.InvariantCulture)), streamed.Take(3).Select(e => e.Id));
         foreach (var item in streamed.Take(3))
         {
@@ -121,12 +121,12 @@ public sealed class EventFeedTests
     public async Task Stream_pushes_events_committed_after_the_client_connected(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
-        var before = await SubmitAsync(client, Kie(sourceTaskId: "feed-live-0~never"));
-        var lastSeen = Assert.Single(await AllEventsAsync(client)).Sequence().ToString(CultureInfo.InvariantCulture);
+        using var client = app.Api();
+        var before = await client.SubmitAsync(Kie(sourceTaskId: "feed-live-0~never"));
+        var lastSeen = Assert.Single(await client.FeedAsync(limit: 100)).Sequence().ToString(CultureInfo.InvariantCulture);
 
         var reading = Sse.ReadAsync(client, got => got.Any(e => e.Json().Subject() != before.JobId()), lastEventId: lastSeen);
-        var laterJobId = (await SubmitAsync(client, Kie(sourceTaskId: "feed-live-1~never"))).JobId();
+        var laterJobId = (await client.SubmitAsync(Kie(sourceTaskId: "feed-live-1~never"))).JobId();
         var streamed = await reading;
 
         Assert.DoesNotContain(streamed, e => e.Json().Subject() == before.JobId());
@@ -137,7 +137,7 @@ public sealed class EventFeedTests
     public async Task Stream_refuses_a_Last_Event_ID_that_is_not_a_sequence()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events/stream");
         request.Headers.Add("Last-Event-ID", "not-a-number");
 
@@ -150,7 +150,7 @@ public sealed class EventFeedTests
     public async Task Feed_and_stream_need_an_api_key()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Client(apiKey: null);
+        using var anonymous = app.Api(null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/events")).StatusCode);
         using var stream = await anonymous.GetAsync("/v1/events/stream", HttpCompletionOption.ResponseHeadersRead);

@@ -17,16 +17,16 @@ public sealed class IdempotencyTests
     public async Task Same_idempotency_key_and_body_returns_the_same_job_and_calls_the_provider_once(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
         var body = Kie(sourceTaskId: "idem-same~never");
 
-        var first = await SubmitAsync(client, body, idempotencyKey: "order-1");
-        var second = await SubmitAsync(client, body, idempotencyKey: "order-1");
+        var first = await client.SubmitAsync(body, idempotencyKey: "order-1");
+        var second = await client.SubmitAsync(body, idempotencyKey: "order-1");
 
         Assert.Equal(first.JobId(), second.JobId());
         Assert.Equal(first.GetProperty("providerTaskId").GetString(), second.GetProperty("providerTaskId").GetString());
         Assert.Single(app.Received(KieSubmitPath));
-        var submitted = (await AllEventsAsync(client)).Where(e => e.Type() == "video.extension.submitted").ToList();
+        var submitted = (await client.FeedAsync(limit: 100)).Where(e => e.Type() == "video.extension.submitted").ToList();
         Assert.Single(submitted);
     }
 
@@ -36,9 +36,9 @@ public sealed class IdempotencyTests
     public async Task Same_idempotency_key_with_a_different_body_is_a_409_problem(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
-        var first = await SubmitAsync(client, Kie(sourceTaskId: "idem-conflict~never", prompt: "first"), idempotencyKey: "order-2");
+        var first = await client.SubmitAsync(Kie(sourceTaskId: "idem-conflict~never", prompt: "first"), idempotencyKey: "order-2");
         using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-conflict~never", prompt: "second"), "order-2");
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
@@ -54,13 +54,13 @@ public sealed class IdempotencyTests
     public async Task Different_api_keys_with_the_same_idempotency_key_are_independent(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var alice = app.Client(TestApp.ClientKey);
-        using var bob = app.Client(TestApp.OtherClientKey);
+        using var alice = app.Api(TestApp.ClientKey);
+        using var bob = app.Api(TestApp.OtherClientKey);
         var body = Kie(sourceTaskId: "idem-keys~never");
 
-        var a = await SubmitAsync(alice, body, idempotencyKey: "shared-key");
-        var b = await SubmitAsync(bob, body, idempotencyKey: "shared-key");
-        var aAgain = await SubmitAsync(alice, body, idempotencyKey: "shared-key");
+        var a = await alice.SubmitAsync(body, idempotencyKey: "shared-key");
+        var b = await bob.SubmitAsync(body, idempotencyKey: "shared-key");
+        var aAgain = await alice.SubmitAsync(body, idempotencyKey: "shared-key");
 
         Assert.NotEqual(a.JobId(), b.JobId());
         Assert.Equal(a.JobId(), aAgain.JobId());
@@ -73,7 +73,7 @@ public sealed class IdempotencyTests
     public async Task Concurrent_identical_requests_make_one_job_and_one_provider_submission(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
         // Slow enough that every duplicate arrives while the first is still talking to the provider.
         var body = Kie(sourceTaskId: "idem-concurrent~never~slow=300");
 
@@ -81,7 +81,7 @@ public sealed class IdempotencyTests
         var requests = Enumerable.Range(0, 10).Select(async _ =>
         {
             await start.WaitAsync();
-            return await SubmitAsync(client, body, idempotencyKey: "burst-1");
+            return await client.SubmitAsync(body, idempotencyKey: "burst-1");
         }).ToList();
         start.Release(10);
         var jobs = await Task.WhenAll(requests);
@@ -89,7 +89,7 @@ public sealed class IdempotencyTests
         Assert.Single(jobs.Select(j => j.JobId()).Distinct());
         Assert.All(jobs, j => Assert.False(string.IsNullOrEmpty(j.GetProperty("providerTaskId").GetString())));
         Assert.Single(app.Received(KieSubmitPath));
-        Assert.Single(await AllEventsAsync(client), e => e.Type() == "video.extension.submitted");
+        Assert.Single(await client.FeedAsync(limit: 100), e => e.Type() == "video.extension.submitted");
     }
 
     [Theory]
@@ -101,7 +101,7 @@ public sealed class IdempotencyTests
         await using var app = await TestApp.StartAsync(db, services: services =>
             services.Configure<HttpClientFactoryOptions>(ProviderHttpClients.Submit(ProviderNames.Kie),
                 o => o.HttpMessageHandlerBuilderActions.Add(b => b.AdditionalHandlers.Add(new RateLimitHandler(limiter)))));
-        using var client = app.Client();
+        using var client = app.Api();
         var body = Kie(sourceTaskId: "idem-retry~never");
 
         using var refused = await client.PostJsonAsync("/v1/extensions", body, "retry-1");
@@ -109,12 +109,12 @@ public sealed class IdempotencyTests
         Assert.Equal(TimeSpan.FromSeconds(7), refused.Headers.RetryAfter?.Delta);
         Assert.Empty(app.Received(KieSubmitPath));
 
-        var accepted = await SubmitAsync(client, body, idempotencyKey: "retry-1");
+        var accepted = await client.SubmitAsync(body, idempotencyKey: "retry-1");
         Assert.False(string.IsNullOrEmpty(accepted.GetProperty("providerTaskId").GetString()));
         Assert.Single(app.Received(KieSubmitPath));
 
         // And from then on the key means that accepted job.
-        var replay = await SubmitAsync(client, body, idempotencyKey: "retry-1");
+        var replay = await client.SubmitAsync(body, idempotencyKey: "retry-1");
         Assert.Equal(accepted.JobId(), replay.JobId());
         Assert.Single(app.Received(KieSubmitPath));
     }
@@ -123,7 +123,7 @@ public sealed class IdempotencyTests
     public async Task Retrying_after_a_simulated_rate_limit_with_the_same_key_reaches_the_provider_again()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
         var body = Kie(sourceTaskId: "idem-429~status=429~retryafter=7");
 
         using var first = await client.PostJsonAsync("/v1/extensions", body, "retry-2");
@@ -139,7 +139,7 @@ public sealed class IdempotencyTests
     public async Task Idempotency_key_longer_than_200_characters_is_a_validation_problem_and_submits_nothing()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
 
         using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-long~never"), new string('k', 201));
 

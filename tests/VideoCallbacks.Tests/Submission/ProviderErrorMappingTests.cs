@@ -22,7 +22,7 @@ public sealed class ProviderErrorMappingTests
     public async Task Provider_rate_limit_answers_429_with_Retry_After_and_writes_no_submitted_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
         using var response = await client.PostJsonAsync("/v1/extensions", WithDirectives(provider, "~status=429~retryafter=7"));
 
@@ -45,7 +45,7 @@ public sealed class ProviderErrorMappingTests
     public async Task Provider_validation_error_answers_422_relaying_the_providers_message(Db db, string provider, string directives)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
         using var response = await client.PostJsonAsync("/v1/extensions", WithDirectives(provider, directives));
 
@@ -65,7 +65,7 @@ public sealed class ProviderErrorMappingTests
     public async Task Provider_server_error_answers_502(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
         using var response = await client.PostJsonAsync("/v1/extensions", WithDirectives(provider, "~status=500"));
 
@@ -80,7 +80,7 @@ public sealed class ProviderErrorMappingTests
     public async Task Kie_body_code_is_checked_even_when_the_http_status_is_200(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        using var client = app.Api();
 
         using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "kie-credits~status=402"));
 
@@ -99,7 +99,7 @@ public sealed class ProviderErrorMappingTests
     {
         var section = provider switch { "kie" => "Kie", "apiframe" => "Apiframe", _ => "NanoGpt" };
         await using var app = await TestApp.StartAsync(db, s => s[$"Providers:{section}:Timeout"] = "00:00:01");
-        using var client = app.Client();
+        using var client = app.Api();
         var body = WithDirectives(provider, "~slow=4000");
 
         using var response = await client.PostJsonAsync("/v1/extensions", body, idempotencyKey: "slow-1");
@@ -133,7 +133,7 @@ public sealed class ProviderErrorMappingTests
             s["Providers:Kie:BaseUrl"] = $"http://127.0.0.1:{closedPort}";
             s["Providers:Kie:ApiKey"] = "x";
         });
-        using var client = app.Client();
+        using var client = app.Api();
 
         using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "kie-unreachable"));
 
@@ -148,7 +148,7 @@ public sealed class ProviderErrorMappingTests
     public async Task Provider_dropping_the_connection_answers_504_because_the_task_may_exist()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
 
         using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "kie-drop~abort"));
 
@@ -173,10 +173,10 @@ public sealed class ProviderErrorMappingTests
         _ => NanoGptExtendPath,
     };
 
-    private static async Task AssertRefusedJobHasNoSubmittedEventAsync(HttpClient client, JsonElement problem)
+    private static async Task AssertRefusedJobHasNoSubmittedEventAsync(ServiceApi client, JsonElement problem)
     {
         var jobId = problem.GetProperty("jobId").GetString()!;
-        var events = await AllEventsAsync(client);
+        var events = await client.FeedAsync(limit: 100);
         Assert.DoesNotContain(events, e => e.Subject() == jobId);
         var job = await (await client.GetAsync($"/v1/extensions/{jobId}")).JsonAsync();
         Assert.Empty(job.GetProperty("events").EnumerateArray());

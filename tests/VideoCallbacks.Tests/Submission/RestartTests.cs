@@ -24,14 +24,14 @@ public sealed class RestartTests
             string firstJobJson;
             await using (var first = await TestApp.StartAsync(db, connectionString: connectionString))
             {
-                using var client = first.Client();
-                var job = await SubmitAsync(client, Apiframe(sourceTaskId: "restart-src~never~progress=0", index: 2), idempotencyKey: "restart-1");
+                using var client = first.Api();
+                var job = await client.SubmitAsync(Apiframe(sourceTaskId: "restart-src~never~progress=0", index: 2), idempotencyKey: "restart-1");
                 jobId = job.JobId();
-                firstJobJson = await client.GetStringAsync($"/v1/extensions/{jobId}");
+                firstJobJson = await client.Http.GetStringAsync($"/v1/extensions/{jobId}");
             }
 
             await using var second = await TestApp.StartAsync(db, connectionString: connectionString);
-            using var again = second.Client();
+            using var again = second.Api();
             using var response = await again.GetAsync($"/v1/extensions/{jobId}");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var restored = await response.JsonAsync();
@@ -41,10 +41,10 @@ public sealed class RestartTests
                 Assert.Equal(original.GetProperty(field).GetString(), restored.GetProperty(field).GetString());
             }
             Assert.Equal(original.GetProperty("events")[0].GetRawText(), restored.GetProperty("events")[0].GetRawText());
-            Assert.Contains(await AllEventsAsync(again), e => e.Subject() == jobId && e.Type() == "video.extension.submitted");
+            Assert.Contains(await again.FeedAsync(limit: 100), e => e.Subject() == jobId && e.Type() == "video.extension.submitted");
 
             // The idempotency key survived too: the same request is the same job, not a second submission.
-            var replay = await SubmitAsync(again, Apiframe(sourceTaskId: "restart-src~never~progress=0", index: 2), idempotencyKey: "restart-1");
+            var replay = await again.SubmitAsync(Apiframe(sourceTaskId: "restart-src~never~progress=0", index: 2), idempotencyKey: "restart-1");
             Assert.Equal(jobId, replay.JobId());
             Assert.Empty(second.Received(ApiframeSubmitPath));
         }

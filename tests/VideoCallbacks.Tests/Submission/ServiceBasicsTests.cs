@@ -17,7 +17,7 @@ public sealed class ServiceBasicsTests
     public async Task Health_and_readiness_answer_without_a_key()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Client(apiKey: null);
+        using var anonymous = app.Api(null);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz")).StatusCode);
         var ready = await anonymous.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -37,8 +37,8 @@ public sealed class ServiceBasicsTests
     public async Task Requests_without_a_valid_api_key_get_a_401_problem(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var anonymous = app.Client(apiKey: null);
-        using var wrong = app.Client(apiKey: "not-a-configured-key-at-all-000000");
+        using var anonymous = app.Api(null);
+        using var wrong = app.Api("not-a-configured-key-at-all-000000");
 
         foreach (var client in new[] { anonymous, wrong })
         {
@@ -58,16 +58,16 @@ public sealed class ServiceBasicsTests
     public async Task Admin_key_may_use_the_client_api()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var admin = app.Admin();
+        using var admin = app.Api(TestApp.AdminKey);
 
-        await SubmitAsync(admin, Kie(sourceTaskId: "admin-submits~never"));
+        await admin.SubmitAsync(Kie(sourceTaskId: "admin-submits~never"));
     }
 
     [Fact]
     public async Task OpenApi_document_is_served_and_describes_the_extensions_endpoint()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Client(apiKey: null);
+        using var anonymous = app.Api(null);
 
         using var response = await anonymous.GetAsync("/openapi/v1.json");
 
@@ -88,7 +88,7 @@ public sealed class ServiceBasicsTests
     public async Task Body_over_the_limit_is_a_413_problem(bool chunked)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        using var client = app.Api();
         var json = $$"""{"provider":"kie","sourceTaskId":"big","index":0,"mode":"manual","prompt":"{{new string('x', 200_000)}}"}""";
         HttpContent content = chunked
             ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)))
@@ -113,8 +113,8 @@ public sealed class ServiceBasicsTests
             s["RateLimits:PerKeyPerSecond"] = "1";
             s["RateLimits:PerKeyBurst"] = "2";
         });
-        using var busy = app.Client(TestApp.ClientKey);
-        using var other = app.Client(TestApp.OtherClientKey);
+        using var busy = app.Api(TestApp.ClientKey);
+        using var other = app.Api(TestApp.OtherClientKey);
 
         HttpResponseMessage? limited = null;
         for (var i = 0; i < 20 && limited is null; i++)
@@ -148,14 +148,14 @@ public sealed class ServiceBasicsTests
         await using var app = await TestApp.StartAsync(db,
             s => s["Logging:LogLevel:Default"] = "Trace",
             services => services.AddSingleton<ILoggerProvider>(capture));
-        using var client = app.Client();
+        using var client = app.Api();
 
         var ids = new[]
         {
-            (await SubmitAsync(client, Kie(sourceTaskId: "logs-kie"))).JobId(),
-            (await SubmitAsync(client, Apiframe(sourceTaskId: "logs-apiframe"))).JobId(),
+            (await client.SubmitAsync(Kie(sourceTaskId: "logs-kie"))).JobId(),
+            (await client.SubmitAsync(Apiframe(sourceTaskId: "logs-apiframe"))).JobId(),
         };
-        await EventuallyEventsAsync(client, ids, "video.extension.completed");
+        await client.WaitForEventsAsync(ids, "video.extension.completed");
         // Every callback the simulator sent has been answered, so its handling has been logged.
         await HttpExtensions.EventuallyAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
             callbacks => callbacks.Count >= 2 && callbacks.All(c => c.StatusCode is not null), what: "callbacks answered");

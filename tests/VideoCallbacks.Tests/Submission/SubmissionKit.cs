@@ -49,16 +49,6 @@ internal static class SubmissionKit
     private static Dictionary<string, object?> Body(Dictionary<string, object?> fields) =>
         fields.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    /// <summary>Submits and asserts 202; returns the job.</summary>
-    public static async Task<JsonElement> SubmitAsync(HttpClient client, object body, string? idempotencyKey = null)
-    {
-        using var response = await client.PostJsonAsync("/v1/extensions", body, idempotencyKey);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"Expected 202, got {(int)response.StatusCode}: {text}");
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
-
     public static string JobId(this JsonElement job) => job.GetProperty("jobId").GetString()!;
 
     /// <summary>Requests the simulator received on a path (query string ignored).</summary>
@@ -84,35 +74,12 @@ internal static class SubmissionKit
         return response.Content.Headers.ContentType?.MediaType ?? "";
     }
 
-    /// <summary>Every event in the feed, paging with <c>after</c>/<c>next</c>.</summary>
-    public static async Task<List<JsonElement>> AllEventsAsync(HttpClient client, int limit = 100)
-    {
-        var all = new List<JsonElement>();
-        long after = 0;
-        while (true)
-        {
-            var page = await (await client.GetAsync($"/v1/events?after={after}&limit={limit}")).JsonAsync();
-            var events = page.GetProperty("events").EnumerateArray().ToList();
-            all.AddRange(events);
-            var next = page.GetProperty("next").GetInt64();
-            if (events.Count == 0) return all;
-            after = next;
-        }
-    }
-
     public static string Subject(this JsonElement cloudEvent) => cloudEvent.GetProperty("subject").GetString()!;
 
     public static string Type(this JsonElement cloudEvent) => cloudEvent.GetProperty("type").GetString()!;
 
     public static long Sequence(this JsonElement cloudEvent) => cloudEvent.GetProperty("sequence").GetInt64();
 
-    /// <summary>Waits until the feed holds an event of <paramref name="type"/> for every job.</summary>
-    public static Task<List<JsonElement>> EventuallyEventsAsync(HttpClient client, IReadOnlyCollection<string> jobIds, string type, TimeSpan? timeout = null) =>
-        HttpExtensions.EventuallyAsync(
-            () => AllEventsAsync(client),
-            events => jobIds.All(id => events.Any(e => e.Subject() == id && e.Type() == type)),
-            timeout ?? TimeSpan.FromSeconds(30),
-            $"{type} events for {string.Join(", ", jobIds)}");
 }
 
 /// <summary>One Server-Sent Event as received.</summary>
@@ -130,17 +97,17 @@ internal static class Sse
     /// <summary>
     /// Reads <c>/v1/events/stream</c> until <paramref name="enough"/> holds for what arrived, then hangs up.
     /// </summary>
-    public static async Task<List<SseEvent>> ReadAsync(HttpClient client, Func<IReadOnlyList<SseEvent>, bool> enough,
+    public static async Task<List<SseEvent>> ReadAsync(ServiceApi client, Func<IReadOnlyList<SseEvent>, bool> enough,
         string? lastEventId = null, string path = "/v1/events/stream", TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        using var cts = new CancellationTokenSource(timeout ?? Wait.Default);
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (lastEventId is not null) request.Headers.Add("Last-Event-ID", lastEventId);
         var received = new List<SseEvent>();
         try
         {
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            using var response = await client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
             await using var stream = await response.Content.ReadAsStreamAsync(cts.Token);
