@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using VideoCallbacks.Api.Caching;
-using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Tests.Callbacks;
-using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Caching;
 

@@ -1,11 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Tests.Infrastructure;
-
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>Genuine callbacks over real HTTP: stored before the answer, normalized into exactly the right events.</summary>

@@ -1,14 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
-
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>Provider callback fixtures: JSON files under Callbacks/Fixtures with TASK_ID (and other) placeholders.</summary>

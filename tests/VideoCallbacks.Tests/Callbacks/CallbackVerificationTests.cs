@@ -1,11 +1,3 @@
-using System.Net;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
-
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>Nothing forged gets through: every failed check is a bare 401, publishes nothing, and is recorded for operators.</summary>

@@ -1,8 +1,3 @@
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Tests.Storage;
-
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>The ingest decisions alone, without a database: a batch and the jobs as read go in, rows and events come out.</summary>

@@ -1,13 +1,4 @@
-using System.Net;
-using Microsoft.Extensions.DependencyInjection;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Providers.NanoGpt;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Callbacks;
 

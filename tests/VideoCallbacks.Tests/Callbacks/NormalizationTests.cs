@@ -1,7 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Providers.Apiframe;
 using VideoCallbacks.Api.Providers.Kie;
 using VideoCallbacks.Api.Providers.NanoGpt;

@@ -1,9 +1,3 @@
-using System.Text.Json;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
-
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>No completion is lost: a Kie or Apiframe job whose callback never comes is settled by asking the provider.</summary>

@@ -1,10 +1,3 @@
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
-
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>The sandbox end to end: submit, and the simulated provider's own callbacks (or polling) finish the job.</summary>

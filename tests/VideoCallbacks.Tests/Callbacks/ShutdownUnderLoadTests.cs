@@ -1,8 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.Tests.Relay;
 using Xunit.Abstractions;
 
@@ -89,8 +85,7 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
             jobs[body.GetProperty("jobId").GetString()!] = body.GetProperty("providerTaskId").GetString()!;
         }
 
-        using var admin = api.Api();
-        using var recorded = await admin.Admin.GetAsync(new Uri("/sandbox/_sim/requests?provider=apiframe", UriKind.Relative));
+        using var recorded = await client.Admin.GetAsync(new Uri("/sandbox/_sim/requests?provider=apiframe", UriKind.Relative));
         recorded.EnsureSuccessStatusCode();
         var hooks = new List<(string, string, string, string)>();
         foreach (var request in (await recorded.JsonAsync()).EnumerateArray())

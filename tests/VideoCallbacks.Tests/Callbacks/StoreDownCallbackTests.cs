@@ -1,13 +1,6 @@
 using System.Data.Common;
-using System.Globalization;
-using System.Net;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Callbacks;
 

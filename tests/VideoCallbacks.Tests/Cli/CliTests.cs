@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using VideoCallbacks.Cli;
 
 namespace VideoCallbacks.Tests.Cli;

@@ -1,11 +1,8 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Infrastructure;
-using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Configuration;
 

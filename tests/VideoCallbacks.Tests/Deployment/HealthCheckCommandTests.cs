@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using VideoCallbacks.Api.Infrastructure;
-using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Deployment;
 

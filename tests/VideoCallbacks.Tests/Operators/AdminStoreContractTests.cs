@@ -1,12 +1,3 @@
-using System.Text.Json;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Tests.Storage;
-
 namespace VideoCallbacks.Tests.Operators;
 
 /// <summary>The operators' store: filters, paging, replay, audit and retention.</summary>

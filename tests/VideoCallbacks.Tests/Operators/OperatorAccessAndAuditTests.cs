@@ -1,10 +1,4 @@
-using VideoCallbacks.Api.Admin;
-using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
 

@@ -1,17 +1,11 @@
+using VideoCallbacks.Tests.Relay;
 using System.Data.Common;
-using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using VideoCallbacks.Cli;
 using AdminEvent = VideoCallbacks.Api.Admin.AdminEvent;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
 
@@ -58,12 +52,8 @@ public sealed class OperatorHarness : IAsyncDisposable
         {
             var app = await TestApp.StartAsync(db, settings =>
             {
-                settings["Bus:Transport"] = "ServiceBus";
-                settings["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString;
-                // Retries are the relay's alone here: the SDK would wait a fixed 10 s after ServerBusy.
-                settings["Bus:ServiceBus:MaxRetries"] = "0";
+                settings.UseServiceBus(broker.ConnectionString);
                 settings["Relay:MaxAttempts"] = "2";
-                settings["Relay:BaseDelay"] = "00:00:00.050";
                 settings["Relay:MaxDelay"] = "00:00:00.200";
                 settings["Relay:PollInterval"] = "00:00:00.100";
                 // Operator tests drive jobs by callbacks only: no provider polling behind their back.

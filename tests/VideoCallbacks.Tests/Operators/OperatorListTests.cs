@@ -1,10 +1,3 @@
-using VideoCallbacks.Api.Admin;
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
-
 namespace VideoCallbacks.Tests.Operators;
 
 /// <summary>The admin lists: every filter narrows to exactly the matching rows, and cursors walk every row once.</summary>

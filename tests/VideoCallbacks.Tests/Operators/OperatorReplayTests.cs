@@ -1,9 +1,3 @@
-using VideoCallbacks.Api.Admin;
-using System.Net;
-using System.Text.Json;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
-
 namespace VideoCallbacks.Tests.Operators;
 
 /// <summary>Replaying failed events, one or in bulk, through the CLI and the admin API, against the real service and a broker that fails.</summary>

@@ -1,8 +1,3 @@
-using VideoCallbacks.Api.Admin;
-using System.Net;
-using System.Text.Json;
-using VideoCallbacks.Tests.Infrastructure;
-
 namespace VideoCallbacks.Tests.Operators;
 
 /// <summary>

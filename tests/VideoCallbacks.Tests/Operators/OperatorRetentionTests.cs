@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Operators;
 

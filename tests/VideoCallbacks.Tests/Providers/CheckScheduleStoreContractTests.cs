@@ -1,12 +1,3 @@
-using System.Text.Json;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Tests.Storage;
-
 namespace VideoCallbacks.Tests.Providers;
 
 /// <summary>The provider check schedule: due jobs are leased, rescheduled, and cleared once terminal.</summary>

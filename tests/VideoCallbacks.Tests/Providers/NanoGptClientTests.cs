@@ -1,9 +1,4 @@
-using System.Text.Json;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Providers.NanoGpt;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.Tests.Submission;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 

@@ -1,12 +1,4 @@
-using System.Text.Json;
-using VideoCallbacks.Api.Admin;
 using VideoCallbacks.Api.Bus;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Tests.Storage;
 
 namespace VideoCallbacks.Tests.Relay;
 

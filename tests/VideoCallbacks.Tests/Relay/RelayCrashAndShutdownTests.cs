@@ -1,6 +1,4 @@
 using VideoCallbacks.Api.Bus;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Relay;
 
@@ -16,7 +14,7 @@ public sealed class RelayCrashAndShutdownTests
         using var database = await SharedDatabase.CreateAsync(Db.Postgres);
         await using var broker = await LocalServiceBus.StartAsync();
         // A 3 s lease, renewed every second; the sends hang far longer than that (TryTimeout 2 min).
-        var settings = Settings(broker, lease: "00:00:03");
+        var settings = RelayKit.HangingSendSettings(broker, lease: "00:00:03");
         broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
 
         var sql = database.Open();
@@ -30,7 +28,7 @@ public sealed class RelayCrashAndShutdownTests
                 using var client = first.Api();
                 jobs = await RelayKit.SubmitJobsAsync(client, kie: 4, apiframe: 2);
                 await client.WaitForJobsAsync(jobs);
-                await WaitForHangingSendAsync(broker);
+                await RelayKit.WaitForHangingSendAsync(broker);
 
                 // While the send hangs, the claim's lease_until keeps moving forward: the relay renews it.
                 var before = await HttpExtensions.EventuallyAsync(() => outbox.GetClaimsAsync(CancellationToken.None), c => c.Count > 0, Wait.Default, "claimed events");
@@ -70,7 +68,7 @@ public sealed class RelayCrashAndShutdownTests
         using var database = await SharedDatabase.CreateAsync(Db.Postgres);
         await using var broker = await LocalServiceBus.StartAsync();
         // A lease far longer than the test's patience: only a release lets the next instance publish in time.
-        var settings = Settings(broker, lease: "00:10:00");
+        var settings = RelayKit.HangingSendSettings(broker, lease: "00:10:00");
         settings["HostOptions:ShutdownTimeout"] = "00:00:20";
         broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
 
@@ -85,7 +83,7 @@ public sealed class RelayCrashAndShutdownTests
                 using var client = first.Api();
                 jobs = await RelayKit.SubmitJobsAsync(client, kie: 3, apiframe: 1);
                 await client.WaitForJobsAsync(jobs);
-                await WaitForHangingSendAsync(broker);
+                await RelayKit.WaitForHangingSendAsync(broker);
                 Assert.NotEmpty(await outbox.GetClaimsAsync(CancellationToken.None));
 
                 await first.TerminateAsync();
@@ -98,9 +96,9 @@ public sealed class RelayCrashAndShutdownTests
             broker.ClearFaults();
             await using var second = ServiceProcess.Start(database, settings);
             await second.WaitUntilUpAsync();
-            using var admin = second.Api();
-            var committed = await second.Api().FeedAsync();
-            await admin.WaitUntilPublishedAsync(committed.Count);
+            using var api = second.Api();
+            var committed = await api.FeedAsync();
+            await api.WaitUntilPublishedAsync(committed.Count);
             RelayKit.AssertEachDeliveredOnce(broker, committed);
             RelayKit.AssertPerJobOrder(broker.Messages);
         }
@@ -109,24 +107,4 @@ public sealed class RelayCrashAndShutdownTests
             (sql as IDisposable)?.Dispose();
         }
     }
-
-    private static Dictionary<string, string> Settings(LocalServiceBus broker, string lease) => new()
-    {
-        ["Bus:Transport"] = "ServiceBus",
-        ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
-        ["Bus:ServiceBus:MaxRetries"] = "0",
-        // The broker is told to keep sends unanswered: they hang until the process dies or stops.
-        ["Bus:ServiceBus:TryTimeout"] = "00:02:00",
-        ["Relay:BaseDelay"] = "00:00:00.050",
-        ["Relay:MaxDelay"] = "00:00:00.400",
-        ["Relay:PollInterval"] = "00:00:00.050",
-        ["Relay:Lease"] = lease,
-    };
-
-    private static Task WaitForHangingSendAsync(LocalServiceBus broker) =>
-        HttpExtensions.EventuallyAsync(
-            () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "stored-unanswered")),
-            n => n > 0,
-            Wait.Default,
-            "a send stored by the broker and still unanswered");
 }

@@ -1,8 +1,3 @@
-using VideoCallbacks.Api.Admin;
-using System.Net;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
-
 namespace VideoCallbacks.Tests.Relay;
 
 /// <summary>Each class of broker failure, as the relay handles it end to end (real SDK, local AMQP broker).</summary>
@@ -28,14 +23,13 @@ public sealed class RelayFaultTests
             s["Bus:ServiceBus:TryTimeout"] = fault == BrokerFault.NeverSettle ? "00:00:00.500" : "00:00:05";
         });
         using var client = app.Api();
-        using var admin = app.Api();
         broker.FailUntilCleared(fault);
 
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
         await client.WaitForJobsAsync(jobs);
         var committed = await client.FeedAsync();
 
-        var failing = await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
+        var failing = await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
             "every event to have failed at least twice and still be pending");
         Assert.All(failing, e =>
         {
@@ -51,7 +45,7 @@ public sealed class RelayFaultTests
 
         broker.ClearFaults();
 
-        var published = await admin.WaitUntilPublishedAsync(committed.Count);
+        var published = await client.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.All(published, e =>
@@ -79,14 +73,13 @@ public sealed class RelayFaultTests
             s["Relay:MaxAttempts"] = "1000";
         });
         using var client = app.Api();
-        using var admin = app.Api();
         broker.FailUntilCleared(fault);
 
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2);
         await client.WaitForJobsAsync(jobs);
         var committed = await client.FeedAsync();
 
-        var held = await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
+        var held = await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
             "every event to have been refused and still be pending");
         Assert.All(held, e =>
         {
@@ -107,7 +100,7 @@ public sealed class RelayFaultTests
 
         broker.ClearFaults();
 
-        await admin.WaitUntilPublishedAsync(committed.Count);
+        await client.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
         (status, ready) = await client.ReadyAsync();
@@ -135,7 +128,7 @@ public sealed class RelayFaultTests
             var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2);
             await client.WaitForJobsAsync(jobs);
             committed = await client.FeedAsync();
-            var held = await misconfigured.Api().WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
+            var held = await misconfigured.Driver.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
                 "every event to have been refused and still be pending");
             Assert.All(held, e => Assert.StartsWith("Configuration: Unauthorized", e.LastError, StringComparison.Ordinal));
             Assert.All(held, e => Assert.DoesNotContain(wrongKey, e.LastError, StringComparison.Ordinal));
@@ -149,11 +142,10 @@ public sealed class RelayFaultTests
         Assert.True(broker.RefusedTokens > 0);
 
         await using var fixedApp = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString), connectionString: database.ConnectionString);
-        using var admin = fixedApp.Api();
-        await admin.WaitUntilPublishedAsync(committed.Count);
+        await fixedApp.Driver.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
-        var (fixedStatus, _) = await fixedApp.Api().ReadyAsync();
+        var (fixedStatus, _) = await fixedApp.Driver.ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, fixedStatus);
     }
 
@@ -166,7 +158,6 @@ public sealed class RelayFaultTests
         await using var broker = await LocalServiceBus.StartAsync(o => o.MaxMessageSize = limit);
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
         using var client = app.Api();
-        using var admin = app.Api();
 
         var small = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
         // 4 x 500 characters of metadata ride in every event of this job: each is well over the limit.
@@ -177,7 +168,7 @@ public sealed class RelayFaultTests
         var bigEvents = committed.Where(e => e.GetProperty("subject").GetString() == big).ToList();
         Assert.True(bigEvents.Count >= 2);
 
-        var settled = await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == (e.JobId == big ? "failed" : "published")),
+        var settled = await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == (e.JobId == big ? "failed" : "published")),
             "the big job's events to be failed and every other event published");
 
         Assert.All(settled.Where(e => e.JobId == big), e =>
@@ -186,7 +177,7 @@ public sealed class RelayFaultTests
             Assert.StartsWith("Permanent: MessageSizeExceeded", e.LastError, StringComparison.Ordinal);
             Assert.Contains($"({limit} bytes)", e.LastError, StringComparison.Ordinal);
         });
-        var failed = await admin.AdminEventsAsync("status=failed");
+        var failed = await client.AdminEventsAsync("status=failed");
         Assert.Equal(bigEvents.Select(e => e.GetProperty("id").GetString()), failed.Select(e => e.EventId));
 
         var delivered = committed.Where(e => e.GetProperty("subject").GetString() != big).ToList();
@@ -213,16 +204,15 @@ public sealed class RelayFaultTests
             s["Relay:MaxAttempts"] = "3";
         });
         using var client = app.Api();
-        using var admin = app.Api();
         broker.FailUntilCleared(BrokerFault.InternalError);
 
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
         await client.WaitForJobsAsync(jobs);
         var committed = await client.FeedAsync();
 
-        await admin.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "failed"),
+        await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "failed"),
             "every event to be failed");
-        var failed = await admin.AdminEventsAsync("status=failed");
+        var failed = await client.AdminEventsAsync("status=failed");
         Assert.Equal(committed.Select(e => e.GetProperty("id").GetString()), failed.Select(e => e.EventId));
         Assert.All(failed, e =>
         {
@@ -230,16 +220,16 @@ public sealed class RelayFaultTests
             Assert.StartsWith("Transient: GeneralError", e.LastError, StringComparison.Ordinal);
             Assert.Null(e.NextAttemptAt); // nothing scheduled: it waits for an operator
         });
-        Assert.Empty(await admin.AdminEventsAsync("status=pending"));
+        Assert.Empty(await client.AdminEventsAsync("status=pending"));
         Assert.Empty(broker.Messages);
 
         // The operator fixes the broker and replays them.
         broker.ClearFaults();
-        using var replay = await admin.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" });
+        using var replay = await client.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" });
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
         Assert.Equal(committed.Count, (await replay.JsonAsync()).GetProperty("replayed").GetInt32());
 
-        var published = await admin.WaitUntilPublishedAsync(committed.Count);
+        var published = await client.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.All(published, e => Assert.Equal(1, e.Attempts));

@@ -1,26 +1,44 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Relay;
 
 /// <summary>What only the relay tests need: the service aimed at the local broker, jobs that make events, and checks of what the broker kept.</summary>
 internal static class RelayKit
 {
-    /// <summary>Service Bus transport aimed at <paramref name="connectionString"/>, with short relay delays.</summary>
+    /// <summary>
+    /// Service Bus transport aimed at <paramref name="connectionString"/>, with short relay delays. Retries are the
+    /// relay's alone (the SDK waits a fixed 10 s after ServerBusy); the SDK's own retry is tested in PublisherTests.
+    /// </summary>
+    public static Dictionary<string, string> ServiceBusSettings(string connectionString, string tryTimeout = "00:00:05", string lease = "00:00:30") => new()
+    {
+        ["Bus:Transport"] = "ServiceBus",
+        ["Bus:ServiceBus:ConnectionString"] = connectionString,
+        ["Bus:ServiceBus:MaxRetries"] = "0",
+        ["Bus:ServiceBus:TryTimeout"] = tryTimeout,
+        ["Relay:BaseDelay"] = "00:00:00.050",
+        ["Relay:MaxDelay"] = "00:00:00.400",
+        ["Relay:PollInterval"] = "00:00:00.050",
+        ["Relay:Lease"] = lease,
+    };
+
+    /// <summary><see cref="ServiceBusSettings"/> for an in-process <see cref="TestApp"/>.</summary>
     public static void UseServiceBus(this Dictionary<string, string?> settings, string connectionString)
     {
-        settings["Bus:Transport"] = "ServiceBus";
-        settings["Bus:ServiceBus:ConnectionString"] = connectionString;
-        // Retries are the relay's alone in these tests (the SDK waits a fixed 10 s after ServerBusy);
-        // the SDK's own retry is tested in PublisherTests.
-        settings["Bus:ServiceBus:MaxRetries"] = "0";
-        settings["Bus:ServiceBus:TryTimeout"] = "00:00:05";
-        settings["Relay:BaseDelay"] = "00:00:00.050";
-        settings["Relay:MaxDelay"] = "00:00:00.400";
-        settings["Relay:PollInterval"] = "00:00:00.050";
-        settings["Relay:Lease"] = "00:00:30";
+        foreach (var (key, value) in ServiceBusSettings(connectionString)) settings[key] = value;
     }
+
+    /// <summary>
+    /// For a broker told to store sends without answering (<see cref="BrokerFault.StoreWithoutAnswer"/>): sends hang
+    /// (TryTimeout 2 min) until the process dies or stops, so every send is in doubt.
+    /// </summary>
+    public static Dictionary<string, string> HangingSendSettings(LocalServiceBus broker, string lease) =>
+        ServiceBusSettings(broker.ConnectionString, tryTimeout: "00:02:00", lease: lease);
+
+    public static Task WaitForHangingSendAsync(LocalServiceBus broker) =>
+        Wait.UntilAsync(
+            () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "stored-unanswered")),
+            n => n > 0,
+            "a send stored by the broker and still unanswered");
 
     /// <summary>Submits Kie.ai jobs (submitted + completed events) and Apiframe jobs (submitted, progress..., completed).</summary>
     public static async Task<List<string>> SubmitJobsAsync(ServiceApi api, int kie, int apiframe = 0, IReadOnlyDictionary<string, string>? metadata = null)

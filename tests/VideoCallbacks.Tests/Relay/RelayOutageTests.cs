@@ -1,6 +1,3 @@
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
-
 namespace VideoCallbacks.Tests.Relay;
 
 public enum Outage
@@ -43,13 +40,12 @@ public sealed class RelayOutageTests
             }
         });
         using var client = app.Api();
-        using var admin = app.Api();
 
         // Before: the broker works.
         var before = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
         await client.WaitForJobsAsync(before);
         var committedBefore = await client.FeedAsync();
-        await admin.WaitUntilPublishedAsync(committedBefore.Count);
+        await client.WaitUntilPublishedAsync(committedBefore.Count);
 
         // Down.
         switch (outage)
@@ -75,7 +71,7 @@ public sealed class RelayOutageTests
         {
             // Every new event has failed and been retried while the broker was away; none gave up or got through.
             var newIds = committed.Skip(committedBefore.Count).Select(e => e.GetProperty("id").GetString()).ToHashSet();
-            var down = await admin.WaitForAdminEventsAsync(all => all.Where(e => newIds.Contains(e.EventId)).All(e => e.Status == "pending" && e.Attempts >= 2),
+            var down = await client.WaitForAdminEventsAsync(all => all.Where(e => newIds.Contains(e.EventId)).All(e => e.Status == "pending" && e.Attempts >= 2),
                 "every event committed during the outage to have failed at least twice");
             Assert.All(down.Where(e => newIds.Contains(e.EventId)), e => Assert.StartsWith("Transient: ", e.LastError, StringComparison.Ordinal));
             Assert.Equal(committedBefore.Count, broker.Messages.Count);
@@ -88,7 +84,7 @@ public sealed class RelayOutageTests
             }
         }
 
-        var published = await admin.WaitUntilPublishedAsync(committed.Count);
+        var published = await client.WaitUntilPublishedAsync(committed.Count);
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.Contains(published, e => e.Attempts > 1);

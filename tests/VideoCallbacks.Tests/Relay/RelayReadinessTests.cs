@@ -1,7 +1,3 @@
-using System.Net;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
-
 namespace VideoCallbacks.Tests.Relay;
 
 /// <summary>/readyz and start-up checks with the Service Bus transport.</summary>
@@ -20,7 +16,7 @@ public sealed class RelayReadinessTests
         var jobs = await RelayKit.SubmitJobsAsync(client, kie: 1);
         await client.WaitForJobsAsync(jobs);
         var committed = await client.FeedAsync();
-        await app.Api().WaitUntilPublishedAsync(committed.Count);
+        await app.Driver.WaitUntilPublishedAsync(committed.Count);
 
         using var anonymous = app.Api(apiKey: null);
         var (status, ready) = await anonymous.ReadyAsync();

@@ -1,6 +1,3 @@
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
-
 namespace VideoCallbacks.Tests.Relay;
 
 /// <summary>The service process dies while publishing; a new one on the same database finishes the job.</summary>
@@ -13,19 +10,8 @@ public sealed class RelayRestartTests
     {
         using var database = await SharedDatabase.CreateAsync(db);
         await using var broker = await LocalServiceBus.StartAsync();
-        var settings = new Dictionary<string, string>
-        {
-            ["Bus:Transport"] = "ServiceBus",
-            ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
-            ["Bus:ServiceBus:MaxRetries"] = "0",
-            // Long enough that the first process is surely killed while its sends are in doubt.
-            ["Bus:ServiceBus:TryTimeout"] = "00:02:00",
-            ["Relay:BaseDelay"] = "00:00:00.050",
-            ["Relay:MaxDelay"] = "00:00:00.400",
-            ["Relay:PollInterval"] = "00:00:00.050",
-            // What the dead instance had claimed becomes claimable again after this.
-            ["Relay:Lease"] = "00:00:02",
-        };
+        // What the dead instance had claimed becomes claimable again after a 2 s lease.
+        var settings = RelayKit.HangingSendSettings(broker, lease: "00:00:02");
 
         // The broker stores what it is sent but never answers: every send of the first process is in doubt.
         broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
@@ -37,11 +23,7 @@ public sealed class RelayRestartTests
             using var client = first.Api();
             jobs = await RelayKit.SubmitJobsAsync(client, kie: 4, apiframe: 2);
             await client.WaitForJobsAsync(jobs);
-            await HttpExtensions.EventuallyAsync(
-                () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "stored-unanswered")),
-                n => n > 0,
-                Wait.Default,
-                "some sends stored by the broker and still unanswered");
+            await RelayKit.WaitForHangingSendAsync(broker);
 
             await first.KillAsync();
         }

@@ -1,5 +1,3 @@
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
 using Xunit.Abstractions;
 
 namespace VideoCallbacks.Tests.Relay;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Azure.Messaging.ServiceBus;
 using VideoCallbacks.Tests.Callbacks;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.Relay;
 

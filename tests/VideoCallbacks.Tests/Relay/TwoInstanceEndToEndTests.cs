@@ -1,12 +1,6 @@
-using System.Net;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
-using VideoCallbacks.TestBroker;
 using Xunit.Abstractions;
 
 namespace VideoCallbacks.Tests.Relay;

@@ -1,4 +1,3 @@
-using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.Tests.Submission;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using VideoCallbacks.Tests.Infrastructure;
-
 namespace VideoCallbacks.Tests.Security;
 
 /// <summary>Issue 8, defect 10: the OpenAPI document is public by default and can be put behind a client key.</summary>

@@ -1,9 +1,7 @@
 using System.Data.Common;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using VideoCallbacks.Tests.Callbacks;
-using VideoCallbacks.Tests.Infrastructure;
 using WireMock.Server;
 
 namespace VideoCallbacks.Tests.Security;

@@ -1,7 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;

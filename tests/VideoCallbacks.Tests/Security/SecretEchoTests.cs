@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text.Json;
 using VideoCallbacks.Tests.Callbacks;
-using VideoCallbacks.Tests.Infrastructure;
 using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;

@@ -1,6 +1,4 @@
-using System.Net;
 using VideoCallbacks.Tests.Callbacks;
-using VideoCallbacks.Tests.Infrastructure;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using VideoCallbacks.Api.Bus;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.ServiceBus;
 

@@ -1,10 +1,7 @@
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using VideoCallbacks.Api.Bus;
 using VideoCallbacks.Api.Bus.ServiceBus;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.ServiceBus;
 

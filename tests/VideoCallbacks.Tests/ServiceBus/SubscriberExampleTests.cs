@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using Azure.Messaging.ServiceBus;
 using Contoso.VideoConsumer;
-using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.Tests.Relay;
-using VideoCallbacks.TestBroker;
 
 namespace VideoCallbacks.Tests.ServiceBus;
 
@@ -31,7 +29,7 @@ public sealed class SubscriberExampleTests
             var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 2);
             await client.WaitForJobsAsync(jobs);
             var committed = await client.FeedAsync();
-            await app.Api().WaitUntilPublishedAsync(committed.Count);
+            await app.Driver.WaitUntilPublishedAsync(committed.Count);
             await HttpExtensions.EventuallyAsync(
                 () => Task.FromResult(received.Count),
                 n => n >= committed.Count,

@@ -1,12 +1,6 @@
-using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using VideoCallbacks.Simulator;
 
 namespace VideoCallbacks.Tests.Simulator;
 

@@ -1,11 +1,3 @@
-using System.Text.Json;
-using VideoCallbacks.Api.Admin;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Api.Submissions;
-
 namespace VideoCallbacks.Tests.Storage;
 
 /// <summary>What every feature relies on from the database itself: migrations, and data that outlives the process.</summary>

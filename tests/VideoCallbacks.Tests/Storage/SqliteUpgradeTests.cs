@@ -1,7 +1,4 @@
-using System.Net;
 using Microsoft.Data.Sqlite;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Tests.Infrastructure;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Storage;

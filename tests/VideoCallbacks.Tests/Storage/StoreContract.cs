@@ -1,12 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using VideoCallbacks.Api.Admin;
 using VideoCallbacks.Api.Bus;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Providers;
-using VideoCallbacks.Api.Storage;
-using VideoCallbacks.Api.Submissions;
 
 namespace VideoCallbacks.Tests.Storage;
 

@@ -1,8 +1,3 @@
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Events;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Storage;
-
 namespace VideoCallbacks.Tests.Storage;
 
 /// <summary>Builders for rows the store tests write.</summary>

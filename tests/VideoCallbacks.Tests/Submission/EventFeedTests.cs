@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net;
-using VideoCallbacks.Tests.Infrastructure;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Submission;

@@ -1,10 +1,4 @@
-using System.Net;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Api.Providers;
-using VideoCallbacks.Tests.Infrastructure;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Submission;

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using VideoCallbacks.Tests.Infrastructure;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Submission;

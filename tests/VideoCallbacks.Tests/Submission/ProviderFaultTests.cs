@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using VideoCallbacks.Tests.Infrastructure;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;

@@ -1,5 +1,3 @@
-using System.Net;
-using VideoCallbacks.Tests.Infrastructure;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Submission;

@@ -1,11 +1,6 @@
-using System.Net;
-using System.Text;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
-using VideoCallbacks.Simulator;
-using VideoCallbacks.Tests.Infrastructure;
 using VideoCallbacks.Tests.Submission;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 

@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Submission;
 

@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenTelemetry.Trace;
 using VideoCallbacks.Api.Infrastructure;
-using VideoCallbacks.Tests.Infrastructure;
 using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Telemetry;

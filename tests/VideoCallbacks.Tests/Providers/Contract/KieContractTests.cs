@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Api.Providers;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using static VideoCallbacks.Tests.Providers.Contract.ProviderStub;

@@ -1,12 +1,7 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Internal;
-using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Api.Submissions;
-using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Providers.Apiframe;
 using VideoCallbacks.Api.Providers.Kie;
 using VideoCallbacks.Api.Providers.NanoGpt;
