@@ -8,9 +8,7 @@ public sealed class CallbackIngestTests
     private const string Completed = "video.extension.completed";
     private const string Failed = "video.extension.failed";
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Every_documented_Kie_callback_body_is_stored_and_gives_its_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -47,9 +45,7 @@ public sealed class CallbackIngestTests
         }
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Every_documented_Apiframe_callback_body_is_stored_and_gives_its_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -100,9 +96,7 @@ public sealed class CallbackIngestTests
         }
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Ten_identical_callbacks_give_one_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -123,9 +117,7 @@ public sealed class CallbackIngestTests
         Assert.Equal(9, stored.Count(s => s.Outcome == CallbackOutcomes.Duplicate));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Ten_identical_callbacks_one_after_another_give_one_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -140,9 +132,7 @@ public sealed class CallbackIngestTests
         Assert.Equal(9, (await Kit.CallbacksAsync(app, CallbackOutcomes.Duplicate)).Count(s => s.JobId == hook.JobId));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Progress_after_completion_gives_no_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -162,9 +152,7 @@ public sealed class CallbackIngestTests
         Assert.Equal(100, job.GetProperty("progress").GetInt32());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Progress_never_goes_backwards(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -210,9 +198,7 @@ public sealed class CallbackIngestTests
         Assert.StartsWith("anomaly", stored[1].Reason, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Apiframe_failure_after_finished_is_an_anomaly_and_the_job_stays_completed(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -231,9 +217,7 @@ public sealed class CallbackIngestTests
         Assert.Contains(await Kit.CallbacksAsync(app), s => s.JobId == hook.JobId && s.Reason is not null && s.Reason.StartsWith("anomaly", StringComparison.Ordinal));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Event_ids_are_derived_from_job_and_state(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -5,9 +5,7 @@ public sealed class CallbackVerificationTests
 {
     private static readonly string[] Telltales = ["secret", "signature", "token", "timestamp", "task", "job", "hmac", "stale"];
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Kie_signature_cases_are_refused_with_a_bare_401_and_no_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db, s => s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey);
@@ -78,9 +76,7 @@ public sealed class CallbackVerificationTests
         Assert.Equal([$"{a.JobId}:submitted", $"{a.JobId}:completed"], Kit.Ids(await app.Driver.FeedAsync(a.JobId)));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Kie_signature_is_accepted_from_every_task_id_field(Db db)
     {
         await using var app = await TestApp.StartAsync(db, s => s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey);
@@ -93,9 +89,7 @@ public sealed class CallbackVerificationTests
         }
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Kie_without_a_webhook_key_still_refuses_replayed_timestamps(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -112,9 +106,7 @@ public sealed class CallbackVerificationTests
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(await Kit.PostKieAsync(app, hook, body))));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Apiframe_secret_cases_are_refused_with_a_bare_401_and_no_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

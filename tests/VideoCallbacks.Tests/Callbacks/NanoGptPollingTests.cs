@@ -63,9 +63,7 @@ public sealed class NanoGptPollingTests
         Assert.Equal("out of credits", view.GetProperty("error").GetProperty("message").GetString());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Status_endpoint_429_pushes_the_next_poll_back_by_Retry_After(Db db)
     {
         // The simulator's status endpoint never rate-limits, so a handler in front of it answers the first poll with 429.
@@ -92,9 +90,7 @@ public sealed class NanoGptPollingTests
         Assert.Equal(1, limiter.Refused);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Polling_resumes_after_a_restart(Db db)
     {
         string connectionString;

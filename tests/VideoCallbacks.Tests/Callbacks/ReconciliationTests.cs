@@ -77,9 +77,7 @@ public sealed class ReconciliationTests
         Assert.True(events[^1].GetProperty("time").GetDateTimeOffset() >= created + TimeSpan.FromSeconds(3));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Job_whose_callbacks_were_all_refused_is_still_found_completed(Db db)
     {
         await using var app = await TestApp.StartAsync(db, s =>

@@ -41,9 +41,7 @@ public sealed class SandboxEndToEndTests
         }
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Sandbox_with_signed_Kie_callbacks_ends_completed(Db db)
     {
         await using var app = await TestApp.StartAsync(db, s =>

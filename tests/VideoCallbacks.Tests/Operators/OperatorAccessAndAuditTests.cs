@@ -74,9 +74,7 @@ public sealed class OperatorAccessAndAuditTests
         Assert.Empty(await h.Api.AuditAsync());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Replays_and_reprocessing_are_audited_with_the_admin_key_id_never_the_key(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);

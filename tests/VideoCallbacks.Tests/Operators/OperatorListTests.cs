@@ -3,9 +3,7 @@ namespace VideoCallbacks.Tests.Operators;
 /// <summary>The admin lists: every filter narrows to exactly the matching rows, and cursors walk every row once.</summary>
 public sealed class OperatorListTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Event_filters_select_exactly_their_events_and_cursors_walk_every_page_without_gaps_or_repeats(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);
@@ -76,9 +74,7 @@ public sealed class OperatorListTests
             document.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("eventId").GetString()));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Callback_filters_select_exactly_their_callbacks_and_cursors_walk_every_page_without_gaps_or_repeats(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);

@@ -3,9 +3,7 @@ namespace VideoCallbacks.Tests.Operators;
 /// <summary>Replaying failed events, one or in bulk, through the CLI and the admin API, against the real service and a broker that fails.</summary>
 public sealed class OperatorReplayTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Bulk_replay_from_the_cli_delivers_each_failed_event_exactly_once(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);
@@ -49,9 +47,7 @@ public sealed class OperatorReplayTests
         Assert.Equal(failedIds, h.AcceptedSends().Order(StringComparer.Ordinal));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Single_replay_redelivers_a_failed_event_and_needs_force_for_a_published_one(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);
@@ -133,9 +129,7 @@ public sealed class OperatorReplayTests
         Assert.StartsWith("error: 404", Assert.Single(missing.ErrLines), StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Dry_run_replay_counts_and_changes_nothing(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);
@@ -195,9 +189,7 @@ public sealed class OperatorReplayTests
         Assert.Equal(one, audit.Target);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Bulk_replay_is_bounded_by_its_filter_and_limit(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);

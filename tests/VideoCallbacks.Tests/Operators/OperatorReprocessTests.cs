@@ -6,9 +6,7 @@ namespace VideoCallbacks.Tests.Operators;
 /// </summary>
 public sealed class OperatorReprocessTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Reprocessing_a_callback_after_a_normalizer_fix_completes_the_job_with_exactly_one_event(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);
@@ -96,9 +94,7 @@ public sealed class OperatorReprocessTests
         Assert.Equal(0, h.Broker.DuplicatesDropped);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Reprocessing_a_callback_that_failed_verification_is_refused(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db);

@@ -5,9 +5,7 @@ namespace VideoCallbacks.Tests.Operators;
 /// <summary>Retention prunes what is done with and keeps what still needs an operator; purge is the explicit way out.</summary>
 public sealed class OperatorRetentionTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Pruning_removes_old_published_events_and_callbacks_but_leaves_failed_ones_until_purged(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db, settings =>

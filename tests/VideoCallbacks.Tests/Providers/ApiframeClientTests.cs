@@ -6,9 +6,7 @@ namespace VideoCallbacks.Tests.Providers;
 
 public sealed class ApiframeClientTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Extension_reaches_Apiframe_with_raw_key_auth_documented_fields_webhook_url_and_secret(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -65,9 +63,7 @@ public sealed class ApiframeClientTests
         Assert.False(body.TryGetProperty("image_url", out _), body.ToString());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Webhook_secret_and_token_are_random_per_job_and_never_appear_in_the_job_api_or_the_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -6,9 +6,7 @@ namespace VideoCallbacks.Tests.Providers;
 
 public sealed class KieClientTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Manual_extension_reaches_Kie_with_bearer_auth_documented_fields_and_a_callback_url_for_the_job(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -56,9 +54,7 @@ public sealed class KieClientTests
         Assert.Equal(0, body.GetProperty("index").GetInt32());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Callback_token_differs_per_job_and_never_appears_in_the_job_api_or_the_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -6,9 +6,7 @@ namespace VideoCallbacks.Tests.Providers;
 
 public sealed class NanoGptClientTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Task_based_extension_posts_runId_and_index_to_the_extend_endpoint_with_x_api_key(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -30,9 +28,7 @@ public sealed class NanoGptClientTests
         Assert.Equal(runId, job.GetProperty("providerTaskId").GetString());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Source_video_extension_posts_model_prompt_and_videoUrl_to_generate_video(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -3,9 +3,7 @@ namespace VideoCallbacks.Tests.Relay;
 /// <summary>The relay takes every committed event to the Service Bus topic, mapped per the contract.</summary>
 public sealed class RelayDeliveryTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Every_event_of_several_jobs_reaches_the_topic_once_in_job_order_mapped_per_contract(Db db)
     {
         await using var broker = await LocalServiceBus.StartAsync();

@@ -109,9 +109,7 @@ public sealed class RelayFaultTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, ready.GetProperty("busProblem").ValueKind);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_wrong_key_is_refused_by_the_broker_and_events_publish_after_restarting_with_the_right_one(Db db)
     {
         using var database = await SharedDatabase.CreateAsync(db);
@@ -149,9 +147,7 @@ public sealed class RelayFaultTests
         Assert.Equal(HttpStatusCode.OK, fixedStatus);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task An_over_size_event_fails_at_once_with_a_clear_error_and_others_are_unaffected(Db db)
     {
         const int limit = 2048;
@@ -192,9 +188,7 @@ public sealed class RelayFaultTests
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Events_fail_after_max_attempts_keeping_the_last_error_and_replay_publishes_them(Db db)
     {
         await using var broker = await LocalServiceBus.StartAsync();
@@ -234,9 +228,7 @@ public sealed class RelayFaultTests
         RelayKit.AssertPerJobOrder(broker.Messages);
         Assert.All(published, e => Assert.Equal(1, e.Attempts));
     }
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Stopping_the_service_does_not_wait_for_a_broker_that_never_answers(Db db)
     {
         await using var broker = await LocalServiceBus.StartAsync();

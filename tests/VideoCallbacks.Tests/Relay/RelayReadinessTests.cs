@@ -5,9 +5,7 @@ public sealed class RelayReadinessTests
 {
     private const string SecretKey = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWstMDEyMzQ1Njc4OQ==";
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Readiness_reports_the_service_bus_transport_and_ready_when_the_broker_works(Db db)
     {
         await using var broker = await LocalServiceBus.StartAsync();

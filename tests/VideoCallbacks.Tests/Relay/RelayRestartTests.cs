@@ -3,9 +3,7 @@ namespace VideoCallbacks.Tests.Relay;
 /// <summary>The service process dies while publishing; a new one on the same database finishes the job.</summary>
 public sealed class RelayRestartTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Process_killed_mid_send_then_restarted_delivers_everything_with_no_duplicate_on_the_topic(Db db)
     {
         using var database = await SharedDatabase.CreateAsync(db);

@@ -7,9 +7,7 @@ namespace VideoCallbacks.Tests.Relay;
 /// <summary>A subscriber's trace continues the provider callback's trace, through the outbox and the bus.</summary>
 public sealed class RelayTraceContextTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task The_message_a_callback_causes_carries_the_callback_requests_trace_id(Db db)
     {
         await using var broker = await LocalServiceBus.StartAsync();

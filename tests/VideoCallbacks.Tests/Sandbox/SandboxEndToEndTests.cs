@@ -5,9 +5,7 @@ namespace VideoCallbacks.Tests.Sandbox;
 
 public sealed class SandboxEndToEndTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Every_provider_and_flow_is_submitted_visible_in_feed_and_stream_and_completes_by_itself(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -88,9 +88,7 @@ public sealed class HostileInputTests
         Assert.Equal(HttpStatusCode.BadRequest, stream.StatusCode);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_backwards_time_range_is_a_400_on_every_admin_filter(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

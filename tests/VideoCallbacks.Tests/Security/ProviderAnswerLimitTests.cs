@@ -10,9 +10,7 @@ public sealed class ProviderAnswerLimitTests
 {
     private static readonly string Huge = "{\"code\":200,\"data\":{\"taskId\":\"t\"},\"pad\":\"" + new string('x', 3 * 1024 * 1024) + "\"}";
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task An_oversized_submit_answer_is_a_malformed_answer_with_an_unknown_outcome_not_a_memory_spike(Db db)
     {
         using var provider = WireMockServer.Start();

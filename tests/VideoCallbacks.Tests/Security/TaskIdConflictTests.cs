@@ -11,9 +11,7 @@ public sealed class TaskIdConflictTests
 {
     private const string SubmitPath = "/api/v1/mj/generateVideoExtend";
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_task_id_already_bound_to_another_job_fails_the_new_job_with_provider_conflict_and_keeps_callbacks_with_the_owner(Db db)
     {
         using var provider = WireMockServer.Start();
@@ -62,9 +60,7 @@ public sealed class TaskIdConflictTests
         Assert.Empty(await app.Driver.FeedAsync(loser));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_callback_that_binds_a_task_id_owned_by_another_job_is_refused_without_failing_its_batch(Db db)
     {
         // The provider times out on the second submission, so that job waits for a late callback to bind it.

@@ -8,9 +8,7 @@ namespace VideoCallbacks.Tests.ServiceBus;
 /// <summary>The README's subscriber example, run as written against the local broker.</summary>
 public sealed class SubscriberExampleTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task The_readme_subscriber_sees_every_event_of_completed_jobs_once_in_job_order(Db db)
     {
         await using var broker = await LocalServiceBus.StartAsync();

@@ -4,9 +4,7 @@ namespace VideoCallbacks.Tests.Submission;
 
 public sealed class EventFeedTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Each_accepted_job_writes_one_submitted_cloud_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -35,9 +33,7 @@ public sealed class EventFeedTests
         Assert.Equal("video.extension.submitted", eventRef.GetProperty("type").GetString());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Feed_pages_in_sequence_order_with_next(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -83,9 +79,7 @@ public sealed class EventFeedTests
         }
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Stream_delivers_events_with_the_sequence_as_id_and_resumes_after_Last_Event_ID(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -112,9 +106,7 @@ public sealed class EventFeedTests
         Assert.Equal(streamed[2].Id, resumed[1].Id);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Stream_pushes_events_committed_after_the_client_connected(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -5,9 +5,7 @@ namespace VideoCallbacks.Tests.Submission;
 
 public sealed class IdempotencyTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Same_idempotency_key_and_body_returns_the_same_job_and_calls_the_provider_once(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -24,9 +22,7 @@ public sealed class IdempotencyTests
         Assert.Single(submitted);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Same_idempotency_key_with_a_different_body_is_a_409_problem(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -42,9 +38,7 @@ public sealed class IdempotencyTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/extensions/{first.JobId()}")).StatusCode);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Different_api_keys_with_the_same_idempotency_key_are_independent(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -61,9 +55,7 @@ public sealed class IdempotencyTests
         Assert.Equal(2, app.Received(KieSubmitPath).Count);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Concurrent_identical_requests_make_one_job_and_one_provider_submission(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -86,9 +78,7 @@ public sealed class IdempotencyTests
         Assert.Single(await client.FeedAsync(limit: 100), e => e.Type() == "video.extension.submitted");
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task After_a_rate_limit_refusal_the_same_key_and_body_may_be_retried_and_then_submit(Db db)
     {
         var limiter = new FirstCallsRateLimited(calls: 1);

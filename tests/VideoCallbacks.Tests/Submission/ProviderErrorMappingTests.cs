@@ -71,9 +71,7 @@ public sealed class ProviderErrorMappingTests
         await AssertRefusedJobHasNoSubmittedEventAsync(client, await response.JsonAsync());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Kie_body_code_is_checked_even_when_the_http_status_is_200(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -118,9 +116,7 @@ public sealed class ProviderErrorMappingTests
         Assert.Single(app.Received(SubmitPath(provider)));
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Unreachable_provider_answers_502(Db db)
     {
         var closedPort = PostgresServer.FreePort();

@@ -4,9 +4,7 @@ namespace VideoCallbacks.Tests.Submission;
 
 public sealed class RestartTests
 {
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Jobs_and_events_survive_a_restart(Db db)
     {
         // The SQLite file lives in a folder this test owns, so disposing the first app does not delete it.

@@ -26,9 +26,7 @@ public sealed class ServiceBasicsTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, outbox.GetProperty("oldestPendingSeconds").ValueKind);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Requests_without_a_valid_api_key_get_a_401_problem(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -134,9 +132,7 @@ public sealed class ServiceBasicsTests
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/v1/extensions/job_does_not_exist")).StatusCode);
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task Callback_tokens_and_webhook_secrets_never_appear_in_logs(Db db)
     {
         using var capture = new FakeLoggerProvider();

@@ -100,46 +100,6 @@ public sealed class ApiframeContractTests : IDisposable
         Assert.Single(_stub.Requests(SubmitPath));
     }
 
-    [Theory]
-    [InlineData("""{"task_id": """)]
-    [InlineData("")]
-    public async Task Malformed_or_empty_body_on_a_200_is_an_unknown_outcome(string body)
-    {
-        SubmitAnswers(200, body);
-
-        var result = await _stub.Apiframe.SubmitAsync(Submit(Extend()), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
-        Assert.False(result.NothingCreated);
-    }
-
-    [Theory]
-    [InlineData(FaultType.EMPTY_RESPONSE)]
-    [InlineData(FaultType.MALFORMED_RESPONSE_CHUNK)]
-    public async Task Empty_reply_or_connection_reset_is_an_unknown_outcome_sent_once(FaultType fault)
-    {
-        _stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost()).RespondWith(Response.Create().WithFault(fault));
-
-        var result = await _stub.Apiframe.SubmitAsync(Submit(Extend()), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
-        Assert.Single(_stub.Requests(SubmitPath));
-    }
-
-    [Fact]
-    public async Task Reply_slower_than_the_timeout_is_an_unknown_outcome_sent_once()
-    {
-        using var stub = new ProviderStub(timeout: TimeSpan.FromSeconds(1));
-        stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost())
-            .RespondWith(Response.Create().WithDelay(TimeSpan.FromSeconds(3)).WithBody("""{"task_id":"late"}"""));
-
-        var result = await stub.Apiframe.SubmitAsync(Submit(Extend()), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
-        await stub.SettledAsync();
-        Assert.Single(stub.Requests(SubmitPath));
-    }
-
     public static TheoryData<string, string?, string?> FetchShapes() => new()
     {
         { """{"task_id":"t1","task_type":"imagine-video-extend","status":"processing","percentage":"40"}""", JobStatuses.Processing, "40" },

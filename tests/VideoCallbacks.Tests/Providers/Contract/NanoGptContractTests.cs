@@ -101,46 +101,6 @@ public sealed class NanoGptContractTests : IDisposable
         Assert.Equal("20 requests per minute", result.Message);
     }
 
-    [Theory]
-    [InlineData("""{"runId": """)]
-    [InlineData("")]
-    public async Task Malformed_or_empty_body_on_a_200_is_an_unknown_outcome(string body)
-    {
-        Answers(ExtendPath, 200, body);
-
-        var result = await _stub.NanoGpt.SubmitAsync(Submit(TaskBased()), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
-        Assert.False(result.NothingCreated);
-    }
-
-    [Theory]
-    [InlineData(FaultType.EMPTY_RESPONSE)]
-    [InlineData(FaultType.MALFORMED_RESPONSE_CHUNK)]
-    public async Task Empty_reply_or_connection_reset_is_an_unknown_outcome_sent_once(FaultType fault)
-    {
-        _stub.Server.Given(Request.Create().WithPath(ExtendPath).UsingPost()).RespondWith(Response.Create().WithFault(fault));
-
-        var result = await _stub.NanoGpt.SubmitAsync(Submit(TaskBased()), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
-        Assert.Single(_stub.Requests(ExtendPath));
-    }
-
-    [Fact]
-    public async Task Reply_slower_than_the_timeout_is_an_unknown_outcome_sent_once()
-    {
-        using var stub = new ProviderStub(timeout: TimeSpan.FromSeconds(1));
-        stub.Server.Given(Request.Create().WithPath(ExtendPath).UsingPost())
-            .RespondWith(Response.Create().WithDelay(TimeSpan.FromSeconds(3)).WithBody(Accepted("late")));
-
-        var result = await stub.NanoGpt.SubmitAsync(Submit(TaskBased()), CancellationToken.None);
-
-        Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
-        await stub.SettledAsync();
-        Assert.Single(stub.Requests(ExtendPath));
-    }
-
     public static TheoryData<string, string?, string?> StatusShapes() => new()
     {
         { """{"requestId":"vid_1","status":"queued","progress":0}""", JobStatuses.Submitted, null },
