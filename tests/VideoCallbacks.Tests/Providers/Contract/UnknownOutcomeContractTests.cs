@@ -31,6 +31,8 @@ public sealed class UnknownOutcomeContractTests
 
         Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
         Assert.False(result.NothingCreated);
+        // WireMock logs a request once its (broken) answer went out, which can trail the client's failure.
+        await stub.SettledAsync();
         Assert.Single(stub.Requests(SubmitPath(provider)));
     }
 
@@ -55,6 +57,8 @@ public sealed class UnknownOutcomeContractTests
 
         Assert.Equal(SubmitOutcome.Timeout, result.Outcome);
         Assert.False(result.NothingCreated);
+        // WireMock logs a request once its (broken) answer went out, which can trail the client's failure.
+        await stub.SettledAsync();
         Assert.Single(stub.Requests(SubmitPath(provider)));
     }
 
