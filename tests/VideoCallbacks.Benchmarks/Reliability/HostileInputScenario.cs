@@ -223,6 +223,9 @@ public static class HostileInputScenario
     private static async Task SendOneAsync(HttpClient http, Uri baseUrl, HostileRequest request, Traffic traffic)
     {
         using var message = new HttpRequestMessage(request.Method, new Uri(baseUrl, request.Path));
+        // A connection of its own: Kestrel closes one after a malformed request or an unread oversized body, and a
+        // pooled reuse racing that close would be the client's failure, not the service's answer.
+        message.Headers.ConnectionClose = true;
         if (request.Body is not null)
         {
             message.Content = new ByteArrayContent(request.Body);

@@ -58,7 +58,7 @@ public sealed class Traffic
         }
         else
         {
-            Unexpected.Enqueue($"{Describe(request)}: {e.GetType().Name} {Cut(e.Message, 120)}");
+            Unexpected.Enqueue($"{Describe(request)}: {e.GetType().Name} {Cut(e.Message, 60)} ({e.InnerException?.GetType().Name} {Cut(e.InnerException?.Message ?? "", 120)})");
         }
     }
 
