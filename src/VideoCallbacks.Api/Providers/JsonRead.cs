@@ -23,7 +23,8 @@ internal static class JsonRead
     /// <summary>A string, or a number written as text.</summary>
     public static string? Str(this JsonElement? e) => e?.ValueKind switch
     {
-        JsonValueKind.String => e.Value.GetString(),
+        // An escaped \u0000 decodes to a character PostgreSQL cannot store (see StorableText).
+        JsonValueKind.String => Storage.StorableText.Clean(e.Value.GetString()!),
         JsonValueKind.Number => e.Value.GetRawText(),
         _ => null,
     };
@@ -54,7 +55,7 @@ internal static class JsonRead
         if (e is not { ValueKind: JsonValueKind.Array } array) return urls;
         foreach (var item in array.EnumerateArray())
         {
-            var url = item.ValueKind == JsonValueKind.String ? item.GetString() : objectFields.Select(f => item.Prop(f).Str()).FirstOrDefault(s => s is not null);
+            var url = item.ValueKind == JsonValueKind.String ? Storage.StorableText.Clean(item.GetString()!) : objectFields.Select(f => item.Prop(f).Str()).FirstOrDefault(s => s is not null);
             if (!string.IsNullOrWhiteSpace(url)) urls.Add(url);
         }
         return urls;
@@ -63,7 +64,7 @@ internal static class JsonRead
     /// <summary>An error given as a string or as an object with a message.</summary>
     public static string? ErrorText(this JsonElement? e) => e?.ValueKind switch
     {
-        JsonValueKind.String => e.Value.GetString(),
+        JsonValueKind.String => Storage.StorableText.Clean(e.Value.GetString()!),
         JsonValueKind.Object => e.Value.FirstStr(["message"], ["msg"], ["error"], ["detail"]) ?? e.Value.GetRawText(),
         _ => null,
     };

@@ -213,8 +213,9 @@ public sealed class HostileRequests(HostileTargets targets)
     private static (string, byte[], string?) Unparseable(Random r)
     {
         var full = $$"""{"task_id":"x","status":"finished","video_urls":["https://cdn.example.com/v.mp4"]}""";
-        var text = r.Next(5) switch
+        var text = r.Next(6) switch
         {
+            5 => full.Replace("\"x\"", "\"x\u0000\"", StringComparison.Ordinal)[..^1] + "\u0000",
             0 => full[..r.Next(0, full.Length - 1)],
             1 => "[" + full + "]",
             2 => "\"" + full.Replace("\"", "'", StringComparison.Ordinal) + "\"",
@@ -228,7 +229,12 @@ public sealed class HostileRequests(HostileTargets targets)
     {
         if (!mangled)
         {
-            return r.Next(20) == 0 ? $"/v1/callbacks/{provider}/{new string('j', r.Next(65, 3000))}/{token}" : $"/v1/callbacks/{provider}/{jobId}/{token}";
+            return r.Next(20) switch
+            {
+                0 => $"/v1/callbacks/{provider}/{new string('j', r.Next(65, 3000))}/{token}",
+                1 => $"/v1/callbacks/{provider}/{jobId}%00/{token}",
+                _ => $"/v1/callbacks/{provider}/{jobId}/{token}",
+            };
         }
         // Someone else's genuine token in a path that is almost the callback URL: refused, and never logged in clear.
         return r.Next(6) switch
