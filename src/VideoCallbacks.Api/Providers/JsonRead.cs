@@ -75,12 +75,38 @@ internal static class JsonRead
         {
             using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
             root = doc.RootElement.Clone();
-            return root.ValueKind == JsonValueKind.Object;
+            if (root.ValueKind != JsonValueKind.Object) return false;
+            EnsureReadable(root);
+            return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             root = default;
             return false;
+        }
+    }
+
+    /// <summary>
+    /// An escaped lone surrogate ("\ud800") parses, but reading it (or a property name holding it, even by looking a
+    /// property up) throws: the document is refused here, once, rather than as a 500 wherever it is first read.
+    /// </summary>
+    private static void EnsureReadable(JsonElement e)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    _ = p.Name;
+                    EnsureReadable(p.Value);
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in e.EnumerateArray()) EnsureReadable(item);
+                break;
+            case JsonValueKind.String:
+                _ = e.GetString();
+                break;
         }
     }
 }

@@ -118,6 +118,11 @@ public static class HostileInputScenario
         if (logs.IsEmpty || redisKeys == 0) failures.Add($"nothing to scan ({logs.Count} log lines, {redisKeys} Redis keys): the scan would prove nothing");
 
         Console.WriteLine(traffic.Describe());
+        // What the service said about its own failures, for whoever has to fix them (already scanned for secrets above).
+        foreach (var line in logs.Where(l => l.Contains("\"level\":\"Error\"", StringComparison.Ordinal) || l.Contains("\"level\":\"Critical\"", StringComparison.Ordinal)).Take(5))
+        {
+            Console.WriteLine("  service error: " + Short(line, 3000));
+        }
         var notes = string.Create(CultureInfo.InvariantCulture,
             $"seed {Seed}; answers: {traffic.Summary()}; {traffic.ClientRefused} not sendable (client refused the headers), {traffic.OversizedResets} oversized bodies cut off by Kestrel; " +
             $"peak RSS {Mb(memoryBefore)} -> {Mb(memoryAfter)} MB (flat = < 2x and < 300 MB); scanned {scan.SecretCount} secrets x 5 forms in {logs.Count:N0} log lines ({Mb(logBytes.Length)} MB), " +

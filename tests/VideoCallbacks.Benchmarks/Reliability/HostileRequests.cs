@@ -51,6 +51,7 @@ public sealed class HostileRequests(HostileTargets targets)
 
     private static readonly string[] NotObjects = ["", "null", "[]", "0", "\"x\"", "{}", "true", "{{}}", "\u0000"];
     private static readonly string[] EdgeNumbers = ["1e400", "-1", "4", "2147483648", "1.5", "-0", "\"0\"", "true", "null", "0x10"];
+    private static readonly string[] LoneSurrogates = ["\\ud800", "a\\udc00b", "\\ud83c"];
     private static readonly int[] Depths = [9, 64, 1_000, 20_000];
     private static readonly int[] HugeLengths = [3_000, 70_000, 300_000];
     private static readonly int[] OversizedLengths = [70_000, 300_000, 1_100_000, 2_000_000];
@@ -254,8 +255,12 @@ public sealed class HostileRequests(HostileTargets targets)
     private static (string Category, byte[] Body, string? ContentType) Body(Random r, string valid)
     {
         var json = "application/json";
-        switch (r.Next(13))
+        switch (r.Next(14))
         {
+            case 12:
+                // Escaped lone surrogates parse as JSON but throw when read as text, as a value or as a property name.
+                var lone = LoneSurrogates[r.Next(LoneSurrogates.Length)];
+                return ("lone-surrogate", Encoding.UTF8.GetBytes(Insert(valid, r.Next(2) == 0 ? $"\"prompt\":\"{lone}\"" : $"\"{lone}\":1")), json);
             case 0: return ("malformed", Encoding.UTF8.GetBytes(Malform(r, valid)), json);
             case 1: return ("truncated", Encoding.UTF8.GetBytes(valid[..r.Next(0, valid.Length)]), json);
             case 2: return ("wrong-types", Encoding.UTF8.GetBytes(WrongTypes(r, valid)), json);

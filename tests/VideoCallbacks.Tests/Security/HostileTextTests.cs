@@ -8,7 +8,8 @@ namespace VideoCallbacks.Tests.Security;
 
 /// <summary>
 /// Issue 14, found by the hostile-input scenario: U+0000 reached PostgreSQL (which cannot store it) as a 500 on submit
-/// and a 503 on every retry of a verified callback; and callback tokens in almost-right paths were logged in clear.
+/// and a 503 on every retry of a verified callback; an escaped lone surrogate in any callback body, even a forged one,
+/// was a 500; and callback tokens in almost-right paths were logged in clear.
 /// </summary>
 public sealed class HostileTextTests
 {
@@ -66,6 +67,26 @@ public sealed class HostileTextTests
         using var api = app.Api();
         var job = await api.WaitForJobAsync(hook.JobId, "failed");
         Assert.Equal("moderation\uFFFD refused", job.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_callback_body_with_an_escaped_lone_surrogate_is_refused_or_kept_as_not_understood_never_a_500(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        const string loneKey = """{"\ud800x":1,"task_id":"t","status":"finished","video_urls":["https://cdn.example.com/v.mp4"]}""";
+        const string loneValue = """{"task_id":"a\udc00b","status":"finished","video_urls":["https://cdn.example.com/v.mp4"]}""";
+
+        using var forged = await Kit.PostApiframeAsync(app, hook, loneKey, url: hook.UrlWith(token: "not-the-token"));
+        using var verified = await Kit.PostApiframeAsync(app, hook, loneValue);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
+        Assert.Equal("failed", (await verified.JsonAsync()).GetProperty("outcome").GetString());
+        using var api = app.Api();
+        Assert.Equal("submitted", (await api.JobAsync(hook.JobId)).GetProperty("status").GetString());
     }
 
     [Theory]
