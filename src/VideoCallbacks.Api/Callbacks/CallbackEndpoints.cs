@@ -57,7 +57,9 @@ public static class CallbackEndpoints
         {
             return Problems.Status(StatusCodes.Status413PayloadTooLarge, "Callback body too large.", e.Message);
         }
-        var body = Encoding.UTF8.GetString(bytes);
+        // Invalid UTF-8 becomes U+FFFD here, and so does U+0000, which PostgreSQL cannot store: a verified callback
+        // carrying one would otherwise be answered 503 on every retry. Receipt and reprocessing read the same text.
+        var body = StorableText.Clean(Encoding.UTF8.GetString(bytes));
         var raw = new RawCallback(HeadersJson(http.Headers), body, receivedAt);
         var read = CallbackBody.Read(provider, body);
 

@@ -13,7 +13,9 @@ public sealed partial class RedactingJsonFormatter() : ConsoleFormatter(Formatte
 {
     public const string FormatterName = "redacting-json";
 
-    [GeneratedRegex(@"(/v1/callbacks/[A-Za-z]+/[^/\s""?]+/)[^/\s""?]+", RegexOptions.CultureInvariant)]
+    // Routing ignores case and a hostile or sloppy client may double a slash or encode it (%2F): whatever follows the
+    // job id in anything shaped like a callback path is redacted, up to the query string.
+    [GeneratedRegex(@"(?i)(/v1/+callbacks/+[^/\s""?]*/+(?:[^/\s""?%]|%(?!2F))*(?:/|%2F)+)[^\s""?]+", RegexOptions.CultureInvariant)]
     private static partial Regex CallbackToken();
 
     [GeneratedRegex(@"(?i)(SharedAccessKey=|SharedAccessSignature\s|sig=|Password=|x-webhook-secret[""':=\s]+|webhook_secret[""':=\s]+|Bearer\s)[^;&\s""]+", RegexOptions.CultureInvariant)]

@@ -23,7 +23,8 @@ internal static class JsonRead
     /// <summary>A string, or a number written as text.</summary>
     public static string? Str(this JsonElement? e) => e?.ValueKind switch
     {
-        JsonValueKind.String => e.Value.GetString(),
+        // An escaped \u0000 decodes to a character PostgreSQL cannot store (see StorableText).
+        JsonValueKind.String => Storage.StorableText.Clean(e.Value.GetString()!),
         JsonValueKind.Number => e.Value.GetRawText(),
         _ => null,
     };
@@ -54,7 +55,7 @@ internal static class JsonRead
         if (e is not { ValueKind: JsonValueKind.Array } array) return urls;
         foreach (var item in array.EnumerateArray())
         {
-            var url = item.ValueKind == JsonValueKind.String ? item.GetString() : objectFields.Select(f => item.Prop(f).Str()).FirstOrDefault(s => s is not null);
+            var url = item.ValueKind == JsonValueKind.String ? Storage.StorableText.Clean(item.GetString()!) : objectFields.Select(f => item.Prop(f).Str()).FirstOrDefault(s => s is not null);
             if (!string.IsNullOrWhiteSpace(url)) urls.Add(url);
         }
         return urls;
@@ -63,7 +64,7 @@ internal static class JsonRead
     /// <summary>An error given as a string or as an object with a message.</summary>
     public static string? ErrorText(this JsonElement? e) => e?.ValueKind switch
     {
-        JsonValueKind.String => e.Value.GetString(),
+        JsonValueKind.String => Storage.StorableText.Clean(e.Value.GetString()!),
         JsonValueKind.Object => e.Value.FirstStr(["message"], ["msg"], ["error"], ["detail"]) ?? e.Value.GetRawText(),
         _ => null,
     };
@@ -74,12 +75,38 @@ internal static class JsonRead
         {
             using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
             root = doc.RootElement.Clone();
-            return root.ValueKind == JsonValueKind.Object;
+            if (root.ValueKind != JsonValueKind.Object) return false;
+            EnsureReadable(root);
+            return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             root = default;
             return false;
+        }
+    }
+
+    /// <summary>
+    /// An escaped lone surrogate ("\ud800") parses, but reading it (or a property name holding it, even by looking a
+    /// property up) throws: the document is refused here, once, rather than as a 500 wherever it is first read.
+    /// </summary>
+    private static void EnsureReadable(JsonElement e)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    _ = p.Name;
+                    EnsureReadable(p.Value);
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in e.EnumerateArray()) EnsureReadable(item);
+                break;
+            case JsonValueKind.String:
+                _ = e.GetString();
+                break;
         }
     }
 }

@@ -1,5 +1,6 @@
 using FluentValidation;
 using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Submissions;
 
@@ -17,6 +18,20 @@ public sealed class ExtensionRequestValidator : AbstractValidator<ExtensionReque
             .NotEmpty().WithMessage("provider is required: one of kie, apiframe, nanogpt.")
             .Must(ProviderNames.IsKnown).WithMessage(x => $"provider '{x.Provider}' is not supported; use one of kie, apiframe, nanogpt.");
 
+        // Stored as given; PostgreSQL cannot store U+0000 and no field means anything with it: a 400 on every engine.
+        RuleFor(x => x).Custom((r, context) =>
+        {
+            foreach (var (name, value) in new[] { ("provider", r.Provider), ("sourceTaskId", r.SourceTaskId), ("prompt", r.Prompt), ("mode", r.Mode),
+                         ("motion", r.Motion), ("imageUrl", r.ImageUrl), ("watermark", r.Watermark), ("model", r.Model), ("videoUrl", r.VideoUrl),
+                         ("correlationId", r.CorrelationId) })
+            {
+                if (StorableText.HasNul(value)) context.AddFailure(name, $"{name} must not contain the NUL character (U+0000).");
+            }
+            if (r.Metadata?.Any(kv => StorableText.HasNul(kv.Key) || StorableText.HasNul(kv.Value)) == true)
+            {
+                context.AddFailure("metadata", "metadata keys and values must not contain the NUL character (U+0000).");
+            }
+        });
         RuleFor(x => x.CorrelationId).MaximumLength(200).WithMessage("correlationId must be at most 200 characters.");
         RuleFor(x => x.Metadata).Must(m => m is null || m.Count <= 32).WithMessage("metadata may hold at most 32 entries.");
         // One rule over the whole map: RuleForEach would report "metadata[0]", a position a dictionary does not have.
