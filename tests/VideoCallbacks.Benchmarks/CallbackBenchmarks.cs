@@ -69,19 +69,24 @@ public static class CallbackBenchmarks
     {
         var (provider, connectionString, store) = await CreateDatabaseAsync(o.Db);
         var jobs = await SeedAsync(store, o.Jobs);
-        await using var service = await ServiceProcess.StartAsync(provider, connectionString, o.Settings);
+        var settings = o.Diagnostics
+            ? new Dictionary<string, string>(o.Settings) { ["Logging:LogLevel:VideoCallbacks.Api.Callbacks.IngestWriter"] = "Debug" }
+            : o.Settings;
+        await using var service = await ServiceProcess.StartAsync(provider, connectionString, settings);
         var script = Path.Combine(Path.GetTempPath(), $"vc-wrk-{Guid.NewGuid():N}.lua");
         var rows = string.Join(",\n", jobs.Select(j => $"{{\"{j.JobId}\",\"{j.Token}\",\"{j.Secret}\",\"{j.TaskId}\"}}"));
         await File.WriteAllTextAsync(script, "local jobs = {\n" + rows + "\n}\n" + WrkScript);
         // Warm up (JIT, pools), then measure.
         await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.WarmupSeconds);
+        var diagnostics = o.Db == "postgres" ? await RunDiagnostics.StartAsync(service.Pid) : null;
         var output = await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.Seconds);
+        var diag = diagnostics is null ? "" : Environment.NewLine + await diagnostics.StopAsync("wrk");
         File.Delete(script);
         var requests = WrkNumber(output, @"(\d+) requests in");
         var errors = WrkNumber(output, @"Non-2xx or 3xx responses: (\d+)") + WrkNumber(output, @"Socket errors: connect (\d+)");
         var latency = new Latencies(WrkMs(output, "50%"), WrkMs(output, "99%"), WrkMs(output, "Latency", column: 3));
         return new BenchmarkResult("ingest-http (wrk)", o, (long)(requests - errors), (long)errors, o.Seconds, latency, service.PeakMemoryBytes(),
-            "wrk: " + string.Join(" | ", output.Split('\n').Where(l => l.Contains("Requests/sec", StringComparison.Ordinal) || l.Contains('%')).Select(l => l.Trim())));
+            "wrk: " + string.Join(" | ", output.Split('\n').Where(l => l.Contains("Requests/sec", StringComparison.Ordinal) || l.Contains('%')).Select(l => l.Trim())) + diag);
     }
 
     private const string WrkScript = """

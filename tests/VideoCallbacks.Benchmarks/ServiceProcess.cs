@@ -49,7 +49,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             psi.ArgumentList.Add(v);
         }
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.Contains("\"Error\"", StringComparison.Ordinal) || line.Contains("\"Warning\"", StringComparison.Ordinal) || line.Contains("Relay round", StringComparison.Ordinal))) Console.Error.WriteLine(line); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.Contains("\"Error\"", StringComparison.Ordinal) || line.Contains("\"Warning\"", StringComparison.Ordinal) || line.Contains("Relay round", StringComparison.Ordinal) || line.Contains("Ingest stats", StringComparison.Ordinal))) Console.Error.WriteLine(line); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
