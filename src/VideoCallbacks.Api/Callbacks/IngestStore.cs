@@ -88,6 +88,26 @@ public sealed class IngestStore(SqlDatabase db)
                 fresh.Add(i);
             }
         }
+        if (db.ArrayParameters && fresh.Count > 0)
+        {
+            // One statement text for any batch; identity keys are assigned in row-number order, so the sorted keys line up.
+            var keys = (await c.QueryAsync<long>(new CommandDefinition("""
+                INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
+                SELECT v.p, v.j, v.r, v.o, v.re, v.e, v.h, v.b
+                FROM unnest(@providers, @jobIds, @receivedAts, @outcomes, @reasons, @eventIds, @headers, @bodies)
+                    WITH ORDINALITY AS v(p, j, r, o, re, e, h, b, n)
+                ORDER BY v.n
+                RETURNING id
+                """, new
+                {
+                    providers = fresh.Select(i => items[i].Provider).ToArray(), jobIds = fresh.Select(i => decisions[i].JobId).ToArray(),
+                    receivedAts = fresh.Select(i => Ms(items[i].Raw!.ReceivedAt)).ToArray(), outcomes = fresh.Select(i => decisions[i].Outcome).ToArray(),
+                    reasons = fresh.Select(i => decisions[i].Reason).ToArray(), eventIds = fresh.Select(i => decisions[i].EventId).ToArray(),
+                    headers = fresh.Select(i => items[i].Raw!.HeadersJson).ToArray(), bodies = fresh.Select(i => items[i].Raw!.Body).ToArray(),
+                }, tx, cancellationToken: ct))).Order().ToList();
+            for (var k = 0; k < fresh.Count; k++) ids[fresh[k]] = keys[k];
+            return ids;
+        }
         foreach (var chunk in fresh.Chunk(db.RowsPerInsert))
         {
             var p = new DynamicParameters();

@@ -30,6 +30,8 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, StoreSettings 
 
     public override bool BatchStatements => true;
 
+    public override bool ArrayParameters => true;
+
     public override Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@OutboxLock)", new { OutboxLock }, transaction, cancellationToken: ct));
 

@@ -37,6 +37,13 @@ public abstract class SqlDatabase(StoreSettings settings)
     /// </summary>
     public virtual bool BatchStatements => false;
 
+    /// <summary>
+    /// Whether a batch's column of values can be bound as one array parameter (PostgreSQL: <c>unnest</c>). Then a
+    /// statement's text is the same for any batch size, so the server parses and plans it once (prepared) instead of
+    /// once per batch, and a batch binds a dozen parameters instead of a dozen per row.
+    /// </summary>
+    public virtual bool ArrayParameters => false;
+
     /// <summary>Multi-row inserts save round trips; SQLite binds by name in linear time, so many parameters cost it more than they save.</summary>
     public int RowsPerInsert => BatchStatements ? 200 : 1;
 
