@@ -11,6 +11,9 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
     /// <summary><c>--pgbench</c>: run the raw SQL baseline (<see cref="PgBench"/>) on the same server first, and give ratios to it.</summary>
     public bool Baseline { get; init; }
 
+    /// <summary><c>--cs-extra "Max Auto Prepare=20"</c>: appended to the service's connection string (an experiment's knob).</summary>
+    public string? ConnectionExtra { get; init; }
+
     /// <summary><c>--diag</c>: the service logs its "Ingest stats" line (batch sizes, queue wait, phases, GC, thread pool) every 5 s.</summary>
     public bool Diagnostics { get; init; }
 
@@ -33,6 +36,7 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
             Durable = Get("fsync", "on") != "off",
             Baseline = args.Contains("--pgbench"),
             Diagnostics = args.Contains("--diag"),
+            ConnectionExtra = Get("cs-extra", "") is { Length: > 0 } extra ? extra : null,
         };
     }
 }

@@ -72,7 +72,7 @@ public static class CallbackBenchmarks
         var settings = o.Diagnostics
             ? new Dictionary<string, string>(o.Settings) { ["Logging:LogLevel:VideoCallbacks.Api.Callbacks.IngestWriter"] = "Debug" }
             : o.Settings;
-        await using var service = await ServiceProcess.StartAsync(provider, connectionString, settings);
+        await using var service = await ServiceProcess.StartAsync(provider, connectionString + (o.ConnectionExtra is { } extra ? ";" + extra : ""), settings);
         var script = Path.Combine(Path.GetTempPath(), $"vc-wrk-{Guid.NewGuid():N}.lua");
         var rows = string.Join(",\n", jobs.Select(j => $"{{\"{j.JobId}\",\"{j.Token}\",\"{j.Secret}\",\"{j.TaskId}\"}}"));
         await File.WriteAllTextAsync(script, "local jobs = {\n" + rows + "\n}\n" + WrkScript);

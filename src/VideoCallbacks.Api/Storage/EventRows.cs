@@ -22,16 +22,18 @@ public static class EventRows
     {
         var inserted = new HashSet<string>(StringComparer.Ordinal);
         if (events.Count == 0) return inserted;
-        await db.LockOutboxAsync(c, tx, ct);
         var publishedOnCommit = db.Settings.PublishedOnCommit;
         var status = publishedOnCommit ? PublishStatuses.Published : PublishStatuses.Pending;
-        if (db.ArrayParameters)
+        if (db.ArrayParameters && db.OutboxLockQuery is { } outboxLock)
         {
-            // One statement text for any batch; rows numbered so the sequence follows the events' order.
-            inserted.UnionWith(await c.QueryAsync<string>(new CommandDefinition("""
+            // One statement text for any batch; rows numbered so the sequence follows the events' order. The statement
+            // takes the outbox lock itself: every row it inserts joins the lock's one row and is sorted before the
+            // sequence is drawn, so the lock is held before the first sequence number is taken, and until the commit.
+            inserted.UnionWith(await c.QueryAsync<string>(new CommandDefinition($"""
+                WITH outbox_lock AS MATERIALIZED ({outboxLock})
                 INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
                 SELECT v.id, v.j, v.p, v.t, v.s, v.c, v.at, v.d, @status, 0, v.at, CASE WHEN @publishedOnCommit THEN v.at END, v.tp
-                FROM unnest(@ids, @jobIds, @providers, @types, @jobStatuses, @correlationIds, @times, @datas, @traceParents)
+                FROM outbox_lock, unnest(@ids, @jobIds, @providers, @types, @jobStatuses, @correlationIds, @times, @datas, @traceParents)
                     WITH ORDINALITY AS v(id, j, p, t, s, c, at, d, tp, n)
                 ORDER BY v.n
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
@@ -46,6 +48,7 @@ public static class EventRows
                 }, tx, cancellationToken: ct)));
             return inserted;
         }
+        await db.LockOutboxAsync(c, tx, ct);
         foreach (var chunk in events.Chunk(db.RowsPerInsert))
         {
             var p = new DynamicParameters();

@@ -53,6 +53,12 @@ public abstract class SqlDatabase(StoreSettings settings)
     /// </summary>
     public virtual Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) => Task.CompletedTask;
 
+    /// <summary>
+    /// The same lock as a query that an event insert can run itself (one round trip less), or null where
+    /// <see cref="LockOutboxAsync"/> must be called instead.
+    /// </summary>
+    public virtual string? OutboxLockQuery => null;
+
     public abstract Task MigrateAsync(CancellationToken cancellationToken);
 
     /// <summary>
