@@ -39,8 +39,9 @@ public abstract class SqlDatabase(StoreSettings settings)
 
     /// <summary>
     /// Whether a batch's column of values can be bound as one array parameter (PostgreSQL: <c>unnest</c>). Then a
-    /// statement's text is the same for any batch size, so the server parses and plans it once (prepared) instead of
-    /// once per batch, and a batch binds a dozen parameters instead of a dozen per row.
+    /// statement's text is the same for any batch size (so it can be prepared, e.g. Npgsql's <c>Max Auto Prepare</c>),
+    /// and a batch binds a dozen parameters instead of a dozen per row: measured, the job update went from ~90 ms
+    /// to ~15 ms per batch on a loaded machine (docs/benchmarks.md, issue 14).
     /// </summary>
     public virtual bool ArrayParameters => false;
 
