@@ -5,6 +5,18 @@ namespace VideoCallbacks.Benchmarks;
 /// <param name="Settings">Extra service settings from repeated <c>--set Key=Value</c> (e.g. <c>--set Bus:ServiceBus:MaxRetries=0</c>).</param>
 public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, int Seconds, int Rate, int Jobs, int WarmupSeconds, IReadOnlyDictionary<string, string> Settings)
 {
+    /// <summary>PostgreSQL with fsync and synchronous commit on (the default); <c>--fsync off</c> for the tests' fast, non-durable server.</summary>
+    public bool Durable { get; init; } = true;
+
+    /// <summary><c>--pgbench</c>: run the raw SQL baseline (<see cref="PgBench"/>) on the same server first, and give ratios to it.</summary>
+    public bool Baseline { get; init; }
+
+    /// <summary><c>--cs-extra "Max Auto Prepare=20"</c>: appended to the service's connection string (an experiment's knob).</summary>
+    public string? ConnectionExtra { get; init; }
+
+    /// <summary><c>--diag</c>: the service logs its "Ingest stats" line (batch sizes, queue wait, phases, GC, thread pool) every 5 s.</summary>
+    public bool Diagnostics { get; init; }
+
     public static BenchmarkOptions Parse(string[] args)
     {
         string Get(string name, string fallback)
@@ -19,7 +31,13 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
             .ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new BenchmarkOptions(args.Length > 0 ? args[0] : "ingest", Get("db", "sqlite"), Int("concurrency", 64), Int("seconds", 20),
-            Int("rate", 1000), Int("jobs", 5000), Int("warmup", 3), Settings(args));
+            Int("rate", 1000), Int("jobs", 5000), Int("warmup", 3), Settings(args))
+        {
+            Durable = Get("fsync", "on") != "off",
+            Baseline = args.Contains("--pgbench"),
+            Diagnostics = args.Contains("--diag"),
+            ConnectionExtra = Get("cs-extra", "") is { Length: > 0 } extra ? extra : null,
+        };
     }
 }
 

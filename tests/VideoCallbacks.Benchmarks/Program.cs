@@ -11,9 +11,17 @@ if (args is ["hostile", .. var rest])
     Environment.Exit(rows.All(r => r.Passed) ? 0 : 1);
 }
 
-// dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- <ingest|direct|bus> [--db sqlite|postgres]
-//   [--concurrency 64] [--seconds 20] [--rate 1000] [--jobs 5000]
+// dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- <ingest|direct|wrk|batch|bus|pgbench> [--db sqlite|postgres]
+//   [--concurrency 64] [--seconds 20] [--rate 1000] [--jobs 5000] [--fsync on|off] [--pgbench] [--diag] [--set Key=Value ...]
 var options = BenchmarkOptions.Parse(args);
+// Read by the throwaway PostgreSQL server when it starts (the tests leave it off, for speed).
+Environment.SetEnvironmentVariable("VC_PG_DURABLE", options.Durable ? "1" : "0");
+if (options.Mode == "pgbench" || (options.Baseline && options.Db == "postgres"))
+{
+    // The raw SQL baseline, on the same server and in the same run as the service figures that follow.
+    foreach (var baseline in await PgBench.RunBothAsync(options)) Console.WriteLine(baseline);
+    if (options.Mode == "pgbench") return;
+}
 var result = options.Mode switch
 {
     "ingest" => await CallbackBenchmarks.IngestOverHttpAsync(options),
@@ -21,6 +29,6 @@ var result = options.Mode switch
     "wrk" => await CallbackBenchmarks.IngestWithWrkAsync(options),
     "batch" => await CallbackBenchmarks.GroupCommitOnlyAsync(options),
     "bus" => await CallbackBenchmarks.CallbackToBusAsync(options),
-    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct or bus"),
+    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus or pgbench"),
 };
 Console.WriteLine(result);

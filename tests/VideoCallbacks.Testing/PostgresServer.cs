@@ -28,6 +28,18 @@ public sealed class PostgresServer
 
     public int Port { get; }
 
+    /// <summary>Folder of the PostgreSQL binaries (initdb, pg_ctl, pgbench, ...).</summary>
+    public string BinDir => _binDir;
+
+    /// <summary>The server's data directory (postmaster.pid, log.txt beside it).</summary>
+    public string DataDir => Path.Combine(_dataDir, "data");
+
+    /// <summary>
+    /// Set <c>VC_PG_DURABLE=1</c> before the first use to start the server with fsync and synchronous commit on
+    /// (benchmarks); tests leave it unset and run with durability off, for speed.
+    /// </summary>
+    public static bool Durable => Environment.GetEnvironmentVariable("VC_PG_DURABLE") == "1";
+
     public static Task<PostgresServer> GetAsync() => Shared.Value;
 
     /// <summary>A fresh, empty database on the shared server.</summary>
@@ -62,8 +74,11 @@ public sealed class PostgresServer
         var server = new PostgresServer(binDir, dataDir, port, asPostgresUser);
         var pgdata = Path.Combine(dataDir, "data");
         await server.RunPgAsync("initdb", ["-D", pgdata, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+        var durability = Durable
+            ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c track_wal_io_timing=on -c track_io_timing=on"
+            : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
         await server.RunPgAsync("pg_ctl", ["-D", pgdata, "-l", Path.Combine(dataDir, "log.txt"), "-w", "-t", "60", "start",
-            "-o", $"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"]);
+            "-o", $"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1 {durability} -c max_connections=300"]);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
         return server;
     }

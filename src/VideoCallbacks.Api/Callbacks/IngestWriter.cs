@@ -16,7 +16,12 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
     : BackgroundService
 {
     /// <summary>Trace = the request (or check) that handed the item over; the commit span links back to it.</summary>
-    private sealed record Pending(IngestItem Item, TaskCompletionSource<IngestResult> Done, ActivityContext Trace);
+    private sealed record Pending(IngestItem Item, TaskCompletionSource<IngestResult> Done, ActivityContext Trace, long Enqueued);
+
+    /// <summary>Diagnostics at Debug only: where the ingest tail comes from (see <see cref="IngestStats"/>).</summary>
+    private static readonly TimeSpan StatsInterval = TimeSpan.FromSeconds(5);
+
+    private readonly IngestStats? _stats = logger.IsEnabled(LogLevel.Debug) ? new IngestStats() : null;
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
     {
@@ -28,7 +33,7 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
     public async Task<IngestResult> WriteAsync(IngestItem item, CancellationToken cancellationToken)
     {
         var pending = new Pending(item, new TaskCompletionSource<IngestResult>(TaskCreationOptions.RunContinuationsAsynchronously),
-            Activity.Current?.Context ?? default);
+            Activity.Current?.Context ?? default, Stopwatch.GetTimestamp());
         try
         {
             await _queue.Writer.WriteAsync(pending, cancellationToken);
@@ -74,15 +79,17 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
     private async Task CommitAsync(List<Pending> batch)
     {
         var started = telemetry.Now();
+        var timings = _stats is null ? null : new IngestTimings();
         // One commit serves many requests, so it is a root span linked to each of them rather than anyone's child.
         using var activity = Telemetry.Source.StartActivity("ingest.commit", ActivityKind.Internal, parentContext: default,
             links: batch.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
         activity?.SetTag("videocallbacks.batch_size", batch.Count);
         try
         {
-            var results = await store.IngestAsync(batch.Select(p => p.Item).ToList(), CancellationToken.None);
+            var results = await store.IngestAsync(batch.Select(p => p.Item).ToList(), CancellationToken.None, timings);
             for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
             telemetry.IngestBatch(batch.Count, started);
+            if (timings is not null) RecordStats(batch, started, timings);
             if (results.Any(r => r.EventId is not null)) signal.Notify();
         }
         catch (Exception e) when (batch.Count > 1)
@@ -96,6 +103,12 @@ public sealed class IngestWriter(IngestStore store, OutboxSignal signal, IOption
             logger.LogError(e, "Could not commit a callback for job {JobId}", batch[0].Item.JobId);
             batch[0].Done.TrySetException(new StoreUnavailableException("The store could not commit the callback.", e));
         }
+    }
+
+    private void RecordStats(List<Pending> batch, long started, IngestTimings timings)
+    {
+        _stats!.Record(batch.Select(p => p.Enqueued).ToList(), started, timings);
+        if (_stats.Elapsed >= StatsInterval.TotalSeconds) logger.LogDebug("Ingest stats {Stats}", _stats.TakeSummary());
     }
 }
 

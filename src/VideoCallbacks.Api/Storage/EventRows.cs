@@ -22,9 +22,33 @@ public static class EventRows
     {
         var inserted = new HashSet<string>(StringComparer.Ordinal);
         if (events.Count == 0) return inserted;
-        await db.LockOutboxAsync(c, tx, ct);
         var publishedOnCommit = db.Settings.PublishedOnCommit;
         var status = publishedOnCommit ? PublishStatuses.Published : PublishStatuses.Pending;
+        if (db.ArrayParameters && db.OutboxLockQuery is { } outboxLock)
+        {
+            // One statement text for any batch; rows numbered so the sequence follows the events' order. The statement
+            // takes the outbox lock itself: every row it inserts joins the lock's one row and is sorted before the
+            // sequence is drawn, so the lock is held before the first sequence number is taken, and until the commit.
+            inserted.UnionWith(await c.QueryAsync<string>(new CommandDefinition($"""
+                WITH outbox_lock AS MATERIALIZED ({outboxLock})
+                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
+                SELECT v.id, v.j, v.p, v.t, v.s, v.c, v.at, v.d, @status, 0, v.at, CASE WHEN @publishedOnCommit THEN v.at END, v.tp
+                FROM outbox_lock, unnest(@ids, @jobIds, @providers, @types, @jobStatuses, @correlationIds, @times, @datas, @traceParents)
+                    WITH ORDINALITY AS v(id, j, p, t, s, c, at, d, tp, n)
+                ORDER BY v.n
+                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+                """, new
+                {
+                    status, publishedOnCommit,
+                    ids = events.Select(e => e.EventId).ToArray(), jobIds = events.Select(e => e.JobId).ToArray(),
+                    providers = events.Select(e => e.Provider).ToArray(), types = events.Select(e => e.Type).ToArray(),
+                    jobStatuses = events.Select(e => e.JobStatus).ToArray(), correlationIds = events.Select(e => e.CorrelationId).ToArray(),
+                    times = events.Select(e => Ms(e.Time)).ToArray(), datas = events.Select(e => e.DataJson).ToArray(),
+                    traceParents = events.Select(e => e.TraceParent).ToArray(),
+                }, tx, cancellationToken: ct)));
+            return inserted;
+        }
+        await db.LockOutboxAsync(c, tx, ct);
         foreach (var chunk in events.Chunk(db.RowsPerInsert))
         {
             var p = new DynamicParameters();

@@ -62,6 +62,26 @@ public static class JobRows
             foreach (var job in jobs) await UpdateAsync(c, tx, job, ct);
             return;
         }
+        if (db.ArrayParameters)
+        {
+            // One UPDATE ... FROM unnest(...) for the batch: one round trip, and one statement text for any batch (prepared once).
+            var rows = jobs.Select(JobRow.From).ToList();
+            await c.ExecuteAsync(new CommandDefinition("""
+                UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
+                    error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca
+                FROM unnest(@ids, @tks, @sts, @sbs, @pgs, @vus, @ecs, @ems, @uas, @ncs, @cas) AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca)
+                WHERE j.job_id = v.id
+                """, new
+                {
+                    ids = rows.Select(r => r.JobId).ToArray(), tks = rows.Select(r => r.ProviderTaskId).ToArray(),
+                    sts = rows.Select(r => r.Status).ToArray(), sbs = rows.Select(r => r.Submission).ToArray(),
+                    pgs = rows.Select(r => r.Progress).ToArray(), vus = rows.Select(r => r.VideoUrls).ToArray(),
+                    ecs = rows.Select(r => r.ErrorCode).ToArray(), ems = rows.Select(r => r.ErrorMessage).ToArray(),
+                    uas = rows.Select(r => r.UpdatedAt).ToArray(), ncs = rows.Select(r => r.NextCheckAt).ToArray(),
+                    cas = rows.Select(r => r.CheckAttempts).ToArray(),
+                }, tx, cancellationToken: ct));
+            return;
+        }
         // One UPDATE ... FROM (VALUES ...) for the batch: one round trip, one parse, one plan.
         foreach (var chunk in jobs.Chunk(100))
         {

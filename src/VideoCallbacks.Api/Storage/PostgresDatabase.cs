@@ -30,8 +30,12 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, StoreSettings 
 
     public override bool BatchStatements => true;
 
+    public override bool ArrayParameters => true;
+
     public override Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@OutboxLock)", new { OutboxLock }, transaction, cancellationToken: ct));
+        connection.ExecuteAsync(new CommandDefinition(OutboxLockQuery, transaction: transaction, cancellationToken: ct));
+
+    public override string OutboxLockQuery { get; } = $"SELECT pg_advisory_xact_lock({OutboxLock})";
 
     public override async Task MigrateAsync(CancellationToken cancellationToken)
     {
