@@ -100,10 +100,10 @@ public sealed class LoadGenerator : IDisposable
                 var jobId = doc.RootElement.GetProperty("jobId").GetString()!;
                 _observations.Enqueue(new SentObservation(jobId, $"{jobId}:submitted", true));
             }
-            else if (status != 0)
+            else
             {
-                // Not a crash: a refusal is an answer; let the service breathe before the next.
-                await Task.Delay(50, CancellationToken.None);
+                // Down or refusing: wait a little before the next, as a client backs off.
+                await Task.Delay(Random.Shared.Next(100, 300), CancellationToken.None);
             }
         }
     }

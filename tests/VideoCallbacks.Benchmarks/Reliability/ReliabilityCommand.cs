@@ -15,9 +15,9 @@ public static class ReliabilityCommand
     /// <summary>The scenarios in order; each lists the databases it makes sense on, and the ones the CI slice runs.</summary>
     private static readonly Scenario[] Scenarios =
     [
-        new("kill", ["sqlite", "postgres"], ["sqlite", "postgres"], FaultScenarios.KillAsync),
+        new("kill", ["sqlite", "postgres"], ["sqlite"], FaultScenarios.KillAsync),
         new("postgres-restart", ["postgres"], ["postgres"], (o, _, c) => FaultScenarios.PostgresRestartAsync(o, c)),
-        new("broker", ["sqlite", "postgres"], ["sqlite"], FaultScenarios.BrokerAsync),
+        new("broker", ["sqlite", "postgres"], ["postgres"], FaultScenarios.BrokerAsync),
         new("redis", ["postgres"], ["postgres"], (o, _, c) => FaultScenarios.RedisAsync(o, c)),
         new("sigterm", ["sqlite", "postgres"], ["postgres"], FaultScenarios.SigtermAsync),
     ];

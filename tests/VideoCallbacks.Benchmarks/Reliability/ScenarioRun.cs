@@ -116,10 +116,15 @@ public sealed class ScenarioRun : IAsyncDisposable
             Broker.Transfers.Where(t => t.Accepted).SelectMany(t => t.MessageIds).ToList(),
             Broker.DuplicatesDropped);
         var result = Accounting.Settle(Load.Observations, committed, broker);
+        if (!result.Passed || Failures.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"--- {scenario} ({Db}): the service's last output{Environment.NewLine}{Cluster.OutputTail()}");
+        }
         var attempts = Load.Attempts;
         var acknowledged = attempts.Count(a => a.Acknowledged);
         var outcomes = string.Join(", ", Broker.Transfers.GroupBy(t => t.Outcome).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
-        var fullNotes = $"{notes}; {Load.Jobs} jobs, {result.ExpectedEvents} events owed; broker transfers: {outcomes}; " +
+        var answers = string.Join(", ", attempts.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{(g.Key == 0 ? "none" : g.Key)} x{g.Count()}"));
+        var fullNotes = $"{notes}; {Load.Jobs} jobs, {result.ExpectedEvents} events owed; answers: {answers}; broker transfers: {outcomes}; " +
             $"{DateTime.UtcNow:yyyy-MM-dd HH:mm}Z, load {Machine.LoadAverage()}";
         return new ScenarioReport(scenario, Db, attempts.Count, acknowledged, attempts.Count - acknowledged, result.CommittedEvents,
             result.PublishedMessages, Broker.DuplicatesDropped, result.Lost, [.. Failures, .. result.Problems], fullNotes, command);
