@@ -84,9 +84,9 @@ public sealed class Cluster : IAsyncDisposable
     }
 
     /// <summary>What the instances last wrote (for a failure's diagnosis).</summary>
-    public string OutputTail(int lines = 30) => string.Join(Environment.NewLine, _instances
+    public string OutputTail(int lines = 12) => string.Join(Environment.NewLine, _instances
         .Where(i => i is not null)
-        .SelectMany((i, n) => i!.Output.Split(Environment.NewLine).TakeLast(lines).Select(l => $"[{n}] {l}")));
+        .SelectMany((i, n) => i!.Output.Split(Environment.NewLine).TakeLast(lines).Select(l => $"[{n}] {(l.Length > 400 ? l[..400] + "..." : l)}")));
 
     public async ValueTask DisposeAsync()
     {

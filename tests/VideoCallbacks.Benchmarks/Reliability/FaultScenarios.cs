@@ -89,18 +89,18 @@ public static class FaultScenarios
         var broker = run.Broker;
         await run.WaitForAcknowledgementsAsync(0);
 
-        // The SDK holds every send for 10 s after a ServerBusy, so a few go a long way.
+        // Each fault is armed, then awaited until the relay's sends have met it (the SDK holds every send for 10 s after a
+        // ServerBusy, so faults armed at fixed times would only queue up behind it).
         var busy = o.Ci ? 1 : 3;
-        broker.FailNext(BrokerFault.ServerBusy, busy);
-        await Task.Delay(step);
         var (timeouts, drops, unanswered) = o.Ci ? (3, 3, 1) : (30, 20, 5);
-        broker.FailNext(BrokerFault.Timeout, timeouts);
+        await MeetAsync(run, BrokerFault.ServerBusy, busy);
+        await MeetAsync(run, BrokerFault.Timeout, timeouts);
         await Task.Delay(step);
-        broker.FailNext(BrokerFault.DropAfterStore, drops);
+        await MeetAsync(run, BrokerFault.DropAfterStore, drops);
         await Task.Delay(step);
         // Sends the broker stores but never answers, or never settles: in doubt until the 5 s try timeout, then sent again.
-        broker.FailNext(BrokerFault.StoreWithoutAnswer, unanswered);
-        broker.FailNext(BrokerFault.NeverSettle, unanswered);
+        await MeetAsync(run, BrokerFault.StoreWithoutAnswer, unanswered);
+        await MeetAsync(run, BrokerFault.NeverSettle, unanswered);
         await Task.Delay(step);
 
         var stopped = o.Ci ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(60);
@@ -112,18 +112,22 @@ public static class FaultScenarios
         // A wrong key (say, a rotated secret) until an operator fixes the configuration and restarts the service.
         var right = run.Cluster.Settings["Bus:ServiceBus:ConnectionString"];
         var refusedBefore = broker.RefusedTokens;
+        var transfersBefore = broker.Transfers.Count;
         run.Cluster.Settings["Bus:ServiceBus:ConnectionString"] = broker.ConnectionStringWithKey(Convert.ToBase64String(new byte[32]));
         await RestartGracefullyAsync(run, 0);
         await Task.Delay(2 * step);
-        if (broker.RefusedTokens == refusedBefore) run.Failures.Add("the broker never refused the wrong key");
+        await Wait.UntilAsync(() => Task.FromResult(broker.RefusedTokens), n => n > refusedBefore, "the broker to refuse the wrong key");
         run.Cluster.Settings["Bus:ServiceBus:ConnectionString"] = right;
         await RestartGracefullyAsync(run, 0);
+        var refusedSends = broker.Transfers.Skip(transfersBefore).Count(t => t.Outcome.Contains("unauthorized", StringComparison.Ordinal));
+        if (broker.RefusedTokens == refusedBefore && refusedSends == 0) run.Failures.Add("the broker never refused the key");
         await Task.Delay(step);
 
         await run.StopLoadAsync(TimeSpan.FromSeconds(60));
         return await run.SettleAsync("3. broker faults under load",
             $"busy x{busy}, timeout x{timeouts}, drop-after-store x{drops}, stored-unanswered x{unanswered}, never-settled x{unanswered}, broker stopped {stopped.TotalSeconds:0} s, " +
-            $"wrong key for {(2 * step).TotalSeconds:0} s ({broker.RefusedTokens - refusedBefore} tokens refused) then fixed by a restart", command);
+            $"wrong key for {(2 * step).TotalSeconds:0} s, then fixed by a restart" +
+            $" ({broker.RefusedTokens - refusedBefore} tokens and {refusedSends} sends refused)", command);
     }
 
     /// <summary>4. Redis killed and started again (empty) under load, two instances on PostgreSQL sharing it.</summary>
@@ -182,6 +186,14 @@ public static class FaultScenarios
         await run.StopLoadAsync(TimeSpan.FromSeconds(60));
         var what = instances == 2 ? $"rolling restart of 2 instances x{rounds} (SIGTERM, wait for exit, start)" : $"{stops} SIGTERMs, each followed by a start";
         return await run.SettleAsync("5. SIGTERM under load", what + ", every exit code 0", command);
+    }
+
+    /// <summary>Arms <paramref name="count"/> transfers to meet <paramref name="fault"/> and waits (bounded) until the relay's sends have met them all.</summary>
+    private static async Task MeetAsync(ScenarioRun run, BrokerFault fault, int count)
+    {
+        var before = run.Broker.Transfers.Count;
+        run.Broker.FailNext(fault, count);
+        await Wait.UntilAsync(() => Task.FromResult(run.Broker.Transfers.Count), n => n >= before + count, $"{count} sends to meet {fault}");
     }
 
     /// <summary>SIGTERM, expect a clean exit (code 0), start again with the cluster's current settings.</summary>
