@@ -16,11 +16,13 @@ public static class FaultScenarios
         await run.Cluster.StartAllAsync();
         run.StartLoad();
         var random = new Random();
-        // Spread the kills over the run's duration, at random points after each start-up.
-        var meanGap = Math.Max(300, (int)(o.Duration.TotalMilliseconds / Math.Max(1, o.Kills)) - 1500);
+        // Each kill lands under load: after the (re)started service has acknowledged a few callbacks, at a random
+        // moment within the next ~2 s, spread over the run's duration where start-ups leave room.
+        var meanGap = Math.Max(1000, (int)(o.Duration.TotalMilliseconds / Math.Max(1, o.Kills)) - 1500);
         for (var kill = 0; kill < o.Kills; kill++)
         {
-            await Task.Delay(random.Next(100, 2 * meanGap));
+            await run.WaitForAcknowledgementsAsync(run.Load.AcknowledgedCallbacks, more: 3);
+            await Task.Delay(random.Next(0, 2 * meanGap));
             await run.Cluster.KillAsync(0);
             await run.Cluster.StartAsync(0);
         }
