@@ -94,7 +94,7 @@ public static class FaultScenarios
         // Each fault is armed, then awaited until the relay's sends have met it (the SDK holds every send for 10 s after a
         // ServerBusy, so faults armed at fixed times would only queue up behind it).
         var busy = o.Ci ? 1 : 3;
-        var (timeouts, drops, unanswered) = o.Ci ? (3, 3, 1) : (30, 20, 5);
+        var (timeouts, drops, unanswered) = o.Ci ? (3, 3, 1) : (10, 10, 3);
         await MeetAsync(run, BrokerFault.ServerBusy, busy);
         await MeetAsync(run, BrokerFault.Timeout, timeouts);
         await Task.Delay(step);
@@ -195,7 +195,18 @@ public static class FaultScenarios
     {
         var before = run.Broker.Transfers.Count;
         run.Broker.FailNext(fault, count);
-        await Wait.UntilAsync(() => Task.FromResult(run.Broker.Transfers.Count), n => n >= before + count, $"{count} sends to meet {fault}");
+        try
+        {
+            // Generous: after some faults the SDK reconnects, which takes seconds on a loaded machine.
+            await Wait.UntilAsync(() => Task.FromResult(run.Broker.Transfers.Count), n => n >= before + count, $"{count} sends to meet {fault}",
+                TimeSpan.FromMinutes(3));
+        }
+        catch (WaitTimeoutException)
+        {
+            // Not a loss, but the scenario did not do what it says: fail it, and disarm the rest so the run can settle.
+            run.Broker.ClearFaults();
+            run.Failures.Add($"only {run.Broker.Transfers.Count - before} of {count} sends met {fault} within 3 minutes");
+        }
     }
 
     /// <summary>SIGTERM, expect a clean exit (code 0), start again with the cluster's current settings.</summary>

@@ -10,17 +10,17 @@ namespace VideoCallbacks.Benchmarks.Reliability;
 /// </summary>
 public static class ReliabilityCommand
 {
-    private sealed record Scenario(string Name, string[] Dbs, string[] CiDbs, Func<ReliabilityOptions, string, string, Task<ScenarioReport>> Run);
+    private sealed record Scenario(string Name, string Title, string[] Dbs, string[] CiDbs, Func<ReliabilityOptions, string, string, Task<ScenarioReport>> Run);
 
     /// <summary>The scenarios in order; each lists the databases it makes sense on, and the ones the CI slice runs.</summary>
     private static readonly Scenario[] Scenarios =
     [
-        new("kill", ["sqlite", "postgres"], ["sqlite"], FaultScenarios.KillAsync),
-        new("postgres-restart", ["postgres"], ["postgres"], (o, _, c) => FaultScenarios.PostgresRestartAsync(o, c)),
-        new("broker", ["sqlite", "postgres"], ["postgres"], FaultScenarios.BrokerAsync),
-        new("redis", ["postgres"], ["postgres"], (o, _, c) => FaultScenarios.RedisAsync(o, c)),
+        new("kill", "1. kill -9 under load", ["sqlite", "postgres"], ["sqlite"], FaultScenarios.KillAsync),
+        new("postgres-restart", "2. PostgreSQL stopped and restarted", ["postgres"], ["postgres"], (o, _, c) => FaultScenarios.PostgresRestartAsync(o, c)),
+        new("broker", "3. broker faults under load", ["sqlite", "postgres"], ["postgres"], FaultScenarios.BrokerAsync),
+        new("redis", "4. Redis killed and restarted", ["postgres"], ["postgres"], (o, _, c) => FaultScenarios.RedisAsync(o, c)),
         // CI: one instance on SQLite (one SIGTERM); the rolling restart of two on PostgreSQL runs in the full suite.
-        new("sigterm", ["sqlite", "postgres"], ["sqlite"], FaultScenarios.SigtermAsync),
+        new("sigterm", "5. SIGTERM under load", ["sqlite", "postgres"], ["sqlite"], FaultScenarios.SigtermAsync),
     ];
 
     public static async Task<int> RunAsync(ReliabilityOptions o)
@@ -54,7 +54,7 @@ public static class ReliabilityCommand
                 {
                     // A scenario that could not finish is a failure with its reason, never a silent skip.
                     await Console.Error.WriteLineAsync($"{scenario.Name} ({db}) failed: {e}");
-                    report = new ScenarioReport(scenario.Name, db, 0, 0, 0, 0, 0, 0, 0, [$"did not finish: {FirstLine(e.Message)}"], "", command);
+                    report = new ScenarioReport(scenario.Title, db, 0, 0, 0, 0, 0, 0, 0, [$"did not finish: {FirstLine(e.Message)}"], "", command);
                 }
                 reports.Add(report);
                 Console.WriteLine(report.MarkdownRow());
