@@ -1,14 +1,11 @@
 using VideoCallbacks.Benchmarks;
 using VideoCallbacks.Benchmarks.Reliability;
 
-// Temporary, until the reliability command runs it: hostile [--db sqlite|postgres|both] [--hostile 10000] [--ci]
-if (args is ["hostile", .. var rest])
+// dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- reliability [--scenario name|all] [--db sqlite|postgres|both]
+//   [--ci] [--kills 20] [--seconds 60]: the fault suite (docs/reliability.md); exit code 1 on any failure or loss.
+if (args.Length > 0 && args[0] == "reliability")
 {
-    var hostile = ReliabilityOptions.Parse(["--scenario", "hostile", .. rest]);
-    var rows = new List<ScenarioReport>();
-    foreach (var db in hostile.Dbs) rows.Add(await HostileInputScenario.RunAsync(hostile, db));
-    Console.WriteLine(ScenarioReport.MarkdownHeader + "\n" + string.Join("\n", rows.Select(r => r.MarkdownRow())));
-    Environment.Exit(rows.All(r => r.Passed) ? 0 : 1);
+    return await ReliabilityCommand.RunAsync(ReliabilityOptions.Parse(args[1..]));
 }
 
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- <ingest|direct|wrk|batch|bus|pgbench> [--db sqlite|postgres]
@@ -20,7 +17,7 @@ if (options.Mode == "pgbench" || (options.Baseline && options.Db == "postgres"))
 {
     // The raw SQL baseline, on the same server and in the same run as the service figures that follow.
     foreach (var baseline in await PgBench.RunBothAsync(options)) Console.WriteLine(baseline);
-    if (options.Mode == "pgbench") return;
+    if (options.Mode == "pgbench") return 0;
 }
 var result = options.Mode switch
 {
@@ -32,3 +29,4 @@ var result = options.Mode switch
     _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus or pgbench"),
 };
 Console.WriteLine(result);
+return 0;

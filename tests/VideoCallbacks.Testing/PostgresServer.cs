@@ -11,7 +11,7 @@ namespace VideoCallbacks.Testing;
 /// </summary>
 public sealed class PostgresServer
 {
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(() => StartAsync(Durable));
     private static int _databases;
 
     private readonly string _dataDir;
@@ -43,21 +43,20 @@ public sealed class PostgresServer
     public static Task<PostgresServer> GetAsync() => Shared.Value;
 
     /// <summary>A fresh, empty database on the shared server.</summary>
-    public static async Task<string> CreateDatabaseAsync()
-    {
-        var server = await GetAsync();
-        var name = $"t_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..40];
-        await using var c = new NpgsqlConnection(server.ConnectionString("postgres"));
-        await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", c);
-        await cmd.ExecuteNonQueryAsync();
-        return server.ConnectionString(name);
-    }
+    public static async Task<string> CreateDatabaseAsync() => await (await GetAsync()).NewDatabaseAsync();
 
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=40;Timeout=15";
 
-    private static async Task<PostgresServer> StartAsync()
+
+    /// <summary>
+    /// A server of the caller's own, not the tests' shared one, that it may stop (<see cref="StopAsync"/>) and start
+    /// again (<see cref="StartAgainAsync"/>) on the same port and data directory, as an outage and a recovery would.
+    /// <paramref name="durable"/> keeps fsync on, as in production.
+    /// </summary>
+    public static Task<PostgresServer> StartDedicatedAsync(bool durable = false) => StartAsync(durable);
+
+    private static async Task<PostgresServer> StartAsync(bool durable)
     {
         var binDir = FindBinDir() ?? throw new InvalidOperationException(
             "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install PostgreSQL 15 (apt-get install postgresql) " +
@@ -71,17 +70,42 @@ public sealed class PostgresServer
             await RunAsync("chown", ["-R", "postgres:postgres", dataDir], asUser: null);
         }
         var port = FreePort();
-        var server = new PostgresServer(binDir, dataDir, port, asPostgresUser);
+        var server = new PostgresServer(binDir, dataDir, port, asPostgresUser)
+        {
+            _settings = durable
+                ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c track_wal_io_timing=on -c track_io_timing=on"
+                : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        };
         var pgdata = Path.Combine(dataDir, "data");
         await server.RunPgAsync("initdb", ["-D", pgdata, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
-        var durability = Durable
-            ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c track_wal_io_timing=on -c track_io_timing=on"
-            : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-        await server.RunPgAsync("pg_ctl", ["-D", pgdata, "-l", Path.Combine(dataDir, "log.txt"), "-w", "-t", "60", "start",
-            "-o", $"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1 {durability} -c max_connections=300"]);
+        await server.StartAgainAsync();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
         return server;
     }
+
+    private string _settings = "";
+
+    /// <summary>Starts the server (again) on its port and data directory.</summary>
+    public Task StartAgainAsync() =>
+        RunPgAsync("pg_ctl", ["-D", Path.Combine(_dataDir, "data"), "-l", Path.Combine(_dataDir, "log.txt"), "-w", "-t", "60", "start",
+            "-o", $"-p {Port} -k {_dataDir} -c listen_addresses=127.0.0.1 {_settings} -c max_connections=300"]);
+
+    /// <summary>Stops the server at once (<c>-m immediate</c>: no checkpoint, connections cut), like a crash of the database host.</summary>
+    public Task StopAsync() => RunPgAsync("pg_ctl", ["-D", Path.Combine(_dataDir, "data"), "-m", "immediate", "-w", "stop"]);
+
+    /// <summary>A fresh, empty database on this server.</summary>
+    public async Task<string> NewDatabaseAsync()
+    {
+        var name = $"t_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..40];
+        await using var c = new NpgsqlConnection(ConnectionString("postgres"));
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", c);
+        await cmd.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    /// <summary>Stops a dedicated server for good and deletes its files.</summary>
+    public void Destroy() => Stop();
 
     private void Stop()
     {

@@ -50,8 +50,21 @@ public static class Problems
         });
     }
 
-    public static int StatusFor(Exception exception) =>
-        exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+    /// <summary>
+    /// A database that cannot be reached (down, restarting, out of connections) is a 503 the client may retry, as the
+    /// callback endpoint answers; anything else unexpected stays a 500.
+    /// </summary>
+    public static int StatusFor(Exception exception) => exception switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        System.Data.Common.DbException e when IsUnreachable(e) => StatusCodes.Status503ServiceUnavailable,
+        Callbacks.StoreUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    /// <summary>Transient by the driver's own judgement, a connection failure (SQLSTATE class 08) or the server going down (57P01-57P03).</summary>
+    private static bool IsUnreachable(System.Data.Common.DbException e) =>
+        e.IsTransient || e.SqlState is { } state && (state.StartsWith("08", StringComparison.Ordinal) || state is "57P01" or "57P02" or "57P03");
 
     /// <summary>The exception handler logs only the service's own faults (a bad request is logged briefly above): true = do not log.</summary>
     public static bool IsClientMistake(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context) =>

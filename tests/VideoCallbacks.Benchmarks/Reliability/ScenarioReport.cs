@@ -50,7 +50,7 @@ public sealed record ReliabilityOptions(string Scenario, IReadOnlyList<string> D
             ci,
             int.Parse(Value("--kills", ci ? "3" : "20"), CultureInfo.InvariantCulture),
             int.Parse(Value("--hostile", ci ? "1000" : "10000"), CultureInfo.InvariantCulture),
-            TimeSpan.FromSeconds(int.Parse(Value("--seconds", ci ? "20" : "60"), CultureInfo.InvariantCulture)),
+            TimeSpan.FromSeconds(int.Parse(Value("--seconds", ci ? "10" : "60"), CultureInfo.InvariantCulture)),
             "dotnet tests/VideoCallbacks.Benchmarks/bin/Release/net10.0/VideoCallbacks.Benchmarks.dll reliability " + string.Join(' ', args));
     }
 }
