@@ -76,7 +76,8 @@ internal static class JsonRead
             using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
             root = doc.RootElement.Clone();
             if (root.ValueKind != JsonValueKind.Object) return false;
-            EnsureReadable(root);
+            // Only an escaped surrogate (\uD800-\uDFFF) can be unreadable; the walk is skipped for every other document.
+            if (body.Contains("\\ud", StringComparison.OrdinalIgnoreCase)) EnsureReadable(root);
             return true;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)

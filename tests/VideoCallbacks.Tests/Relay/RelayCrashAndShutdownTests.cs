@@ -21,15 +21,9 @@ public sealed class RelayCrashAndShutdownTests
         try
         {
             var outbox = new OutboxStore(sql);
-            List<string> jobs;
-            await using (var first = ServiceProcess.Start(database, settings))
+            var (first, jobs) = await RelayKit.StartWithHangingSendAsync(database, settings, broker, kie: 4, apiframe: 2);
+            await using (first)
             {
-                await first.WaitUntilUpAsync();
-                using var client = first.Api();
-                jobs = await RelayKit.SubmitJobsAsync(client, kie: 4, apiframe: 2);
-                await client.WaitForJobsAsync(jobs);
-                await RelayKit.WaitForHangingSendAsync(broker);
-
                 // While the send hangs, the claim's lease_until keeps moving forward: the relay renews it.
                 var before = await HttpExtensions.EventuallyAsync(() => outbox.GetClaimsAsync(CancellationToken.None), c => c.Count > 0, Wait.Default, "claimed events");
                 var watched = before[0];
@@ -46,13 +40,12 @@ public sealed class RelayCrashAndShutdownTests
             broker.ClearFaults();
             await using var second = ServiceProcess.Start(database, settings);
             await second.WaitUntilUpAsync();
-            using var secondClient = second.Api();
-            using var admin = second.Api();
-            var committed = await secondClient.FeedAsync();
+            using var api = second.Api();
+            var committed = await api.FeedAsync();
             Assert.All(jobs, job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job && e.GetProperty("type").GetString() == "video.extension.completed"));
 
             // Bounded by Wait.Default, far beyond the 3 s lease: the dead instance's claims simply expired.
-            await admin.WaitUntilPublishedAsync(committed.Count);
+            await api.WaitUntilPublishedAsync(committed.Count);
             RelayKit.AssertEachDeliveredOnce(broker, committed);
             RelayKit.AssertPerJobOrder(broker.Messages);
         }
@@ -76,14 +69,9 @@ public sealed class RelayCrashAndShutdownTests
         try
         {
             var outbox = new OutboxStore(sql);
-            List<string> jobs;
-            await using (var first = ServiceProcess.Start(database, settings))
+            var (first, _) = await RelayKit.StartWithHangingSendAsync(database, settings, broker, kie: 3, apiframe: 1);
+            await using (first)
             {
-                await first.WaitUntilUpAsync();
-                using var client = first.Api();
-                jobs = await RelayKit.SubmitJobsAsync(client, kie: 3, apiframe: 1);
-                await client.WaitForJobsAsync(jobs);
-                await RelayKit.WaitForHangingSendAsync(broker);
                 Assert.NotEmpty(await outbox.GetClaimsAsync(CancellationToken.None));
 
                 await first.TerminateAsync();

@@ -34,6 +34,30 @@ internal static class RelayKit
     public static Dictionary<string, string> HangingSendSettings(LocalServiceBus broker, string lease) =>
         ServiceBusSettings(broker.ConnectionString, tryTimeout: "00:02:00", lease: lease);
 
+    /// <summary>
+    /// Starts an instance (settings from <see cref="HangingSendSettings"/>, broker told to store without answering),
+    /// submits jobs and waits until they finished and a send hangs: the claimed events are in doubt.
+    /// </summary>
+    public static async Task<(ServiceProcess Instance, List<string> Jobs)> StartWithHangingSendAsync(
+        SharedDatabase database, Dictionary<string, string> settings, LocalServiceBus broker, int kie, int apiframe)
+    {
+        var instance = ServiceProcess.Start(database, settings);
+        try
+        {
+            await instance.WaitUntilUpAsync();
+            using var api = instance.Api();
+            var jobs = await SubmitJobsAsync(api, kie, apiframe);
+            await api.WaitForJobsAsync(jobs);
+            await WaitForHangingSendAsync(broker);
+            return (instance, jobs);
+        }
+        catch
+        {
+            await instance.DisposeAsync();
+            throw;
+        }
+    }
+
     public static Task WaitForHangingSendAsync(LocalServiceBus broker) =>
         Wait.UntilAsync(
             () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "stored-unanswered")),

@@ -14,15 +14,9 @@ public sealed class RelayRestartTests
         // The broker stores what it is sent but never answers: every send of the first process is in doubt.
         broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
 
-        List<string> jobs;
-        await using (var first = ServiceProcess.Start(database, settings))
+        var (first, jobs) = await RelayKit.StartWithHangingSendAsync(database, settings, broker, kie: 4, apiframe: 2);
+        await using (first)
         {
-            await first.WaitUntilUpAsync();
-            using var client = first.Api();
-            jobs = await RelayKit.SubmitJobsAsync(client, kie: 4, apiframe: 2);
-            await client.WaitForJobsAsync(jobs);
-            await RelayKit.WaitForHangingSendAsync(broker);
-
             await first.KillAsync();
         }
 
@@ -32,12 +26,11 @@ public sealed class RelayRestartTests
 
         await using var second = ServiceProcess.Start(database, settings);
         await second.WaitUntilUpAsync();
-        using var secondClient = second.Api();
-        using var admin = second.Api();
-        var committed = await secondClient.FeedAsync();
+        using var api = second.Api();
+        var committed = await api.FeedAsync();
         Assert.All(jobs, job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job && e.GetProperty("type").GetString() == "video.extension.completed"));
 
-        var published = await admin.WaitUntilPublishedAsync(committed.Count);
+        var published = await api.WaitUntilPublishedAsync(committed.Count);
         // The second process re-sent what the first left in doubt; duplicate detection kept one copy of each.
         RelayKit.AssertEachDeliveredOnce(broker, committed);
         RelayKit.AssertPerJobOrder(broker.Messages);
