@@ -105,7 +105,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A driver for this process with another key (dispose it).</summary>
     public ServiceApi Api(string? apiKey = TestKeys.Client) => new(BaseUrl, apiKey);
+
+    /// <summary>The suite's driver for this process with the client key, disposed with it.</summary>
+    public ServiceApi Driver => _driver ??= new ServiceApi(BaseUrl);
+
+    private ServiceApi? _driver;
 
     public HttpClient Client(string? apiKey = TestKeys.Client) => ServiceApi.NewClient(BaseUrl, apiKey);
 
@@ -194,6 +200,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _driver?.Dispose();
         await KillAsync();
         _process.Dispose();
     }

@@ -4,20 +4,12 @@ using StackExchange.Redis;
 namespace VideoCallbacks.Tests.Caching;
 
 /// <summary>Two instances of the service on one PostgreSQL database and one real Redis.</summary>
-internal sealed class TwoInstances : IAsyncDisposable
+internal sealed class TwoInstances(RedisServer redis, string prefix, TestApp a, TestApp b) : IAsyncDisposable
 {
-    private TwoInstances(RedisServer redis, string prefix, TestApp a, TestApp b)
-    {
-        Redis = redis;
-        Prefix = prefix;
-        A = a;
-        B = b;
-    }
-
-    public RedisServer Redis { get; }
-    public string Prefix { get; }
-    public TestApp A { get; }
-    public TestApp B { get; }
+    public RedisServer Redis { get; } = redis;
+    public string Prefix { get; } = prefix;
+    public TestApp A { get; } = a;
+    public TestApp B { get; } = b;
 
     public static async Task<TwoInstances> StartAsync(Action<Dictionary<string, string?>>? configure = null,
         Action<IServiceCollection>? services = null)

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VideoCallbacks.Api.Caching;
 using VideoCallbacks.Api.Infrastructure;
-using VideoCallbacks.Tests.Callbacks;
 
 namespace VideoCallbacks.Tests.Caching;
 

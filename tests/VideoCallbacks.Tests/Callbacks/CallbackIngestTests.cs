@@ -175,10 +175,8 @@ public sealed class CallbackIngestTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, "kie/callback-success.json", "kie/callback-failure.json", "completed")]
-    [InlineData(Db.Postgres, "kie/callback-success.json", "kie/callback-failure.json", "completed")]
-    [InlineData(Db.Sqlite, "kie/callback-failure-501.json", "kie/callback-success.json", "failed")]
-    [InlineData(Db.Postgres, "kie/callback-failure-501.json", "kie/callback-success.json", "failed")]
+    [BothDatabases("kie/callback-success.json", "kie/callback-failure.json", "completed")]
+    [BothDatabases("kie/callback-failure-501.json", "kie/callback-success.json", "failed")]
     public async Task Conflicting_terminal_report_is_recorded_as_an_anomaly_and_the_first_state_stays(Db db, string first, string second, string status)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -243,16 +241,11 @@ public sealed class CallbackIngestTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, """{"hello":"world"}""")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, """{"hello":"world"}""")]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "this is not json")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "this is not json")]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, """{"code":200,"msg":"success","data":{"taskId":"TASK_ID","resultUrls":[]}}""")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, """{"code":200,"msg":"success","data":{"taskId":"TASK_ID","resultUrls":[]}}""")]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe, """{"task_id":"TASK_ID","status":"exploded","percentage":"10"}""")]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe, """{"task_id":"TASK_ID","status":"exploded","percentage":"10"}""")]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe, """["not","an","object"]""")]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe, """["not","an","object"]""")]
+    [BothDatabases(ProviderNames.Kie, """{"hello":"world"}""")]
+    [BothDatabases(ProviderNames.Kie, "this is not json")]
+    [BothDatabases(ProviderNames.Kie, """{"code":200,"msg":"success","data":{"taskId":"TASK_ID","resultUrls":[]}}""")]
+    [BothDatabases(ProviderNames.Apiframe, """{"task_id":"TASK_ID","status":"exploded","percentage":"10"}""")]
+    [BothDatabases(ProviderNames.Apiframe, """["not","an","object"]""")]
     public async Task Verified_body_that_cannot_be_understood_is_kept_as_failed_and_answered_200(Db db, string provider, string template)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -280,10 +273,8 @@ public sealed class CallbackIngestTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie)]
-    [InlineData(Db.Postgres, ProviderNames.Kie)]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
+    [BothDatabases(ProviderNames.Kie)]
+    [BothDatabases(ProviderNames.Apiframe)]
     public async Task Callback_that_races_the_submission_is_not_lost(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);

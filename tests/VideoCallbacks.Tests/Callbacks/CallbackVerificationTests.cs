@@ -147,12 +147,9 @@ public sealed class CallbackVerificationTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "~wrongsecret")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "~wrongsecret")]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "~stale")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "~stale")]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "~wrongsecret")]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe, "~wrongsecret")]
+    [BothDatabases(ProviderNames.Kie, "~wrongsecret")]
+    [BothDatabases(ProviderNames.Kie, "~stale")]
+    [BothDatabases(ProviderNames.Apiframe, "~wrongsecret")]
     public async Task Simulated_provider_with_bad_credentials_is_refused(Db db, string provider, string directive)
     {
         await using var app = await TestApp.StartAsync(db, s =>

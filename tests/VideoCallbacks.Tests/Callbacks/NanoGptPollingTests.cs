@@ -6,10 +6,8 @@ namespace VideoCallbacks.Tests.Callbacks;
 public sealed class NanoGptPollingTests
 {
     [Theory]
-    [InlineData(Db.Sqlite, "")]
-    [InlineData(Db.Postgres, "")]
-    [InlineData(Db.Sqlite, "~shape=b")]
-    [InlineData(Db.Postgres, "~shape=b")]
+    [BothDatabases("")]
+    [BothDatabases("~shape=b")]
     public async Task Polling_goes_through_queued_and_processing_to_completed(Db db, string shape)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -38,10 +36,8 @@ public sealed class NanoGptPollingTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, "")]
-    [InlineData(Db.Postgres, "")]
-    [InlineData(Db.Sqlite, "~shape=b")]
-    [InlineData(Db.Postgres, "~shape=b")]
+    [BothDatabases("")]
+    [BothDatabases("~shape=b")]
     public async Task Polling_goes_through_queued_and_processing_to_failed(Db db, string shape)
     {
         await using var app = await TestApp.StartAsync(db);

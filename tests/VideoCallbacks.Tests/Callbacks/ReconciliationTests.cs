@@ -11,10 +11,8 @@ public sealed class ReconciliationTests
     };
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie)]
-    [InlineData(Db.Postgres, ProviderNames.Kie)]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
+    [BothDatabases(ProviderNames.Kie)]
+    [BothDatabases(ProviderNames.Apiframe)]
     public async Task Silent_job_is_found_completed_at_the_provider(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
@@ -32,10 +30,8 @@ public sealed class ReconciliationTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "kie_501")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "kie_501")]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "apiframe_failed")]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe, "apiframe_failed")]
+    [BothDatabases(ProviderNames.Kie, "kie_501")]
+    [BothDatabases(ProviderNames.Apiframe, "apiframe_failed")]
     public async Task Silent_job_is_found_failed_with_the_providers_message(Db db, string provider, string code)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
@@ -53,10 +49,8 @@ public sealed class ReconciliationTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie)]
-    [InlineData(Db.Postgres, ProviderNames.Kie)]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
+    [BothDatabases(ProviderNames.Kie)]
+    [BothDatabases(ProviderNames.Apiframe)]
     public async Task Job_that_never_finishes_fails_with_provider_timeout_after_GiveUpAfter(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:00:03"));

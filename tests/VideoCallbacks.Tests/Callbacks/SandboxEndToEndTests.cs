@@ -6,12 +6,9 @@ public sealed class SandboxEndToEndTests
     private static void CallbacksOnly(Dictionary<string, string?> s) => s["Reconcile:After"] = "01:00:00";
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie)]
-    [InlineData(Db.Postgres, ProviderNames.Kie)]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
-    [InlineData(Db.Sqlite, ProviderNames.NanoGpt)]
-    [InlineData(Db.Postgres, ProviderNames.NanoGpt)]
+    [BothDatabases(ProviderNames.Kie)]
+    [BothDatabases(ProviderNames.Apiframe)]
+    [BothDatabases(ProviderNames.NanoGpt)]
     public async Task Sandbox_submission_ends_with_its_completed_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, CallbacksOnly);
@@ -64,20 +61,13 @@ public sealed class SandboxEndToEndTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "~dup=3", "completed")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "~dup=3", "completed")]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "~dup=10~dupconcurrent", "completed")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "~dup=10~dupconcurrent", "completed")]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "~late", "completed")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "~late", "completed")]
-    [InlineData(Db.Sqlite, ProviderNames.Kie, "~late~fail=boom", "failed")]
-    [InlineData(Db.Postgres, ProviderNames.Kie, "~late~fail=boom", "failed")]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "~late", "completed")]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe, "~late", "completed")]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "~finished~dup=3", "completed")]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe, "~finished~dup=3", "completed")]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe, "~progress=5~fail=boom", "failed")]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe, "~progress=5~fail=boom", "failed")]
+    [BothDatabases(ProviderNames.Kie, "~dup=3", "completed")]
+    [BothDatabases(ProviderNames.Kie, "~dup=10~dupconcurrent", "completed")]
+    [BothDatabases(ProviderNames.Kie, "~late", "completed")]
+    [BothDatabases(ProviderNames.Kie, "~late~fail=boom", "failed")]
+    [BothDatabases(ProviderNames.Apiframe, "~late", "completed")]
+    [BothDatabases(ProviderNames.Apiframe, "~finished~dup=3", "completed")]
+    [BothDatabases(ProviderNames.Apiframe, "~progress=5~fail=boom", "failed")]
     public async Task Misbehaving_provider_still_gives_exactly_one_terminal_event(Db db, string provider, string directives, string terminal)
     {
         await using var app = await TestApp.StartAsync(db, CallbacksOnly);

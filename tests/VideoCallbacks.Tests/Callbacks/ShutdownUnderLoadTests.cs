@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using VideoCallbacks.Tests.Relay;
 using Xunit.Abstractions;
 
 namespace VideoCallbacks.Tests.Callbacks;

@@ -12,10 +12,8 @@ namespace VideoCallbacks.Tests.Callbacks;
 public sealed class StoreDownCallbackTests
 {
     [Theory]
-    [InlineData(Db.Sqlite, ProviderNames.Kie)]
-    [InlineData(Db.Postgres, ProviderNames.Kie)]
-    [InlineData(Db.Sqlite, ProviderNames.Apiframe)]
-    [InlineData(Db.Postgres, ProviderNames.Apiframe)]
+    [BothDatabases(ProviderNames.Kie)]
+    [BothDatabases(ProviderNames.Apiframe)]
     public async Task Callback_while_the_store_is_down_gives_503_and_no_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, s =>

@@ -3,9 +3,13 @@ using Xunit.Sdk;
 
 namespace VideoCallbacks.Tests.Infrastructure;
 
-/// <summary>Runs a <c>[Theory]</c> taking a <see cref="Db"/> once on SQLite and once on PostgreSQL.</summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class BothDatabasesAttribute : DataAttribute
+/// <summary>
+/// Runs a <c>[Theory]</c> whose first parameter is a <see cref="Db"/> once on SQLite and once on PostgreSQL, with the
+/// rest of the row given here: <c>[BothDatabases(ProviderNames.Kie, "~stale")]</c> is the two rows
+/// <c>(Db.Sqlite, "kie", "~stale")</c> and <c>(Db.Postgres, "kie", "~stale")</c>. Repeat it for more rows.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class BothDatabasesAttribute(params object?[] row) : DataAttribute
 {
-    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[Db.Sqlite], [Db.Postgres]];
+    public override IEnumerable<object?[]> GetData(MethodInfo testMethod) => [[Db.Sqlite, .. row], [Db.Postgres, .. row]];
 }

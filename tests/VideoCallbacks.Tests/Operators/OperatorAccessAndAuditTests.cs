@@ -8,8 +8,7 @@ public sealed class OperatorAccessAndAuditTests
     [Fact]
     public async Task Admin_routes_refuse_client_keys_with_403_and_missing_or_unknown_keys_with_401()
     {
-        await using var h = await OperatorHarness.StartAsync(Db.Sqlite);
-        h.Broker.FailUntilCleared(BrokerFault.InternalError);
+        await using var h = await OperatorHarness.StartAsync(Db.Sqlite, failing: BrokerFault.InternalError);
         var jobId = await h.SubmitKieAsync("src-1");
         var failed = await h.WaitUntilSettledAsync(jobId);
         Assert.All(failed, e => Assert.Equal("failed", e.Status));
@@ -77,17 +76,11 @@ public sealed class OperatorAccessAndAuditTests
     [Theory, BothDatabases]
     public async Task Replays_and_reprocessing_are_audited_with_the_admin_key_id_never_the_key(Db db)
     {
-        await using var h = await OperatorHarness.StartAsync(db);
-        h.Broker.FailUntilCleared(BrokerFault.InternalError);
+        await using var h = await OperatorHarness.StartAsync(db, failing: BrokerFault.InternalError);
         var k1 = await h.SubmitKieAsync("src-1");
         var k2 = await h.SubmitKieAsync("src-2");
         var a = await h.SubmitApiframeAsync("p~nocallback");
-        var task = await h.TaskOfAsync(a);
-        var unreadable = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
-        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        var task = await h.PostUnreadableCallbackAsync(a);
         var failedCallback = Assert.Single(await h.Api.AdminCallbacksAsync("outcome=failed"));
         var settledKie = await h.WaitUntilSettledAsync(k1, k2);
         var apiframeSubmitted = $"{a}:submitted";

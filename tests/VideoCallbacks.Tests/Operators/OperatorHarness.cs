@@ -1,4 +1,3 @@
-using VideoCallbacks.Tests.Relay;
 using System.Data.Common;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -23,19 +22,16 @@ public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 public sealed class OperatorHarness : IAsyncDisposable
 {
-    private OperatorHarness(TestApp app, LocalServiceBus broker)
-    {
-        App = app;
-        Broker = broker;
-        Api = app.Api();
-    }
+    private readonly BusApp _bus;
 
-    public TestApp App { get; }
+    private OperatorHarness(BusApp bus) => _bus = bus;
 
-    public LocalServiceBus Broker { get; }
+    public TestApp App => _bus.App;
+
+    public LocalServiceBus Broker => _bus.Broker;
 
     /// <summary>The suite's driver for this service.</summary>
-    public ServiceApi Api { get; }
+    public ServiceApi Api => _bus.Api;
 
     /// <summary>Raw admin requests (the driver's admin client).</summary>
     public HttpClient Admin => Api.Admin;
@@ -45,36 +41,19 @@ public sealed class OperatorHarness : IAsyncDisposable
     /// <summary>What the service calls the admin key in audit entries: "key_" + the first 12 hex digits of its SHA-256.</summary>
     public static string AdminKeyId => "key_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(TestApp.AdminKey)))[..12];
 
-    public static async Task<OperatorHarness> StartAsync(Db db, Action<Dictionary<string, string?>>? configure = null)
-    {
-        var broker = await LocalServiceBus.StartAsync();
-        try
+    /// <param name="failing">A fault every send meets until <see cref="LocalServiceBus.ClearFaults"/>, armed before the service starts.</param>
+    public static async Task<OperatorHarness> StartAsync(Db db, Action<Dictionary<string, string?>>? configure = null, BrokerFault? failing = null) =>
+        new(await BusApp.StartAsync(db, settings =>
         {
-            var app = await TestApp.StartAsync(db, settings =>
-            {
-                settings.UseServiceBus(broker.ConnectionString);
-                settings["Relay:MaxAttempts"] = "2";
-                settings["Relay:MaxDelay"] = "00:00:00.200";
-                settings["Relay:PollInterval"] = "00:00:00.100";
-                // Operator tests drive jobs by callbacks only: no provider polling behind their back.
-                settings["Reconcile:After"] = "01:00:00";
-                configure?.Invoke(settings);
-            });
-            return new OperatorHarness(app, broker);
-        }
-        catch
-        {
-            await broker.DisposeAsync();
-            throw;
-        }
-    }
+            settings["Relay:MaxAttempts"] = "2";
+            settings["Relay:MaxDelay"] = "00:00:00.200";
+            settings["Relay:PollInterval"] = "00:00:00.100";
+            // Operator tests drive jobs by callbacks only: no provider polling behind their back.
+            settings["Reconcile:After"] = "01:00:00";
+            configure?.Invoke(settings);
+        }, failing));
 
-    public async ValueTask DisposeAsync()
-    {
-        Api.Dispose();
-        await App.DisposeAsync();
-        await Broker.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _bus.DisposeAsync();
 
     // ------------------------------------------------------------------ jobs
 
@@ -106,6 +85,25 @@ public sealed class OperatorHarness : IAsyncDisposable
         var taskId = job.GetProperty("providerTaskId").GetString();
         Assert.False(string.IsNullOrEmpty(taskId), $"job {jobId} has no provider task yet");
         return Simulator.FindTask(taskId!) ?? throw new Xunit.Sdk.XunitException($"the simulator has no task {taskId}");
+    }
+
+    /// <summary>A callback body for an Apiframe task that verifies but cannot be read ("finished" without a video).</summary>
+    public static string UnreadableCallback(SimulatedTask task) =>
+        JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
+
+    /// <summary>
+    /// Posts <see cref="UnreadableCallback"/> for an Apiframe job with the job's own secret and checks the service kept
+    /// it as a failed callback (answered 200, so the provider does not retry). Answers the job's provider task.
+    /// </summary>
+    public async Task<SimulatedTask> PostUnreadableCallbackAsync(string jobId)
+    {
+        var task = await TaskOfAsync(jobId);
+        Assert.False(string.IsNullOrEmpty(task.CallbackUrl));
+        Assert.False(string.IsNullOrEmpty(task.WebhookSecret));
+        using var response = await Api.PostApiframeCallbackAsync(task.CallbackUrl!, UnreadableCallback(task), task.WebhookSecret);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("failed", (await response.JsonAsync()).GetProperty("outcome").GetString());
+        return task;
     }
 
     /// <summary>Asserts a 400 problem whose <c>errors</c> name <paramref name="fields"/>.</summary>

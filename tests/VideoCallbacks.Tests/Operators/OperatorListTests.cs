@@ -6,9 +6,8 @@ public sealed class OperatorListTests
     [Theory, BothDatabases]
     public async Task Event_filters_select_exactly_their_events_and_cursors_walk_every_page_without_gaps_or_repeats(Db db)
     {
-        await using var h = await OperatorHarness.StartAsync(db);
+        await using var h = await OperatorHarness.StartAsync(db, failing: BrokerFault.InternalError);
         // Early: two Kie jobs whose events fail. Later: two Apiframe jobs whose events are published.
-        h.Broker.FailUntilCleared(BrokerFault.InternalError);
         var early = await h.WaitUntilSettledAsync(await h.SubmitKieAsync("src-1"), await h.SubmitKieAsync("src-2"));
         h.Broker.ClearFaults();
         await Task.Delay(20); // keep the two groups' millisecond timestamps apart
@@ -90,7 +89,7 @@ public sealed class OperatorListTests
 
         // Late: one not understood, one with the wrong secret, one for no job.
         var task = await h.TaskOfAsync(quiet);
-        var unreadable = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
+        var unreadable = OperatorHarness.UnreadableCallback(task);
         (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret)).Dispose();
         (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, "wrong")).Dispose();
         (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!.Replace(quiet, "job_nobody", StringComparison.Ordinal), unreadable, task.WebhookSecret)).Dispose();

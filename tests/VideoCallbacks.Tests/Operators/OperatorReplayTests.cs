@@ -6,8 +6,7 @@ public sealed class OperatorReplayTests
     [Theory, BothDatabases]
     public async Task Bulk_replay_from_the_cli_delivers_each_failed_event_exactly_once(Db db)
     {
-        await using var h = await OperatorHarness.StartAsync(db);
-        h.Broker.FailUntilCleared(BrokerFault.InternalError);
+        await using var h = await OperatorHarness.StartAsync(db, failing: BrokerFault.InternalError);
         string[] jobs = [await h.SubmitKieAsync("src-1"), await h.SubmitKieAsync("src-2"), await h.SubmitApiframeAsync("p")];
 
         var settled = await h.WaitUntilSettledAsync(jobs);
@@ -50,8 +49,7 @@ public sealed class OperatorReplayTests
     [Theory, BothDatabases]
     public async Task Single_replay_redelivers_a_failed_event_and_needs_force_for_a_published_one(Db db)
     {
-        await using var h = await OperatorHarness.StartAsync(db);
-        h.Broker.FailUntilCleared(BrokerFault.InternalError);
+        await using var h = await OperatorHarness.StartAsync(db, failing: BrokerFault.InternalError);
         var job = await h.SubmitKieAsync("src-1");
         var events = await h.WaitUntilSettledAsync(job);
         Assert.All(events, e => Assert.Equal("failed", e.Status));
@@ -132,8 +130,7 @@ public sealed class OperatorReplayTests
     [Theory, BothDatabases]
     public async Task Dry_run_replay_counts_and_changes_nothing(Db db)
     {
-        await using var h = await OperatorHarness.StartAsync(db);
-        h.Broker.FailUntilCleared(BrokerFault.InternalError);
+        await using var h = await OperatorHarness.StartAsync(db, failing: BrokerFault.InternalError);
         var jobs = new[] { await h.SubmitKieAsync("src-1"), await h.SubmitKieAsync("src-2") };
         var before = await h.WaitUntilSettledAsync(jobs);
         Assert.Equal(4, before.Count);
@@ -192,8 +189,7 @@ public sealed class OperatorReplayTests
     [Theory, BothDatabases]
     public async Task Bulk_replay_is_bounded_by_its_filter_and_limit(Db db)
     {
-        await using var h = await OperatorHarness.StartAsync(db);
-        h.Broker.FailUntilCleared(BrokerFault.InternalError);
+        await using var h = await OperatorHarness.StartAsync(db, failing: BrokerFault.InternalError);
         var kie = await h.SubmitKieAsync("src-1");
         var apiframe = await h.SubmitApiframeAsync("p");
         var failed = await h.WaitUntilSettledAsync(kie, apiframe);

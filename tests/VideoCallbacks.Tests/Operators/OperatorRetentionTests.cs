@@ -21,12 +21,7 @@ public sealed class OperatorRetentionTests
         h.Broker.FailUntilCleared(BrokerFault.InternalError);
         var failedJob = await h.SubmitKieAsync("src-failed");
         var unreadJob = await h.SubmitApiframeAsync("p~nocallback");
-        var task = await h.TaskOfAsync(unreadJob);
-        var unreadable = JsonSerializer.Serialize(new { task_id = task.TaskId, task_type = "imagine-video-extend", status = "finished" });
-        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        var task = await h.PostUnreadableCallbackAsync(unreadJob);
         await h.WaitUntilSettledAsync(failedJob);
         var failed = await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=failed"), list => list.Count == 3,
             Wait.Default, "three failed events");
@@ -37,7 +32,7 @@ public sealed class OperatorRetentionTests
         var publishedJob = await h.SubmitKieAsync("src-published");
         var published = await h.WaitUntilSettledAsync(publishedJob);
         Assert.All(published, e => Assert.Equal("published", e.Status));
-        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, "wrong-secret"))
+        using (var response = await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, OperatorHarness.UnreadableCallback(task), "wrong-secret"))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }

@@ -1,7 +1,6 @@
 using VideoCallbacks.Api.Providers.Apiframe;
 using VideoCallbacks.Api.Providers.Kie;
 using VideoCallbacks.Api.Providers.NanoGpt;
-using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Providers;
 
@@ -16,9 +15,8 @@ public sealed class ProviderSubmissionTests
     public async Task Extension_reaches_Apiframe_with_raw_key_auth_documented_fields_webhook_url_and_secret(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
 
-        var job = await client.SubmitAsync(Apiframe(sourceTaskId: "af-src~never", index: 1, prompt: "the bird takes off",
+        var job = await app.Driver.SubmitAsync(Apiframe(sourceTaskId: "af-src~never", index: 1, prompt: "the bird takes off",
             motion: "high", imageUrl: "https://images.example.com/frame.png"));
 
         var sent = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-src~never");
@@ -43,10 +41,9 @@ public sealed class ProviderSubmissionTests
     public async Task Webhook_secret_and_token_are_random_per_job_and_never_appear_in_the_job_api_or_the_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
 
-        var first = await client.SubmitAsync(Apiframe(sourceTaskId: "af-secret-a"));
-        var second = await client.SubmitAsync(Apiframe(sourceTaskId: "af-secret-b"));
+        var first = await app.Driver.SubmitAsync(Apiframe(sourceTaskId: "af-secret-a"));
+        var second = await app.Driver.SubmitAsync(Apiframe(sourceTaskId: "af-secret-b"));
         var a = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-secret-a").Json();
         var b = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "af-secret-b").Json();
         var secrets = new[] { a.GetProperty("webhook_secret").GetString()!, b.GetProperty("webhook_secret").GetString()! };
@@ -55,29 +52,15 @@ public sealed class ProviderSubmissionTests
         Assert.NotEqual(tokens[0], tokens[1]);
         Assert.DoesNotContain(secrets[0], tokens);
 
-        await client.WaitForEventsAsync([first.JobId(), second.JobId()], "video.extension.completed");
-
-        var texts = new[]
-        {
-            await client.Http.GetStringAsync($"/v1/extensions/{first.JobId()}"),
-            await client.Http.GetStringAsync($"/v1/extensions/{second.JobId()}"),
-            await client.Http.GetStringAsync("/v1/events?after=0&limit=1000"),
-            first.GetRawText(),
-            second.GetRawText(),
-        };
-        foreach (var text in texts)
-        {
-            foreach (var secret in secrets.Concat(tokens)) Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
-        }
+        await AssertShownNowhereAsync(app, first, second, [.. secrets, .. tokens]);
     }
 
     [Theory, BothDatabases]
     public async Task Manual_extension_reaches_Kie_with_bearer_auth_documented_fields_and_a_callback_url_for_the_job(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
 
-        var job = await client.SubmitAsync(Kie(sourceTaskId: "kie-src-manual~never", index: 2, prompt: "slow pan to the left", watermark: "acme"));
+        var job = await app.Driver.SubmitAsync(Kie(sourceTaskId: "kie-src-manual~never", index: 2, prompt: "slow pan to the left", watermark: "acme"));
 
         var sent = app.SubmissionFor(KieSubmitPath, "taskId", "kie-src-manual~never");
         Assert.Equal("POST", sent.Method);
@@ -108,29 +91,34 @@ public sealed class ProviderSubmissionTests
     public async Task Callback_token_differs_per_job_and_never_appears_in_the_job_api_or_the_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
 
-        var first = await client.SubmitAsync(Kie(sourceTaskId: "kie-token-a"));
-        var second = await client.SubmitAsync(Kie(sourceTaskId: "kie-token-b"));
+        var first = await app.Driver.SubmitAsync(Kie(sourceTaskId: "kie-token-a"));
+        var second = await app.Driver.SubmitAsync(Kie(sourceTaskId: "kie-token-b"));
         var tokenA = Token(app, "kie-token-a");
         var tokenB = Token(app, "kie-token-b");
         Assert.NotEqual(tokenA, tokenB);
 
-        // Let the sandbox complete both, so progress and completion events exist too.
-        await client.WaitForEventsAsync([first.JobId(), second.JobId()], "video.extension.completed");
+        await AssertShownNowhereAsync(app, first, second, [tokenA, tokenB]);
+    }
 
-        var texts = new List<string>
-        {
-            await client.Http.GetStringAsync($"/v1/extensions/{first.JobId()}"),
-            await client.Http.GetStringAsync($"/v1/extensions/{second.JobId()}"),
-            await client.Http.GetStringAsync("/v1/events?after=0&limit=1000"),
+    /// <summary>
+    /// Once the sandbox has completed both jobs (so progress and completion events exist too), none of
+    /// <paramref name="secrets"/> is in either job as the API shows it, in the event feed or in the submit answers.
+    /// </summary>
+    private static async Task AssertShownNowhereAsync(TestApp app, JsonElement first, JsonElement second, string[] secrets)
+    {
+        await app.Driver.WaitForEventsAsync([first.JobId(), second.JobId()], "video.extension.completed");
+        string[] texts =
+        [
+            await app.Driver.Http.GetStringAsync($"/v1/extensions/{first.JobId()}"),
+            await app.Driver.Http.GetStringAsync($"/v1/extensions/{second.JobId()}"),
+            await app.Driver.Http.GetStringAsync("/v1/events?after=0&limit=1000"),
             first.GetRawText(),
             second.GetRawText(),
-        };
+        ];
         foreach (var text in texts)
         {
-            Assert.DoesNotContain(tokenA, text, StringComparison.Ordinal);
-            Assert.DoesNotContain(tokenB, text, StringComparison.Ordinal);
+            foreach (var secret in secrets) Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
         }
     }
 
@@ -144,9 +132,8 @@ public sealed class ProviderSubmissionTests
     public async Task Task_based_extension_posts_runId_and_index_to_the_extend_endpoint_with_x_api_key(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
 
-        var job = await client.SubmitAsync(NanoGptTask(sourceTaskId: "nano-run~never", index: 3));
+        var job = await app.Driver.SubmitAsync(NanoGptTask(sourceTaskId: "nano-run~never", index: 3));
 
         var sent = app.SubmissionFor(NanoGptExtendPath, "runId", "nano-run~never");
         Assert.Equal("POST", sent.Method);

@@ -6,26 +6,22 @@ public sealed class RelayDeliveryTests
     [Theory, BothDatabases]
     public async Task Every_event_of_several_jobs_reaches_the_topic_once_in_job_order_mapped_per_contract(Db db)
     {
-        await using var broker = await LocalServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Api();
+        await using var bus = await BusApp.StartAsync(db);
 
-        var jobs = await RelayKit.SubmitJobsAsync(client, kie: 3, apiframe: 2);
-        await client.WaitForJobsAsync(jobs);
-        var committed = await client.FeedAsync();
-        var published = await client.WaitUntilPublishedAsync(committed.Count);
+        var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 3, apiframe: 2);
+        var published = await bus.Api.WaitUntilPublishedAsync(committed.Count);
 
         // Kie: submitted + completed; Apiframe: submitted, progress..., completed.
         Assert.All(jobs, job => Assert.True(committed.Count(e => e.GetProperty("subject").GetString() == job) >= 2));
         Assert.Contains(committed, e => e.GetProperty("type").GetString() == "video.extension.progress");
-        RelayKit.AssertEachDeliveredOnce(broker, committed);
-        Assert.Equal(0, broker.DuplicatesDropped);
-        RelayKit.AssertPerJobOrder(broker.Messages);
+        RelayKit.AssertEachDeliveredOnce(bus.Broker, committed);
+        Assert.Equal(0, bus.Broker.DuplicatesDropped);
+        RelayKit.AssertPerJobOrder(bus.Broker.Messages);
 
         foreach (var cloudEvent in committed)
         {
             var id = cloudEvent.GetProperty("id").GetString()!;
-            var message = Assert.Single(broker.Messages, m => m.MessageId == id);
+            var message = Assert.Single(bus.Broker.Messages, m => m.MessageId == id);
             var data = cloudEvent.GetProperty("data");
             RelayKit.AssertSameJson(cloudEvent, message.Body);
             Assert.Equal("application/cloudevents+json; charset=utf-8", message.ContentType);
@@ -48,8 +44,8 @@ public sealed class RelayDeliveryTests
             Assert.Null(e.LastError);
             Assert.NotNull(e.PublishedAt);
         });
-        var publishedOnly = await client.AdminEventsAsync("status=published");
+        var publishedOnly = await bus.Api.AdminEventsAsync("status=published");
         Assert.Equal(committed.Select(e => e.GetProperty("id").GetString()), publishedOnly.Select(e => e.EventId));
-        Assert.Empty(await client.AdminEventsAsync("status=pending"));
+        Assert.Empty(await bus.Api.AdminEventsAsync("status=pending"));
     }
 }

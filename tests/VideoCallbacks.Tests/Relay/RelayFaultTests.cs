@@ -4,32 +4,22 @@ namespace VideoCallbacks.Tests.Relay;
 public sealed class RelayFaultTests
 {
     [Theory]
-    [InlineData(Db.Sqlite, BrokerFault.ServerBusy, "ServiceBusy")]
-    [InlineData(Db.Postgres, BrokerFault.ServerBusy, "ServiceBusy")]
-    [InlineData(Db.Sqlite, BrokerFault.Timeout, "ServiceTimeout")]
-    [InlineData(Db.Postgres, BrokerFault.Timeout, "ServiceTimeout")]
-    [InlineData(Db.Sqlite, BrokerFault.InternalError, "GeneralError")]
-    [InlineData(Db.Postgres, BrokerFault.InternalError, "GeneralError")]
-    [InlineData(Db.Sqlite, BrokerFault.NeverSettle, "ServiceTimeout")]
-    [InlineData(Db.Postgres, BrokerFault.NeverSettle, "ServiceTimeout")]
+    [BothDatabases(BrokerFault.ServerBusy, "ServiceBusy")]
+    [BothDatabases(BrokerFault.Timeout, "ServiceTimeout")]
+    [BothDatabases(BrokerFault.InternalError, "GeneralError")]
+    [BothDatabases(BrokerFault.NeverSettle, "ServiceTimeout")]
     public async Task Transient_failures_are_retried_with_backoff_and_published_once_the_fault_clears(Db db, BrokerFault fault, string reason)
     {
-        await using var broker = await LocalServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(db, s =>
+        await using var bus = await BusApp.StartAsync(db, s =>
         {
-            s.UseServiceBus(broker.ConnectionString);
             s["Relay:MaxAttempts"] = "1000";
             // Short only where the fault is a send never settled; elsewhere it would turn slow answers into timeouts.
             s["Bus:ServiceBus:TryTimeout"] = fault == BrokerFault.NeverSettle ? "00:00:00.500" : "00:00:05";
-        });
-        using var client = app.Api();
-        broker.FailUntilCleared(fault);
+        }, failing: fault);
 
-        var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
-        await client.WaitForJobsAsync(jobs);
-        var committed = await client.FeedAsync();
+        var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 2, apiframe: 1);
 
-        var failing = await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
+        var failing = await bus.Api.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
             "every event to have failed at least twice and still be pending");
         Assert.All(failing, e =>
         {
@@ -37,17 +27,17 @@ public sealed class RelayFaultTests
             Assert.Contains(reason, e.LastError, StringComparison.Ordinal);
             Assert.NotNull(e.NextAttemptAt); // a retry is scheduled
         });
-        Assert.Empty(broker.Messages);
+        Assert.Empty(bus.Broker.Messages);
         // Broker trouble that will pass does not take the instance out of service.
-        var (status, ready) = await client.ReadyAsync();
+        var (status, ready) = await bus.Api.ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ready", ready.GetProperty("status").GetString());
 
-        broker.ClearFaults();
+        bus.Broker.ClearFaults();
 
-        var published = await client.WaitUntilPublishedAsync(committed.Count);
-        RelayKit.AssertEachDeliveredOnce(broker, committed);
-        RelayKit.AssertPerJobOrder(broker.Messages);
+        var published = await bus.Api.WaitUntilPublishedAsync(committed.Count);
+        RelayKit.AssertEachDeliveredOnce(bus.Broker, committed);
+        RelayKit.AssertPerJobOrder(bus.Broker.Messages);
         Assert.All(published, e =>
         {
             Assert.True(e.Attempts >= 3, $"{e.EventId} published after {e.Attempts} attempts");
@@ -56,39 +46,26 @@ public sealed class RelayFaultTests
     }
 
     [Theory]
-    [InlineData(Db.Sqlite, BrokerFault.Unauthorized, "Unauthorized")]
-    [InlineData(Db.Postgres, BrokerFault.Unauthorized, "Unauthorized")]
-    [InlineData(Db.Sqlite, BrokerFault.EntityNotFound, "MessagingEntityNotFound")]
-    [InlineData(Db.Postgres, BrokerFault.EntityNotFound, "MessagingEntityNotFound")]
-    [InlineData(Db.Sqlite, BrokerFault.EntityDisabled, "MessagingEntityDisabled")]
-    [InlineData(Db.Postgres, BrokerFault.EntityDisabled, "MessagingEntityDisabled")]
-    [InlineData(Db.Sqlite, BrokerFault.QuotaExceeded, "QuotaExceeded")]
-    [InlineData(Db.Postgres, BrokerFault.QuotaExceeded, "QuotaExceeded")]
+    [BothDatabases(BrokerFault.Unauthorized, "Unauthorized")]
+    [BothDatabases(BrokerFault.EntityNotFound, "MessagingEntityNotFound")]
+    [BothDatabases(BrokerFault.EntityDisabled, "MessagingEntityDisabled")]
+    [BothDatabases(BrokerFault.QuotaExceeded, "QuotaExceeded")]
     public async Task Configuration_failures_hold_events_pending_report_not_ready_and_publish_once_fixed(Db db, BrokerFault fault, string reason)
     {
-        await using var broker = await LocalServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(db, s =>
-        {
-            s.UseServiceBus(broker.ConnectionString);
-            s["Relay:MaxAttempts"] = "1000";
-        });
-        using var client = app.Api();
-        broker.FailUntilCleared(fault);
+        await using var bus = await BusApp.StartAsync(db, s => s["Relay:MaxAttempts"] = "1000", failing: fault);
 
-        var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2);
-        await client.WaitForJobsAsync(jobs);
-        var committed = await client.FeedAsync();
+        var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 2);
 
-        var held = await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
+        var held = await bus.Api.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 1),
             "every event to have been refused and still be pending");
         Assert.All(held, e =>
         {
             Assert.StartsWith("Configuration: ", e.LastError, StringComparison.Ordinal);
             Assert.Contains(reason, e.LastError, StringComparison.Ordinal);
         });
-        Assert.Empty(broker.Messages);
+        Assert.Empty(bus.Broker.Messages);
 
-        var (status, ready) = await client.ReadyAsync();
+        var (status, ready) = await bus.Api.ReadyAsync();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("not ready", ready.GetProperty("status").GetString());
         Assert.True(ready.GetProperty("storeReachable").GetBoolean());
@@ -96,14 +73,14 @@ public sealed class RelayFaultTests
         var problem = ready.GetProperty("busProblem").GetString();
         Assert.NotNull(problem);
         Assert.Contains(reason, problem, StringComparison.Ordinal);
-        Assert.DoesNotContain(broker.Key, problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(bus.Broker.Key, problem, StringComparison.Ordinal);
 
-        broker.ClearFaults();
+        bus.Broker.ClearFaults();
 
-        await client.WaitUntilPublishedAsync(committed.Count);
-        RelayKit.AssertEachDeliveredOnce(broker, committed);
-        RelayKit.AssertPerJobOrder(broker.Messages);
-        (status, ready) = await client.ReadyAsync();
+        await bus.Api.WaitUntilPublishedAsync(committed.Count);
+        RelayKit.AssertEachDeliveredOnce(bus.Broker, committed);
+        RelayKit.AssertPerJobOrder(bus.Broker.Messages);
+        (status, ready) = await bus.Api.ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ready", ready.GetProperty("status").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, ready.GetProperty("busProblem").ValueKind);
@@ -153,18 +130,17 @@ public sealed class RelayFaultTests
         const int limit = 2048;
         await using var broker = await LocalServiceBus.StartAsync(o => o.MaxMessageSize = limit);
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Api();
 
-        var small = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
+        var small = await RelayKit.SubmitJobsAsync(app.Driver, kie: 2, apiframe: 1);
         // 4 x 500 characters of metadata ride in every event of this job: each is well over the limit.
         var bulky = Enumerable.Range(0, 4).ToDictionary(i => $"note{i}", i => new string((char)('a' + i), 500));
-        var big = Assert.Single(await RelayKit.SubmitJobsAsync(client, kie: 1, metadata: bulky));
-        await client.WaitForJobsAsync([.. small, big]);
-        var committed = await client.FeedAsync();
+        var big = Assert.Single(await RelayKit.SubmitJobsAsync(app.Driver, kie: 1, metadata: bulky));
+        await app.Driver.WaitForJobsAsync([.. small, big]);
+        var committed = await app.Driver.FeedAsync();
         var bigEvents = committed.Where(e => e.GetProperty("subject").GetString() == big).ToList();
         Assert.True(bigEvents.Count >= 2);
 
-        var settled = await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == (e.JobId == big ? "failed" : "published")),
+        var settled = await app.Driver.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == (e.JobId == big ? "failed" : "published")),
             "the big job's events to be failed and every other event published");
 
         Assert.All(settled.Where(e => e.JobId == big), e =>
@@ -173,7 +149,7 @@ public sealed class RelayFaultTests
             Assert.StartsWith("Permanent: MessageSizeExceeded", e.LastError, StringComparison.Ordinal);
             Assert.Contains($"({limit} bytes)", e.LastError, StringComparison.Ordinal);
         });
-        var failed = await client.AdminEventsAsync("status=failed");
+        var failed = await app.Driver.AdminEventsAsync("status=failed");
         Assert.Equal(bigEvents.Select(e => e.GetProperty("id").GetString()), failed.Select(e => e.EventId));
 
         var delivered = committed.Where(e => e.GetProperty("subject").GetString() != big).ToList();
@@ -184,29 +160,20 @@ public sealed class RelayFaultTests
         Assert.DoesNotContain(broker.Transfers, t => t.MessageIds.Any(id => id.StartsWith(big, StringComparison.Ordinal)));
 
         // Not a bus problem: the instance stays ready.
-        var (status, _) = await client.ReadyAsync();
+        var (status, _) = await app.Driver.ReadyAsync();
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
     [Theory, BothDatabases]
     public async Task Events_fail_after_max_attempts_keeping_the_last_error_and_replay_publishes_them(Db db)
     {
-        await using var broker = await LocalServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(db, s =>
-        {
-            s.UseServiceBus(broker.ConnectionString);
-            s["Relay:MaxAttempts"] = "3";
-        });
-        using var client = app.Api();
-        broker.FailUntilCleared(BrokerFault.InternalError);
+        await using var bus = await BusApp.StartAsync(db, s => s["Relay:MaxAttempts"] = "3", failing: BrokerFault.InternalError);
 
-        var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 1);
-        await client.WaitForJobsAsync(jobs);
-        var committed = await client.FeedAsync();
+        var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 2, apiframe: 1);
 
-        await client.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "failed"),
+        await bus.Api.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "failed"),
             "every event to be failed");
-        var failed = await client.AdminEventsAsync("status=failed");
+        var failed = await bus.Api.AdminEventsAsync("status=failed");
         Assert.Equal(committed.Select(e => e.GetProperty("id").GetString()), failed.Select(e => e.EventId));
         Assert.All(failed, e =>
         {
@@ -214,18 +181,18 @@ public sealed class RelayFaultTests
             Assert.StartsWith("Transient: GeneralError", e.LastError, StringComparison.Ordinal);
             Assert.Null(e.NextAttemptAt); // nothing scheduled: it waits for an operator
         });
-        Assert.Empty(await client.AdminEventsAsync("status=pending"));
-        Assert.Empty(broker.Messages);
+        Assert.Empty(await bus.Api.AdminEventsAsync("status=pending"));
+        Assert.Empty(bus.Broker.Messages);
 
         // The operator fixes the broker and replays them.
-        broker.ClearFaults();
-        using var replay = await client.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" });
+        bus.Broker.ClearFaults();
+        using var replay = await bus.Api.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "failed" });
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
         Assert.Equal(committed.Count, (await replay.JsonAsync()).GetProperty("replayed").GetInt32());
 
-        var published = await client.WaitUntilPublishedAsync(committed.Count);
-        RelayKit.AssertEachDeliveredOnce(broker, committed);
-        RelayKit.AssertPerJobOrder(broker.Messages);
+        var published = await bus.Api.WaitUntilPublishedAsync(committed.Count);
+        RelayKit.AssertEachDeliveredOnce(bus.Broker, committed);
+        RelayKit.AssertPerJobOrder(bus.Broker.Messages);
         Assert.All(published, e => Assert.Equal(1, e.Attempts));
     }
     [Theory, BothDatabases]

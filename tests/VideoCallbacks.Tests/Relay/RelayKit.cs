@@ -80,6 +80,37 @@ internal static class RelayKit
     }
 
     /// <summary>
+    /// Submits jobs (<see cref="SubmitJobsAsync"/>), waits until every one has completed and answers them with the
+    /// events committed by then: the whole feed, which is what the relay owes the topic.
+    /// </summary>
+    public static async Task<(List<string> Jobs, List<JsonElement> Committed)> CompleteJobsAsync(ServiceApi api, int kie, int apiframe = 0)
+    {
+        var jobs = await SubmitJobsAsync(api, kie, apiframe);
+        await api.WaitForJobsAsync(jobs);
+        return (jobs, await api.FeedAsync());
+    }
+
+    /// <summary>
+    /// After an instance died or stopped mid-publish: clears the broker's faults, starts the next instance on the same
+    /// database and checks it delivers everything committed (every job's completion included) exactly once, in order
+    /// per job. Answers the published events as the admin API shows them.
+    /// </summary>
+    public static async Task<List<AdminEvent>> DeliveredByNextInstanceAsync(
+        SharedDatabase database, Dictionary<string, string> settings, LocalServiceBus broker, IEnumerable<string> jobs)
+    {
+        broker.ClearFaults();
+        await using var next = ServiceProcess.Start(database, settings);
+        await next.WaitUntilUpAsync();
+        var committed = await next.Driver.FeedAsync();
+        Assert.All(jobs, job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job && e.GetProperty("type").GetString() == "video.extension.completed"));
+
+        var published = await next.Driver.WaitUntilPublishedAsync(committed.Count);
+        AssertEachDeliveredOnce(broker, committed);
+        AssertPerJobOrder(broker.Messages);
+        return published;
+    }
+
+    /// <summary>
     /// Every committed event reached the topic exactly once: the messages the broker kept are the committed
     /// events, one each, and any further sends were identical re-sends dropped by duplicate detection.
     /// </summary>

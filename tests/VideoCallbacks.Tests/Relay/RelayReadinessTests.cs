@@ -8,15 +8,11 @@ public sealed class RelayReadinessTests
     [Theory, BothDatabases]
     public async Task Readiness_reports_the_service_bus_transport_and_ready_when_the_broker_works(Db db)
     {
-        await using var broker = await LocalServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Api();
-        var jobs = await RelayKit.SubmitJobsAsync(client, kie: 1);
-        await client.WaitForJobsAsync(jobs);
-        var committed = await client.FeedAsync();
-        await app.Driver.WaitUntilPublishedAsync(committed.Count);
+        await using var bus = await BusApp.StartAsync(db);
+        var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 1);
+        await bus.Api.WaitUntilPublishedAsync(committed.Count);
 
-        using var anonymous = app.Api(apiKey: null);
+        using var anonymous = bus.App.Api(apiKey: null);
         var (status, ready) = await anonymous.ReadyAsync();
 
         Assert.Equal(HttpStatusCode.OK, status);
@@ -25,7 +21,7 @@ public sealed class RelayReadinessTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, ready.GetProperty("busProblem").ValueKind);
         Assert.Equal(db == Db.Postgres ? "Postgres" : "Sqlite", ready.GetProperty("store").GetString());
         Assert.True(ready.GetProperty("storeReachable").GetBoolean());
-        Assert.Equal(committed.Count, broker.Messages.Count);
+        Assert.Equal(committed.Count, bus.Broker.Messages.Count);
     }
 
     // Start-up is checked on the real process: in-process, WebApplicationFactory can hide a failed start

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Azure.Messaging.ServiceBus;
-using VideoCallbacks.Tests.Callbacks;
 
 namespace VideoCallbacks.Tests.Relay;
 
@@ -10,9 +9,8 @@ public sealed class RelayTraceContextTests
     [Theory, BothDatabases]
     public async Task The_message_a_callback_causes_carries_the_callback_requests_trace_id(Db db)
     {
-        await using var broker = await LocalServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        var hook = await Kit.SubmitForHookAsync(app, "apiframe");
+        await using var bus = await BusApp.StartAsync(db);
+        var hook = await Kit.SubmitForHookAsync(bus.App, "apiframe");
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         var callerSpan = ActivitySpanId.CreateRandom().ToHexString();
 
@@ -21,7 +19,7 @@ public sealed class RelayTraceContextTests
         HttpResponseMessage response;
         using (new Activity("provider.callback").SetParentId($"00-{traceId}-{callerSpan}-01").Start())
         {
-            response = await app.Driver.PostCallbackAsync(hook.CallbackUrl,
+            response = await bus.Api.PostCallbackAsync(hook.CallbackUrl,
                 Fixture.Load("apiframe/finished-with-status.json", hook.ProviderTaskId!),
                 new Dictionary<string, string> { ["x-webhook-secret"] = hook.Secret! });
         }
@@ -29,8 +27,8 @@ public sealed class RelayTraceContextTests
         response.Dispose();
 
         // Consumed the way subscribers consume it.
-        await using var client = new ServiceBusClient(broker.ConnectionString);
-        await using var receiver = client.CreateReceiver(broker.Topic, "all");
+        await using var client = new ServiceBusClient(bus.Broker.ConnectionString);
+        await using var receiver = client.CreateReceiver(bus.Broker.Topic, "all");
         var completed = await HttpExtensions.EventuallyAsync(
             async () =>
             {
@@ -51,7 +49,7 @@ public sealed class RelayTraceContextTests
         Assert.Equal(traceParent, completed.ApplicationProperties["Diagnostic-Id"]);
 
         // The submitted event was caused by another request (the submission): another trace.
-        var submitted = Assert.Single(broker.Messages, m => m.MessageId == $"{hook.JobId}:submitted");
+        var submitted = Assert.Single(bus.Broker.Messages, m => m.MessageId == $"{hook.JobId}:submitted");
         Assert.DoesNotContain(traceId, submitted.Property("traceparent") ?? "", StringComparison.Ordinal);
     }
 }

@@ -1,8 +1,6 @@
 using System.Net;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Jobs;
-using VideoCallbacks.Tests.Callbacks;
-using VideoCallbacks.Tests.Infrastructure;
 
 namespace VideoCallbacks.Tests.Security;
 
@@ -15,9 +13,7 @@ public sealed class HostileTextTests
 {
     private const string Token = "Az6ATOOearYXxy4_WQxQ8H-ZMt246Xj1-JAsh3pK3Wg";
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_NUL_character_in_a_submission_is_a_400_naming_each_field_on_every_engine(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -35,9 +31,7 @@ public sealed class HostileTextTests
         }
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_verified_callback_carrying_a_NUL_byte_is_kept_as_not_understood_instead_of_answered_503(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -47,14 +41,11 @@ public sealed class HostileTextTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("failed", (await response.JsonAsync()).GetProperty("outcome").GetString());
-        using var api = app.Api();
-        Assert.Contains(await api.AdminCallbacksAsync("outcome=failed"), c => c.JobId == hook.JobId);
-        Assert.Equal("submitted", (await api.JobAsync(hook.JobId)).GetProperty("status").GetString());
+        Assert.Contains(await app.Driver.AdminCallbacksAsync("outcome=failed"), c => c.JobId == hook.JobId);
+        Assert.Equal("submitted", (await app.Driver.JobAsync(hook.JobId)).GetProperty("status").GetString());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_provider_message_with_an_escaped_NUL_fails_the_job_with_the_message_kept(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -64,14 +55,11 @@ public sealed class HostileTextTests
             $$"""{"task_id":"{{hook.ProviderTaskId}}","status":"failed","message":"moderation\u0000 refused"}""");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var api = app.Api();
-        var job = await api.WaitForJobAsync(hook.JobId, "failed");
+        var job = await app.Driver.WaitForJobAsync(hook.JobId, "failed");
         Assert.Equal("moderation\uFFFD refused", job.GetProperty("error").GetProperty("message").GetString());
     }
 
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
+    [Theory, BothDatabases]
     public async Task A_callback_body_with_an_escaped_lone_surrogate_is_refused_or_kept_as_not_understood_never_a_500(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -85,8 +73,7 @@ public sealed class HostileTextTests
         Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
         Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
         Assert.Equal("failed", (await verified.JsonAsync()).GetProperty("outcome").GetString());
-        using var api = app.Api();
-        Assert.Equal("submitted", (await api.JobAsync(hook.JobId)).GetProperty("status").GetString());
+        Assert.Equal("submitted", (await app.Driver.JobAsync(hook.JobId)).GetProperty("status").GetString());
     }
 
     [Theory]

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using VideoCallbacks.Tests.Callbacks;
 using WireMock.Server;
 
 namespace VideoCallbacks.Tests.Security;

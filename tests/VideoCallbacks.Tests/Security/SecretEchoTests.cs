@@ -1,4 +1,3 @@
-using VideoCallbacks.Tests.Callbacks;
 using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -13,10 +12,8 @@ namespace VideoCallbacks.Tests.Security;
 public sealed class SecretEchoTests
 {
     [Theory]
-    [InlineData(Db.Sqlite, "apiframe")]
-    [InlineData(Db.Postgres, "apiframe")]
-    [InlineData(Db.Sqlite, "kie")]
-    [InlineData(Db.Postgres, "kie")]
+    [BothDatabases("apiframe")]
+    [BothDatabases("kie")]
     public async Task A_provider_echoing_the_request_cannot_leak_our_secrets_and_the_refused_job_takes_no_callback(Db db, string name)
     {
         using var provider = WireMockServer.Start();

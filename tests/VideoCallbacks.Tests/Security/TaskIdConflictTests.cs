@@ -1,4 +1,3 @@
-using VideoCallbacks.Tests.Callbacks;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;

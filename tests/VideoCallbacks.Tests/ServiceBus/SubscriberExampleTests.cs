@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Messaging.ServiceBus;
 using Contoso.VideoConsumer;
-using VideoCallbacks.Tests.Relay;
 
 namespace VideoCallbacks.Tests.ServiceBus;
 
@@ -11,12 +10,10 @@ public sealed class SubscriberExampleTests
     [Theory, BothDatabases]
     public async Task The_readme_subscriber_sees_every_event_of_completed_jobs_once_in_job_order(Db db)
     {
-        await using var broker = await LocalServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
-        using var client = app.Api();
+        await using var bus = await BusApp.StartAsync(db);
         var received = new ConcurrentQueue<VideoEvent>();
-        await using var serviceBus = new ServiceBusClient(broker.ConnectionString);
-        await using (var subscriber = new VideoEventsSubscriber(serviceBus, broker.Topic, "all", e =>
+        await using var serviceBus = new ServiceBusClient(bus.Broker.ConnectionString);
+        await using (var subscriber = new VideoEventsSubscriber(serviceBus, bus.Broker.Topic, "all", e =>
         {
             received.Enqueue(e);
             return Task.CompletedTask;
@@ -24,10 +21,8 @@ public sealed class SubscriberExampleTests
         {
             await subscriber.StartAsync();
 
-            var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2, apiframe: 2);
-            await client.WaitForJobsAsync(jobs);
-            var committed = await client.FeedAsync();
-            await app.Driver.WaitUntilPublishedAsync(committed.Count);
+            var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 2, apiframe: 2);
+            await bus.Api.WaitUntilPublishedAsync(committed.Count);
             await HttpExtensions.EventuallyAsync(
                 () => Task.FromResult(received.Count),
                 n => n >= committed.Count,
@@ -35,9 +30,9 @@ public sealed class SubscriberExampleTests
                 $"the subscriber to receive {committed.Count} events");
 
             // Delivery is at least once: a message delivered again must not reach the handler twice.
-            broker.Redeliver(committed[^1].GetProperty("id").GetString()!);
+            bus.Broker.Redeliver(committed[^1].GetProperty("id").GetString()!);
             await HttpExtensions.EventuallyAsync(
-                () => Task.FromResult(broker.Outstanding("all")),
+                () => Task.FromResult(bus.Broker.Outstanding("all")),
                 n => n == 0,
                 Wait.Default,
                 "the subscriber to complete the redelivered message");

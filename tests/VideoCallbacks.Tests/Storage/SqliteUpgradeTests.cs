@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Storage;
 
@@ -27,21 +26,20 @@ public sealed class SqliteUpgradeTests
         {
             await using (var app = await TestApp.StartAsync(Db.Sqlite, connectionString: $"Data Source={file}"))
             {
-                using var client = app.Api();
 
-                var kie = await (await client.GetAsync($"/v1/extensions/{KieCompleted}")).JsonAsync();
+                var kie = await (await app.Driver.GetAsync($"/v1/extensions/{KieCompleted}")).JsonAsync();
                 Assert.Equal("completed", kie.GetProperty("status").GetString());
                 Assert.Equal("order-1", kie.GetProperty("correlationId").GetString());
                 Assert.Equal("c1", kie.GetProperty("metadata").GetProperty("customer").GetString());
                 Assert.NotEmpty(kie.GetProperty("videoUrls").EnumerateArray());
                 Assert.Equal(["video.extension.submitted", "video.extension.completed"],
                     kie.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()));
-                var apiframe = await (await client.GetAsync($"/v1/extensions/{ApiframeCompleted}")).JsonAsync();
+                var apiframe = await (await app.Driver.GetAsync($"/v1/extensions/{ApiframeCompleted}")).JsonAsync();
                 Assert.Equal("completed", apiframe.GetProperty("status").GetString());
-                Assert.Equal("failed", (await (await client.GetAsync($"/v1/extensions/{KieFailed}")).JsonAsync()).GetProperty("status").GetString());
-                Assert.Equal("submitted", (await (await client.GetAsync($"/v1/extensions/{ApiframeWaiting}")).JsonAsync()).GetProperty("status").GetString());
+                Assert.Equal("failed", (await (await app.Driver.GetAsync($"/v1/extensions/{KieFailed}")).JsonAsync()).GetProperty("status").GetString());
+                Assert.Equal("submitted", (await (await app.Driver.GetAsync($"/v1/extensions/{ApiframeWaiting}")).JsonAsync()).GetProperty("status").GetString());
 
-                var events = await client.FeedAsync(limit: 100);
+                var events = await app.Driver.FeedAsync(limit: 100);
                 Assert.Equal(12, events.Count);
                 Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), events.Select(e => e.Sequence()));
                 using var callbacks = await app.Admin().GetAsync("/v1/admin/callbacks?limit=50");
@@ -49,8 +47,8 @@ public sealed class SqliteUpgradeTests
                 Assert.Equal(5, (await callbacks.JsonAsync()).GetProperty("items").GetArrayLength());
 
                 // And it takes new work: the next event continues the old sequence.
-                var job = await client.SubmitAsync(Kie(sourceTaskId: "after-upgrade~nocallback"));
-                var next = await client.WaitForEventsAsync([job.JobId()], "video.extension.submitted");
+                var job = await app.Driver.SubmitAsync(Kie(sourceTaskId: "after-upgrade~nocallback"));
+                var next = await app.Driver.WaitForEventsAsync([job.JobId()], "video.extension.submitted");
                 Assert.Equal(13, next.Single(e => e.Subject() == job.JobId()).Sequence());
             }
 

@@ -1,5 +1,3 @@
-using static VideoCallbacks.Tests.Submission.SubmissionKit;
-
 namespace VideoCallbacks.Tests.Submission;
 
 public sealed class EventFeedTests
@@ -8,11 +6,10 @@ public sealed class EventFeedTests
     public async Task Each_accepted_job_writes_one_submitted_cloud_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
 
-        var job = await client.SubmitAsync(Kie(sourceTaskId: "feed-one~never", index: 1, correlationId: "order-77"));
+        var job = await app.Driver.SubmitAsync(Kie(sourceTaskId: "feed-one~never", index: 1, correlationId: "order-77"));
 
-        var e = Assert.Single(await client.FeedAsync(limit: 100), x => x.Subject() == job.JobId() && x.Type() == "video.extension.submitted");
+        var e = Assert.Single(await app.Driver.FeedAsync(limit: 100), x => x.Subject() == job.JobId() && x.Type() == "video.extension.submitted");
         Assert.Equal("1.0", e.GetProperty("specversion").GetString());
         Assert.Equal($"{job.JobId()}:submitted", e.GetProperty("id").GetString());
         Assert.Equal("video.extension.submitted", e.Type());
@@ -37,21 +34,20 @@ public sealed class EventFeedTests
     public async Task Feed_pages_in_sequence_order_with_next(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
         var jobIds = new List<string>();
-        for (var i = 0; i < 5; i++) jobIds.Add((await client.SubmitAsync(Kie(sourceTaskId: $"feed-page-{i}~never"))).JobId());
+        for (var i = 0; i < 5; i++) jobIds.Add((await app.Driver.SubmitAsync(Kie(sourceTaskId: $"feed-page-{i}~never"))).JobId());
 
-        var first = await (await client.GetAsync("/v1/events?after=0&limit=2")).JsonAsync();
+        var first = await (await app.Driver.GetAsync("/v1/events?after=0&limit=2")).JsonAsync();
         var firstEvents = first.GetProperty("events").EnumerateArray().ToList();
         Assert.Equal(2, firstEvents.Count);
         Assert.Equal(firstEvents[^1].Sequence(), first.GetProperty("next").GetInt64());
 
-        var second = await (await client.GetAsync($"/v1/events?after={first.GetProperty("next").GetInt64()}&limit=2")).JsonAsync();
+        var second = await (await app.Driver.GetAsync($"/v1/events?after={first.GetProperty("next").GetInt64()}&limit=2")).JsonAsync();
         var secondEvents = second.GetProperty("events").EnumerateArray().ToList();
         Assert.Equal(2, secondEvents.Count);
         Assert.True(secondEvents[0].Sequence() > firstEvents[^1].Sequence());
 
-        var all = await client.FeedAsync(limit: 2);
+        var all = await app.Driver.FeedAsync(limit: 2);
         var sequences = all.Select(e => e.Sequence()).ToList();
         Assert.Equal(sequences.Order().Distinct(), sequences);
         Assert.Equal(firstEvents.Concat(secondEvents).Select(e => e.Sequence()), sequences.Take(4));
@@ -60,7 +56,7 @@ public sealed class EventFeedTests
 
         // Past the end: an empty page that keeps the position.
         var last = sequences[^1];
-        var end = await (await client.GetAsync($"/v1/events?after={last}&limit=100")).JsonAsync();
+        var end = await (await app.Driver.GetAsync($"/v1/events?after={last}&limit=100")).JsonAsync();
         Assert.Empty(end.GetProperty("events").EnumerateArray());
         Assert.Equal(last, end.GetProperty("next").GetInt64());
     }
@@ -69,11 +65,10 @@ public sealed class EventFeedTests
     public async Task Feed_refuses_bad_paging_parameters_with_a_problem()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Api();
 
         foreach (var query in new[] { "after=-1", "limit=0", "limit=100000" })
         {
-            using var response = await client.GetAsync($"/v1/events?{query}");
+            using var response = await app.Driver.GetAsync($"/v1/events?{query}");
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));
         }
@@ -83,13 +78,12 @@ public sealed class EventFeedTests
     public async Task Stream_delivers_events_with_the_sequence_as_id_and_resumes_after_Last_Event_ID(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
         var jobIds = new List<string>();
-        for (var i = 0; i < 3; i++) jobIds.Add((await client.SubmitAsync(Kie(sourceTaskId: $"feed-sse-{i}~never"))).JobId());
+        for (var i = 0; i < 3; i++) jobIds.Add((await app.Driver.SubmitAsync(Kie(sourceTaskId: $"feed-sse-{i}~never"))).JobId());
 
-        var streamed = await Sse.ReadAsync(client, got => got.Count >= 3);
+        var streamed = await Sse.ReadAsync(app.Driver, got => got.Count >= 3);
 
-        var feed = await client.FeedAsync(limit: 100);
+        var feed = await app.Driver.FeedAsync(limit: 100);
         Assert.Equal(feed.Take(3).Select(e => e.Sequence().ToString(CultureInfo.InvariantCulture)), streamed.Take(3).Select(e => e.Id));
         foreach (var item in streamed.Take(3))
         {
@@ -101,7 +95,7 @@ public sealed class EventFeedTests
         Assert.Equal(jobIds, streamed.Take(3).Select(e => e.Json().Subject()));
 
         // Reconnect after the first: the stream resumes with the second.
-        var resumed = await Sse.ReadAsync(client, got => got.Count >= 2, lastEventId: streamed[0].Id);
+        var resumed = await Sse.ReadAsync(app.Driver, got => got.Count >= 2, lastEventId: streamed[0].Id);
         Assert.Equal(streamed[1].Id, resumed[0].Id);
         Assert.Equal(streamed[2].Id, resumed[1].Id);
     }
@@ -110,12 +104,11 @@ public sealed class EventFeedTests
     public async Task Stream_pushes_events_committed_after_the_client_connected(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
-        var before = await client.SubmitAsync(Kie(sourceTaskId: "feed-live-0~never"));
-        var lastSeen = Assert.Single(await client.FeedAsync(limit: 100)).Sequence().ToString(CultureInfo.InvariantCulture);
+        var before = await app.Driver.SubmitAsync(Kie(sourceTaskId: "feed-live-0~never"));
+        var lastSeen = Assert.Single(await app.Driver.FeedAsync(limit: 100)).Sequence().ToString(CultureInfo.InvariantCulture);
 
-        var reading = Sse.ReadAsync(client, got => got.Any(e => e.Json().Subject() != before.JobId()), lastEventId: lastSeen);
-        var laterJobId = (await client.SubmitAsync(Kie(sourceTaskId: "feed-live-1~never"))).JobId();
+        var reading = Sse.ReadAsync(app.Driver, got => got.Any(e => e.Json().Subject() != before.JobId()), lastEventId: lastSeen);
+        var laterJobId = (await app.Driver.SubmitAsync(Kie(sourceTaskId: "feed-live-1~never"))).JobId();
         var streamed = await reading;
 
         Assert.DoesNotContain(streamed, e => e.Json().Subject() == before.JobId());
@@ -126,11 +119,10 @@ public sealed class EventFeedTests
     public async Task Stream_refuses_a_Last_Event_ID_that_is_not_a_sequence()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Api();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events/stream");
         request.Headers.Add("Last-Event-ID", "not-a-number");
 
-        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await app.Driver.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }

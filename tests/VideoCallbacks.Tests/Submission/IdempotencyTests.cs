@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Http;
-using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Submission;
 
@@ -9,16 +8,15 @@ public sealed class IdempotencyTests
     public async Task Same_idempotency_key_and_body_returns_the_same_job_and_calls_the_provider_once(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
         var body = Kie(sourceTaskId: "idem-same~never");
 
-        var first = await client.SubmitAsync(body, idempotencyKey: "order-1");
-        var second = await client.SubmitAsync(body, idempotencyKey: "order-1");
+        var first = await app.Driver.SubmitAsync(body, idempotencyKey: "order-1");
+        var second = await app.Driver.SubmitAsync(body, idempotencyKey: "order-1");
 
         Assert.Equal(first.JobId(), second.JobId());
         Assert.Equal(first.GetProperty("providerTaskId").GetString(), second.GetProperty("providerTaskId").GetString());
         Assert.Single(app.Received(KieSubmitPath));
-        var submitted = (await client.FeedAsync(limit: 100)).Where(e => e.Type() == "video.extension.submitted").ToList();
+        var submitted = (await app.Driver.FeedAsync(limit: 100)).Where(e => e.Type() == "video.extension.submitted").ToList();
         Assert.Single(submitted);
     }
 
@@ -26,16 +24,15 @@ public sealed class IdempotencyTests
     public async Task Same_idempotency_key_with_a_different_body_is_a_409_problem(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
 
-        var first = await client.SubmitAsync(Kie(sourceTaskId: "idem-conflict~never", prompt: "first"), idempotencyKey: "order-2");
-        using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-conflict~never", prompt: "second"), "order-2");
+        var first = await app.Driver.SubmitAsync(Kie(sourceTaskId: "idem-conflict~never", prompt: "first"), idempotencyKey: "order-2");
+        using var response = await app.Driver.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-conflict~never", prompt: "second"), "order-2");
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));
         Assert.Equal(409, (await response.JsonAsync()).GetProperty("status").GetInt32());
         Assert.Single(app.Received(KieSubmitPath));
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/extensions/{first.JobId()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Driver.GetAsync($"/v1/extensions/{first.JobId()}")).StatusCode);
     }
 
     [Theory, BothDatabases]
@@ -59,7 +56,6 @@ public sealed class IdempotencyTests
     public async Task Concurrent_identical_requests_make_one_job_and_one_provider_submission(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Api();
         // Slow enough that every duplicate arrives while the first is still talking to the provider.
         var body = Kie(sourceTaskId: "idem-concurrent~never~slow=300");
 
@@ -67,7 +63,7 @@ public sealed class IdempotencyTests
         var requests = Enumerable.Range(0, 10).Select(async _ =>
         {
             await start.WaitAsync();
-            return await client.SubmitAsync(body, idempotencyKey: "burst-1");
+            return await app.Driver.SubmitAsync(body, idempotencyKey: "burst-1");
         }).ToList();
         start.Release(10);
         var jobs = await Task.WhenAll(requests);
@@ -75,7 +71,7 @@ public sealed class IdempotencyTests
         Assert.Single(jobs.Select(j => j.JobId()).Distinct());
         Assert.All(jobs, j => Assert.False(string.IsNullOrEmpty(j.GetProperty("providerTaskId").GetString())));
         Assert.Single(app.Received(KieSubmitPath));
-        Assert.Single(await client.FeedAsync(limit: 100), e => e.Type() == "video.extension.submitted");
+        Assert.Single(await app.Driver.FeedAsync(limit: 100), e => e.Type() == "video.extension.submitted");
     }
 
     [Theory, BothDatabases]
@@ -85,20 +81,19 @@ public sealed class IdempotencyTests
         await using var app = await TestApp.StartAsync(db, services: services =>
             services.Configure<HttpClientFactoryOptions>(ProviderHttpClients.Submit(ProviderNames.Kie),
                 o => o.HttpMessageHandlerBuilderActions.Add(b => b.AdditionalHandlers.Add(new RateLimitHandler(limiter)))));
-        using var client = app.Api();
         var body = Kie(sourceTaskId: "idem-retry~never");
 
-        using var refused = await client.PostJsonAsync("/v1/extensions", body, "retry-1");
+        using var refused = await app.Driver.PostJsonAsync("/v1/extensions", body, "retry-1");
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(7), refused.Headers.RetryAfter?.Delta);
         Assert.Empty(app.Received(KieSubmitPath));
 
-        var accepted = await client.SubmitAsync(body, idempotencyKey: "retry-1");
+        var accepted = await app.Driver.SubmitAsync(body, idempotencyKey: "retry-1");
         Assert.False(string.IsNullOrEmpty(accepted.GetProperty("providerTaskId").GetString()));
         Assert.Single(app.Received(KieSubmitPath));
 
         // And from then on the key means that accepted job.
-        var replay = await client.SubmitAsync(body, idempotencyKey: "retry-1");
+        var replay = await app.Driver.SubmitAsync(body, idempotencyKey: "retry-1");
         Assert.Equal(accepted.JobId(), replay.JobId());
         Assert.Single(app.Received(KieSubmitPath));
     }
@@ -107,11 +102,10 @@ public sealed class IdempotencyTests
     public async Task Retrying_after_a_simulated_rate_limit_with_the_same_key_reaches_the_provider_again()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Api();
         var body = Kie(sourceTaskId: "idem-429~status=429~retryafter=7");
 
-        using var first = await client.PostJsonAsync("/v1/extensions", body, "retry-2");
-        using var second = await client.PostJsonAsync("/v1/extensions", body, "retry-2");
+        using var first = await app.Driver.PostJsonAsync("/v1/extensions", body, "retry-2");
+        using var second = await app.Driver.PostJsonAsync("/v1/extensions", body, "retry-2");
 
         Assert.Equal(HttpStatusCode.TooManyRequests, first.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
@@ -123,9 +117,8 @@ public sealed class IdempotencyTests
     public async Task Idempotency_key_longer_than_200_characters_is_a_validation_problem_and_submits_nothing()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Api();
 
-        using var response = await client.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-long~never"), new string('k', 201));
+        using var response = await app.Driver.PostJsonAsync("/v1/extensions", Kie(sourceTaskId: "idem-long~never"), new string('k', 201));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));

@@ -1,5 +1,3 @@
-using static VideoCallbacks.Tests.Submission.SubmissionKit;
-
 namespace VideoCallbacks.Tests.Submission;
 
 public sealed class RestartTests

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
-using VideoCallbacks.Tests.Submission;
-using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Submission;
 
@@ -81,7 +79,6 @@ public sealed class ServiceBasicsTests
     public async Task Body_over_the_limit_is_a_413_problem(bool chunked)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Api();
         var json = $$"""{"provider":"kie","sourceTaskId":"big","index":0,"mode":"manual","prompt":"{{new string('x', 200_000)}}"}""";
         HttpContent content = chunked
             ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)))
@@ -90,7 +87,7 @@ public sealed class ServiceBasicsTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/extensions") { Content = content };
         if (chunked) request.Headers.TransferEncodingChunked = true;
 
-        using var response = await client.SendAsync(request);
+        using var response = await app.Driver.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", await ProblemContentTypeAsync(response));
@@ -139,14 +136,13 @@ public sealed class ServiceBasicsTests
         await using var app = await TestApp.StartAsync(db,
             s => s["Logging:LogLevel:Default"] = "Trace",
             services => services.AddSingleton<ILoggerProvider>(capture));
-        using var client = app.Api();
 
         var ids = new[]
         {
-            (await client.SubmitAsync(Kie(sourceTaskId: "logs-kie"))).JobId(),
-            (await client.SubmitAsync(Apiframe(sourceTaskId: "logs-apiframe"))).JobId(),
+            (await app.Driver.SubmitAsync(Kie(sourceTaskId: "logs-kie"))).JobId(),
+            (await app.Driver.SubmitAsync(Apiframe(sourceTaskId: "logs-apiframe"))).JobId(),
         };
-        await client.WaitForEventsAsync(ids, "video.extension.completed");
+        await app.Driver.WaitForEventsAsync(ids, "video.extension.completed");
         // Every callback the simulator sent has been answered, so its handling has been logged.
         await HttpExtensions.EventuallyAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
             callbacks => callbacks.Count >= 2 && callbacks.All(c => c.StatusCode is not null), what: "callbacks answered");

@@ -162,9 +162,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     [Fact]
     public async Task Refused_submission_with_release_frees_the_idempotency_key()
     {
-        var claim = new IdempotencyClaim("client-1:key-r", "hash-a");
-        var job = StoreData.PendingJob(Time.GetUtcNow());
-        await Submissions.CreateJobAsync(job, claim, Ct);
+        var (claim, job) = await CreatePendingAsync("client-1:key-r");
 
         var failed = await Submissions.FailSubmissionAsync(job.JobId, SubmissionStates.Rejected, new JobError("provider_rejected", "bad prompt"),
             claim.ScopeKey, Time.GetUtcNow() + TimeSpan.FromHours(1), Ct);
@@ -184,9 +182,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     [Fact]
     public async Task Unknown_submission_outcome_keeps_the_idempotency_key()
     {
-        var claim = new IdempotencyClaim("client-1:key-u", "hash-a");
-        var job = StoreData.PendingJob(Time.GetUtcNow());
-        await Submissions.CreateJobAsync(job, claim, Ct);
+        var (claim, job) = await CreatePendingAsync("client-1:key-u");
         var nextCheck = Time.GetUtcNow() + TimeSpan.FromHours(1);
 
         var failed = await Submissions.FailSubmissionAsync(job.JobId, SubmissionStates.Unknown, new JobError("submission_unknown", "timeout"), null, nextCheck, Ct);
@@ -202,9 +198,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
     [Fact]
     public async Task Failing_a_submission_a_callback_already_accepted_changes_nothing()
     {
-        var claim = new IdempotencyClaim("client-1:key-late", "hash-a");
-        var job = StoreData.PendingJob(Time.GetUtcNow());
-        await Submissions.CreateJobAsync(job, claim, Ct);
+        var (claim, job) = await CreatePendingAsync("client-1:key-late");
         var accepted = await Submissions.AcceptSubmissionAsync(job.JobId, "task-1", Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct);
 
         var result = await Submissions.FailSubmissionAsync(job.JobId, SubmissionStates.Rejected, new JobError("provider_rejected", "x"), claim.ScopeKey, null, Ct);
@@ -212,6 +206,15 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
         AssertSameJob(accepted, result);
         AssertSameJob(accepted, await Jobs.GetJobAsync(job.JobId, Ct));
         Assert.Equal(CreateJobOutcome.SameRequest, (await Submissions.CreateJobAsync(StoreData.PendingJob(Time.GetUtcNow()), claim, Ct)).Outcome);
+    }
+
+    /// <summary>A pending job created under a fresh idempotency claim for <paramref name="key"/>.</summary>
+    private async Task<(IdempotencyClaim Claim, Job Job)> CreatePendingAsync(string key)
+    {
+        var claim = new IdempotencyClaim(key, "hash-a");
+        var job = StoreData.PendingJob(Time.GetUtcNow());
+        Assert.Equal(CreateJobOutcome.Created, (await Submissions.CreateJobAsync(job, claim, Ct)).Outcome);
+        return (claim, job);
     }
 }
 

@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenTelemetry.Trace;
 using VideoCallbacks.Api.Infrastructure;
-using static VideoCallbacks.Tests.Submission.SubmissionKit;
 
 namespace VideoCallbacks.Tests.Telemetry;
 
@@ -17,10 +16,9 @@ public sealed class TelemetryTests
             // Without an OTLP endpoint the service records nothing; record everything here to look at it.
             .SetSampler(new AlwaysOnSampler())
             .AddInMemoryExporter(spans)));
-        using var client = app.Api();
 
-        var job = await client.SubmitAsync(Kie(sourceTaskId: "otel-kie"));
-        await client.WaitForEventsAsync([job.JobId()], "video.extension.completed");
+        var job = await app.Driver.SubmitAsync(Kie(sourceTaskId: "otel-kie"));
+        await app.Driver.WaitForEventsAsync([job.JobId()], "video.extension.completed");
         var callbackUrl = app.SubmissionFor(KieSubmitPath, "taskId", "otel-kie").Json().GetProperty("callBackUrl").GetString()!;
         var token = callbackUrl[(callbackUrl.LastIndexOf('/') + 1)..];
 
@@ -62,10 +60,9 @@ public sealed class TelemetryTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         using var collector = new MetricCollector<long>(app.Get<IMeterFactory>(), Api.Infrastructure.Telemetry.MeterName, "videocallbacks.callbacks");
-        using var client = app.Api();
 
-        var job = await client.SubmitAsync(Apiframe(sourceTaskId: "metrics-apiframe"));
-        await client.WaitForEventsAsync([job.JobId()], "video.extension.completed");
+        var job = await app.Driver.SubmitAsync(Apiframe(sourceTaskId: "metrics-apiframe"));
+        await app.Driver.WaitForEventsAsync([job.JobId()], "video.extension.completed");
 
         await HttpExtensions.EventuallyAsync(() => Task.FromResult(collector.GetMeasurementSnapshot()),
             m => m.Any(x => x.MatchesTags(new KeyValuePair<string, object?>("provider", "apiframe"), new KeyValuePair<string, object?>("outcome", "accepted"))),

@@ -5,13 +5,10 @@ using static VideoCallbacks.Tests.Providers.Contract.ProviderStub;
 namespace VideoCallbacks.Tests.Providers.Contract;
 
 /// <summary>Apiframe's wire contract (shared/providers/apiframe-extend-video.md, CALLBACKS.md), pinned against WireMock.</summary>
-public sealed class ApiframeContractTests : IDisposable
+public sealed class ApiframeContractTests : ContractTests
 {
     private const string SubmitPath = "/imagine-video-extend";
     private const string FetchPath = "/fetch";
-    private readonly ProviderStub _stub = new();
-
-    public void Dispose() => _stub.Dispose();
 
     private static ExtensionRequest Extend(int index = 0, string? motion = null, string? imageUrl = null) => new()
     {
@@ -23,7 +20,7 @@ public sealed class ApiframeContractTests : IDisposable
     {
         var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body);
         if (retryAfter is not null) response = response.WithHeader("Retry-After", retryAfter);
-        _stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost()).RespondWith(response);
+        Stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost()).RespondWith(response);
     }
 
     [Theory]
@@ -36,11 +33,11 @@ public sealed class ApiframeContractTests : IDisposable
         SubmitAnswers(200, """{"task_id":"29e983ca-7e86-4017-a9e3-ef6fe9cd5f2a"}""");
         var callback = $"{CallbackBase}/apiframe/job_1/tok";
 
-        var result = await _stub.Apiframe.SubmitAsync(Submit(Extend(index, "high", "https://img.example/start.png"), callback, "per-job-secret"), CancellationToken.None);
+        var result = await Stub.Apiframe.SubmitAsync(Submit(Extend(index, "high", "https://img.example/start.png"), callback, "per-job-secret"), CancellationToken.None);
 
         Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
         Assert.Equal("29e983ca-7e86-4017-a9e3-ef6fe9cd5f2a", result.TaskId);
-        var sent = _stub.OnlyRequest(SubmitPath);
+        var sent = Stub.OnlyRequest(SubmitPath);
         Assert.Equal("POST", sent.Method);
         Assert.Equal(ApiframeKey, Header(sent, "Authorization"));
         Assert.StartsWith("application/json", Header(sent, "Content-Type"));
@@ -62,9 +59,9 @@ public sealed class ApiframeContractTests : IDisposable
     {
         SubmitAnswers(200, """{"task_id":"t-2"}""");
 
-        await _stub.Apiframe.SubmitAsync(Submit(Extend(), $"{CallbackBase}/apiframe/job_2/tok", "s"), CancellationToken.None);
+        await Stub.Apiframe.SubmitAsync(Submit(Extend(), $"{CallbackBase}/apiframe/job_2/tok", "s"), CancellationToken.None);
 
-        Assert.Equal(["index", "parent_task_id", "prompt", "webhook_secret", "webhook_url"], Shape(_stub.OnlyRequest(SubmitPath)).Keys.Order());
+        Assert.Equal(["index", "parent_task_id", "prompt", "webhook_secret", "webhook_url"], Shape(Stub.OnlyRequest(SubmitPath)).Keys.Order());
     }
 
     [Theory]
@@ -80,12 +77,12 @@ public sealed class ApiframeContractTests : IDisposable
     {
         SubmitAnswers(status, body);
 
-        var result = await _stub.Apiframe.SubmitAsync(Submit(Extend()), CancellationToken.None);
+        var result = await Stub.Apiframe.SubmitAsync(Submit(Extend()), CancellationToken.None);
 
         Assert.Equal(expected, result.Outcome);
         Assert.True(result.NothingCreated);
         Assert.Contains(message, result.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Single(_stub.Requests(SubmitPath));
+        Assert.Single(Stub.Requests(SubmitPath));
     }
 
     [Fact]
@@ -93,11 +90,11 @@ public sealed class ApiframeContractTests : IDisposable
     {
         SubmitAnswers(429, """{"errors":[{"msg":"Too many requests"}]}""", retryAfter: "9");
 
-        var result = await _stub.Apiframe.SubmitAsync(Submit(Extend()), CancellationToken.None);
+        var result = await Stub.Apiframe.SubmitAsync(Submit(Extend()), CancellationToken.None);
 
         Assert.Equal(SubmitOutcome.RateLimited, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(9), result.RetryAfter);
-        Assert.Single(_stub.Requests(SubmitPath));
+        Assert.Single(Stub.Requests(SubmitPath));
     }
 
     public static TheoryData<string, string?, string?> FetchShapes() => new()
@@ -117,12 +114,12 @@ public sealed class ApiframeContractTests : IDisposable
     [MemberData(nameof(FetchShapes))]
     public async Task Fetch_is_a_POST_of_the_task_id_with_the_raw_key_and_every_documented_shape_is_read(string body, string? status, string? detail)
     {
-        _stub.Server.Given(Request.Create().WithPath(FetchPath).UsingPost())
+        Stub.Server.Given(Request.Create().WithPath(FetchPath).UsingPost())
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(body));
 
-        var result = await _stub.Apiframe.GetStatusAsync("t1", CancellationToken.None);
+        var result = await Stub.Apiframe.GetStatusAsync("t1", CancellationToken.None);
 
-        var sent = _stub.OnlyRequest(FetchPath);
+        var sent = Stub.OnlyRequest(FetchPath);
         Assert.Equal(ApiframeKey, Header(sent, "Authorization"));
         Assert.Equal(new Dictionary<string, JsonValueKind> { ["task_id"] = JsonValueKind.String }, Shape(sent));
         Assert.Equal("t1", Json(sent).GetProperty("task_id").GetString());
@@ -148,27 +145,27 @@ public sealed class ApiframeContractTests : IDisposable
     public async Task Fetch_waits_out_a_short_Retry_After_and_asks_again()
     {
         var request = Request.Create().WithPath(FetchPath).UsingPost();
-        _stub.Server.Given(request).InScenario("limited").WillSetStateTo("free")
+        Stub.Server.Given(request).InScenario("limited").WillSetStateTo("free")
             .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Retry-After", "1"));
-        _stub.Server.Given(request).InScenario("limited").WhenStateIs("free")
+        Stub.Server.Given(request).InScenario("limited").WhenStateIs("free")
             .RespondWith(Response.Create().WithBody("""{"task_id":"t1","video_urls":["https://cdn.example/1.mp4"]}"""));
 
-        var result = await _stub.Apiframe.GetStatusAsync("t1", CancellationToken.None);
+        var result = await Stub.Apiframe.GetStatusAsync("t1", CancellationToken.None);
 
         Assert.Equal(JobStatuses.Completed, result.Observation?.Status);
-        Assert.Equal(2, _stub.Requests(FetchPath).Count);
+        Assert.Equal(2, Stub.Requests(FetchPath).Count);
     }
 
     [Fact]
     public async Task Fetch_hands_a_long_Retry_After_back_to_the_scheduler_instead_of_waiting()
     {
-        _stub.Server.Given(Request.Create().WithPath(FetchPath).UsingPost())
+        Stub.Server.Given(Request.Create().WithPath(FetchPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Retry-After", "3600"));
 
-        var result = await _stub.Apiframe.GetStatusAsync("t1", CancellationToken.None);
+        var result = await Stub.Apiframe.GetStatusAsync("t1", CancellationToken.None);
 
         Assert.Null(result.Observation);
         Assert.Equal(TimeSpan.FromHours(1), result.RetryAfter);
-        Assert.Single(_stub.Requests(FetchPath));
+        Assert.Single(Stub.Requests(FetchPath));
     }
 }

@@ -5,13 +5,10 @@ using static VideoCallbacks.Tests.Providers.Contract.ProviderStub;
 namespace VideoCallbacks.Tests.Providers.Contract;
 
 /// <summary>Kie.ai's wire contract (shared/providers/kie-extend-mj-video.txt, CALLBACKS.md), pinned against WireMock.</summary>
-public sealed class KieContractTests : IDisposable
+public sealed class KieContractTests : ContractTests
 {
     private const string SubmitPath = "/api/v1/mj/generateVideoExtend";
     private const string StatusPath = "/api/v1/mj/record-info";
-    private readonly ProviderStub _stub = new();
-
-    public void Dispose() => _stub.Dispose();
 
     private static ExtensionRequest Manual(int index = 2, string? watermark = "acme") => new()
     {
@@ -23,7 +20,7 @@ public sealed class KieContractTests : IDisposable
     {
         var response = Response.Create().WithStatusCode(httpStatus).WithHeader("Content-Type", "application/json").WithBody(body);
         if (retryAfter is not null) response = response.WithHeader("Retry-After", retryAfter);
-        _stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost()).RespondWith(response);
+        Stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost()).RespondWith(response);
     }
 
     private static string Envelope(int code, string msg) => JsonSerializer.Serialize(new { code, msg, data = (object?)null });
@@ -34,11 +31,11 @@ public sealed class KieContractTests : IDisposable
         SubmitAnswers(200, """{"code":200,"msg":"success","data":{"taskId":"40d90dd1c6fddsa0a7dssa2a08366149"}}""");
         var callback = $"{CallbackBase}/kie/job_1/tok";
 
-        var result = await _stub.Kie.SubmitAsync(Submit(Manual(), callback), CancellationToken.None);
+        var result = await Stub.Kie.SubmitAsync(Submit(Manual(), callback), CancellationToken.None);
 
         Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
         Assert.Equal("40d90dd1c6fddsa0a7dssa2a08366149", result.TaskId);
-        var sent = _stub.OnlyRequest(SubmitPath);
+        var sent = Stub.OnlyRequest(SubmitPath);
         Assert.Equal("POST", sent.Method);
         Assert.Equal($"Bearer {KieKey}", Header(sent, "Authorization"));
         Assert.StartsWith("application/json", Header(sent, "Content-Type"));
@@ -61,9 +58,9 @@ public sealed class KieContractTests : IDisposable
         SubmitAnswers(200, """{"code":200,"msg":"success","data":{"taskId":"t-auto"}}""");
         var request = new ExtensionRequest { Provider = "kie", SourceTaskId = "src-auto", Index = 0, Mode = "auto" };
 
-        await _stub.Kie.SubmitAsync(Submit(request, $"{CallbackBase}/kie/job_2/tok"), CancellationToken.None);
+        await Stub.Kie.SubmitAsync(Submit(request, $"{CallbackBase}/kie/job_2/tok"), CancellationToken.None);
 
-        var sent = _stub.OnlyRequest(SubmitPath);
+        var sent = Stub.OnlyRequest(SubmitPath);
         Assert.Equal(["callBackUrl", "index", "taskId", "taskType"], Shape(sent).Keys.Order());
         Assert.Equal("mj_video_extend_auto", Json(sent).GetProperty("taskType").GetString());
         Assert.Equal(0, Json(sent).GetProperty("index").GetInt32());
@@ -82,12 +79,12 @@ public sealed class KieContractTests : IDisposable
         var msg = code switch { 422 => "The prompt violates the content policy", 455 => "system maintenance", _ => "refused" };
         SubmitAnswers(200, Envelope(code, msg));
 
-        var result = await _stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
+        var result = await Stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
 
         Assert.Equal(expected, result.Outcome);
         Assert.True(result.NothingCreated);
         Assert.Contains(message, result.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Single(_stub.Requests(SubmitPath));
+        Assert.Single(Stub.Requests(SubmitPath));
     }
 
     [Theory]
@@ -98,11 +95,11 @@ public sealed class KieContractTests : IDisposable
     {
         SubmitAnswers(code, Envelope(code, "refused"), retryAfter: code == 429 ? "7" : null);
 
-        var result = await _stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
+        var result = await Stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
 
         Assert.Equal(code == 429 ? SubmitOutcome.RateLimited : SubmitOutcome.Unavailable, result.Outcome);
         if (code == 429) Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
-        Assert.Single(_stub.Requests(SubmitPath));
+        Assert.Single(Stub.Requests(SubmitPath));
     }
 
     [Fact]
@@ -110,7 +107,7 @@ public sealed class KieContractTests : IDisposable
     {
         SubmitAnswers(200, Envelope(429, "Rate limited"), retryAfter: "12");
 
-        var result = await _stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
+        var result = await Stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
 
         Assert.Equal(SubmitOutcome.RateLimited, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(12), result.RetryAfter);
@@ -119,13 +116,13 @@ public sealed class KieContractTests : IDisposable
     [Fact]
     public async Task Html_error_page_with_a_5xx_status_is_unavailable()
     {
-        _stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost())
+        Stub.Server.Given(Request.Create().WithPath(SubmitPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(502).WithHeader("Content-Type", "text/html").WithBody("<html>bad gateway</html>"));
 
-        var result = await _stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
+        var result = await Stub.Kie.SubmitAsync(Submit(Manual()), CancellationToken.None);
 
         Assert.Equal(SubmitOutcome.Unavailable, result.Outcome);
-        Assert.Single(_stub.Requests(SubmitPath));
+        Assert.Single(Stub.Requests(SubmitPath));
     }
 
     public static TheoryData<string, string?, string?> RecordInfoShapes() => new()
@@ -144,12 +141,12 @@ public sealed class KieContractTests : IDisposable
     [MemberData(nameof(RecordInfoShapes))]
     public async Task Record_info_is_a_GET_with_bearer_auth_and_every_documented_shape_is_read(string body, string? status, string? detail)
     {
-        _stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet())
+        Stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(body));
 
-        var result = await _stub.Kie.GetStatusAsync("t1", CancellationToken.None);
+        var result = await Stub.Kie.GetStatusAsync("t1", CancellationToken.None);
 
-        var sent = _stub.OnlyRequest(StatusPath);
+        var sent = Stub.OnlyRequest(StatusPath);
         Assert.Equal("GET", sent.Method);
         Assert.Equal($"Bearer {KieKey}", Header(sent, "Authorization"));
         Assert.Equal("t1", sent.Query!["taskId"].Single());
@@ -163,13 +160,13 @@ public sealed class KieContractTests : IDisposable
     public async Task Status_query_is_retried_after_a_server_error()
     {
         var request = Request.Create().WithPath(StatusPath).UsingGet();
-        _stub.Server.Given(request).InScenario("flaky").WillSetStateTo("recovered").RespondWith(Response.Create().WithStatusCode(500));
-        _stub.Server.Given(request).InScenario("flaky").WhenStateIs("recovered")
+        Stub.Server.Given(request).InScenario("flaky").WillSetStateTo("recovered").RespondWith(Response.Create().WithStatusCode(500));
+        Stub.Server.Given(request).InScenario("flaky").WhenStateIs("recovered")
             .RespondWith(Response.Create().WithBody("""{"code":200,"msg":"success","data":{"successFlag":0}}"""));
 
-        var result = await _stub.Kie.GetStatusAsync("t1", CancellationToken.None);
+        var result = await Stub.Kie.GetStatusAsync("t1", CancellationToken.None);
 
         Assert.Equal(JobStatuses.Processing, result.Observation?.Status);
-        Assert.Equal(2, _stub.Requests(StatusPath).Count);
+        Assert.Equal(2, Stub.Requests(StatusPath).Count);
     }
 }

@@ -5,14 +5,11 @@ using static VideoCallbacks.Tests.Providers.Contract.ProviderStub;
 namespace VideoCallbacks.Tests.Providers.Contract;
 
 /// <summary>NanoGPT's wire contract (shared/providers/nanogpt-*.txt, CALLBACKS.md), pinned against WireMock.</summary>
-public sealed class NanoGptContractTests : IDisposable
+public sealed class NanoGptContractTests : ContractTests
 {
     private const string ExtendPath = "/api/generate-video/extend";
     private const string GeneratePath = "/api/generate-video";
     private const string StatusPath = "/api/video/status";
-    private readonly ProviderStub _stub = new();
-
-    public void Dispose() => _stub.Dispose();
 
     private static ExtensionRequest TaskBased(int index = 1) => new() { Provider = "nanogpt", SourceTaskId = "vid_m1abc123def456", Index = index };
 
@@ -25,7 +22,7 @@ public sealed class NanoGptContractTests : IDisposable
     {
         var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body);
         if (retryAfter is not null) response = response.WithHeader("Retry-After", retryAfter);
-        _stub.Server.Given(Request.Create().WithPath(path).UsingPost()).RespondWith(response);
+        Stub.Server.Given(Request.Create().WithPath(path).UsingPost()).RespondWith(response);
     }
 
     [Fact]
@@ -33,11 +30,11 @@ public sealed class NanoGptContractTests : IDisposable
     {
         Answers(ExtendPath, 200, Accepted("vid_new1"));
 
-        var result = await _stub.NanoGpt.SubmitAsync(Submit(TaskBased(3)), CancellationToken.None);
+        var result = await Stub.NanoGpt.SubmitAsync(Submit(TaskBased(3)), CancellationToken.None);
 
         Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
         Assert.Equal("vid_new1", result.TaskId);
-        var sent = _stub.OnlyRequest(ExtendPath);
+        var sent = Stub.OnlyRequest(ExtendPath);
         Assert.Equal("POST", sent.Method);
         Assert.Equal(NanoGptKey, Header(sent, "x-api-key"));
         Assert.False(HasHeader(sent, "Authorization"), "one auth scheme only");
@@ -55,16 +52,16 @@ public sealed class NanoGptContractTests : IDisposable
             Provider = "nanogpt", Model = "wan-wavespeed-25-extend", Prompt = "warm light", VideoUrl = "https://example.com/source.mp4",
         };
 
-        var result = await _stub.NanoGpt.SubmitAsync(Submit(request), CancellationToken.None);
+        var result = await Stub.NanoGpt.SubmitAsync(Submit(request), CancellationToken.None);
 
         Assert.Equal("vid_new2", result.TaskId);
-        var sent = _stub.OnlyRequest(GeneratePath);
+        var sent = Stub.OnlyRequest(GeneratePath);
         Assert.Equal(NanoGptKey, Header(sent, "x-api-key"));
         Assert.Equal(new Dictionary<string, JsonValueKind>
         {
             ["model"] = JsonValueKind.String, ["prompt"] = JsonValueKind.String, ["videoUrl"] = JsonValueKind.String,
         }, Shape(sent));
-        Assert.Empty(_stub.Requests(ExtendPath));
+        Assert.Empty(Stub.Requests(ExtendPath));
     }
 
     [Theory]
@@ -81,12 +78,12 @@ public sealed class NanoGptContractTests : IDisposable
     {
         Answers(ExtendPath, status, Error("index must be 0-3", status));
 
-        var result = await _stub.NanoGpt.SubmitAsync(Submit(TaskBased()), CancellationToken.None);
+        var result = await Stub.NanoGpt.SubmitAsync(Submit(TaskBased()), CancellationToken.None);
 
         Assert.Equal(expected, result.Outcome);
         Assert.True(result.NothingCreated);
         Assert.Contains(message, result.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Single(_stub.Requests(ExtendPath));
+        Assert.Single(Stub.Requests(ExtendPath));
     }
 
     [Fact]
@@ -94,7 +91,7 @@ public sealed class NanoGptContractTests : IDisposable
     {
         Answers(ExtendPath, 429, Error("20 requests per minute", 429), retryAfter: "30");
 
-        var result = await _stub.NanoGpt.SubmitAsync(Submit(TaskBased()), CancellationToken.None);
+        var result = await Stub.NanoGpt.SubmitAsync(Submit(TaskBased()), CancellationToken.None);
 
         Assert.Equal(SubmitOutcome.RateLimited, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(30), result.RetryAfter);
@@ -121,12 +118,12 @@ public sealed class NanoGptContractTests : IDisposable
     [MemberData(nameof(StatusShapes))]
     public async Task Status_is_a_GET_by_requestId_with_x_api_key_and_every_documented_shape_is_read(string body, string? status, string? detail)
     {
-        _stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet())
+        Stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet())
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(body));
 
-        var result = await _stub.NanoGpt.GetStatusAsync("vid_1", CancellationToken.None);
+        var result = await Stub.NanoGpt.GetStatusAsync("vid_1", CancellationToken.None);
 
-        var sent = _stub.OnlyRequest(StatusPath);
+        var sent = Stub.OnlyRequest(StatusPath);
         Assert.Equal("GET", sent.Method);
         Assert.Equal(NanoGptKey, Header(sent, "x-api-key"));
         Assert.Equal("vid_1", sent.Query!["requestId"].Single());
@@ -151,14 +148,14 @@ public sealed class NanoGptContractTests : IDisposable
     [Fact]
     public async Task Status_query_that_keeps_failing_reports_a_problem_after_its_retries()
     {
-        _stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet()).RespondWith(Response.Create().WithStatusCode(503));
+        Stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet()).RespondWith(Response.Create().WithStatusCode(503));
 
-        var result = await _stub.NanoGpt.GetStatusAsync("vid_1", CancellationToken.None);
+        var result = await Stub.NanoGpt.GetStatusAsync("vid_1", CancellationToken.None);
 
         Assert.Null(result.Observation);
         Assert.Contains("503", result.Problem);
         // The standard pipeline's retries: one attempt plus three.
-        Assert.Equal(4, _stub.Requests(StatusPath).Count);
+        Assert.Equal(4, Stub.Requests(StatusPath).Count);
     }
 
     [Theory]
@@ -166,9 +163,9 @@ public sealed class NanoGptContractTests : IDisposable
     [InlineData(FaultType.EMPTY_RESPONSE)]
     public async Task Status_query_cut_off_mid_answer_gives_nothing_usable_so_the_worker_asks_again_later(FaultType fault)
     {
-        _stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet()).RespondWith(Response.Create().WithFault(fault));
+        Stub.Server.Given(Request.Create().WithPath(StatusPath).UsingGet()).RespondWith(Response.Create().WithFault(fault));
 
-        var result = await _stub.NanoGpt.GetStatusAsync("vid_1", CancellationToken.None);
+        var result = await Stub.NanoGpt.GetStatusAsync("vid_1", CancellationToken.None);
 
         Assert.Null(result.Observation);
         Assert.False(string.IsNullOrEmpty(result.Problem));
