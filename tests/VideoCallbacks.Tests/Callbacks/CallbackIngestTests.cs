@@ -272,9 +272,7 @@ public sealed class CallbackIngestTests
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(good)));
     }
 
-    [Theory]
-    [BothDatabases(ProviderNames.Kie)]
-    [BothDatabases(ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
     public async Task Callback_that_races_the_submission_is_not_lost(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);

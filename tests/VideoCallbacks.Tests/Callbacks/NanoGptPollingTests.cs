@@ -5,9 +5,7 @@ namespace VideoCallbacks.Tests.Callbacks;
 /// <summary>NanoGPT has no webhooks: the service polls it, from a schedule kept in the store.</summary>
 public sealed class NanoGptPollingTests
 {
-    [Theory]
-    [BothDatabases("")]
-    [BothDatabases("~shape=b")]
+    [Theory, EachOnBothDatabases("", "~shape=b")]
     public async Task Polling_goes_through_queued_and_processing_to_completed(Db db, string shape)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -35,9 +33,7 @@ public sealed class NanoGptPollingTests
         Assert.Single(await app.Driver.FeedAsync(jobId), ServiceApi.IsTerminal);
     }
 
-    [Theory]
-    [BothDatabases("")]
-    [BothDatabases("~shape=b")]
+    [Theory, EachOnBothDatabases("", "~shape=b")]
     public async Task Polling_goes_through_queued_and_processing_to_failed(Db db, string shape)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -10,19 +10,12 @@ public sealed class ReconciliationTests
         s["Reconcile:MaxInterval"] = "00:00:01";
     };
 
-    [Theory]
-    [BothDatabases(ProviderNames.Kie)]
-    [BothDatabases(ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
     public async Task Silent_job_is_found_completed_at_the_provider(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
-        var job = await Kit.SubmitAsync(app, provider, "~nocallback");
-        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+        var (jobId, taskId, events) = await SettleAsync(app, provider, "~nocallback", "completed");
 
-        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
-
-        Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
-        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.Equal(4, events[^1].GetProperty("data").GetProperty("videoUrls").GetArrayLength());
         Assert.Empty(app.Get<SimulatorState>().Callbacks);
         Assert.True(StatusQueries(app, provider, taskId) >= 1);
@@ -35,32 +28,20 @@ public sealed class ReconciliationTests
     public async Task Silent_job_is_found_failed_with_the_providers_message(Db db, string provider, string code)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
-        var job = await Kit.SubmitAsync(app, provider, "~nocallback~fail=boom");
-        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+        var (jobId, taskId, events) = await SettleAsync(app, provider, "~nocallback~fail=boom", "failed");
 
-        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
-
-        Assert.Equal($"{jobId}:failed", Kit.Ids(events)[^1]);
-        Assert.Single(events, ServiceApi.IsTerminal);
         var error = events[^1].GetProperty("data").GetProperty("error");
         Assert.Equal(code, error.GetProperty("code").GetString());
         Assert.Equal("boom", error.GetProperty("message").GetString());
         Assert.True(StatusQueries(app, provider, taskId) >= 1);
     }
 
-    [Theory]
-    [BothDatabases(ProviderNames.Kie)]
-    [BothDatabases(ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
     public async Task Job_that_never_finishes_fails_with_provider_timeout_after_GiveUpAfter(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:00:03"));
-        var job = await Kit.SubmitAsync(app, provider, "~never");
-        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+        var (jobId, taskId, events) = await SettleAsync(app, provider, "~never", "failed");
 
-        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
-
-        Assert.Equal($"{jobId}:failed", Kit.Ids(events)[^1]);
-        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.Equal(ErrorCodes.ProviderTimeout, events[^1].GetProperty("data").GetProperty("error").GetProperty("code").GetString());
         // It kept asking (with backoff) until the deadline.
         Assert.True(StatusQueries(app, provider, taskId) >= 2);
@@ -79,14 +60,23 @@ public sealed class ReconciliationTests
             Reconcile("00:01:00")(s);
             s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
         });
-        var job = await Kit.SubmitAsync(app, ProviderNames.Kie, "~wrongsecret");
-        var jobId = job.GetProperty("jobId").GetString()!;
+        await SettleAsync(app, ProviderNames.Kie, "~wrongsecret", "completed");
 
-        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
-
-        Assert.Equal($"{jobId}:completed", Kit.Ids(events)[^1]);
-        Assert.Single(events, ServiceApi.IsTerminal);
         Assert.All(app.Get<SimulatorState>().Callbacks, c => Assert.Equal(401, c.StatusCode));
+    }
+
+    /// <summary>
+    /// Submits a job the simulator handles per <paramref name="directives"/>, waits for its terminal event and checks
+    /// it is the only one and is <paramref name="terminal"/> (completed or failed).
+    /// </summary>
+    private static async Task<(string JobId, string TaskId, List<JsonElement> Events)> SettleAsync(TestApp app, string provider, string directives, string terminal)
+    {
+        var job = await Kit.SubmitAsync(app, provider, directives);
+        var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
+        var events = await app.Driver.WaitForTerminalEventAsync(jobId);
+        Assert.Equal($"{jobId}:{terminal}", Kit.Ids(events)[^1]);
+        Assert.Single(events, ServiceApi.IsTerminal);
+        return (jobId, taskId, events);
     }
 
     private static int StatusQueries(TestApp app, string provider, string taskId) =>

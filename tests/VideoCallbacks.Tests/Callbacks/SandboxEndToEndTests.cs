@@ -5,10 +5,7 @@ public sealed class SandboxEndToEndTests
 {
     private static void CallbacksOnly(Dictionary<string, string?> s) => s["Reconcile:After"] = "01:00:00";
 
-    [Theory]
-    [BothDatabases(ProviderNames.Kie)]
-    [BothDatabases(ProviderNames.Apiframe)]
-    [BothDatabases(ProviderNames.NanoGpt)]
+    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe, ProviderNames.NanoGpt)]
     public async Task Sandbox_submission_ends_with_its_completed_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, CallbacksOnly);

@@ -11,9 +11,7 @@ namespace VideoCallbacks.Tests.Callbacks;
 /// </summary>
 public sealed class StoreDownCallbackTests
 {
-    [Theory]
-    [BothDatabases(ProviderNames.Kie)]
-    [BothDatabases(ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
     public async Task Callback_while_the_store_is_down_gives_503_and_no_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, s =>

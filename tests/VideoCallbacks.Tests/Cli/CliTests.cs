@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using VideoCallbacks.Cli;
 
 namespace VideoCallbacks.Tests.Cli;
 
@@ -11,31 +10,15 @@ public sealed class CliTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
 
-    private sealed record CliRun(int ExitCode, string Stdout, string Stderr)
-    {
-        public string[] OutLines => Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
-
-        public string[] ErrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
-    }
-
     /// <summary>Runs the CLI in-process; by default the URL and admin key come from the (fake) environment.</summary>
-    private async Task<CliRun> Run(
-        string[] args,
-        string stdin = "",
-        Dictionary<string, string>? env = null,
-        bool? interactive = null)
+    private Task<CliRun> Run(string[] args, string stdin = "", Dictionary<string, string>? env = null, bool? interactive = null)
     {
         env ??= new Dictionary<string, string>
         {
             ["VIDEOCALLBACKS_URL"] = _api.Url,
             ["VIDEOCALLBACKS_ADMIN_KEY"] = FakeAdminApi.AdminKey,
         };
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        using var input = new StringReader(stdin);
-        var exitCode = await CliApp.RunAsync(
-            args, stdout, stderr, input, env: name => env.TryGetValue(name, out var value) ? value : null, stdinIsInteractive: interactive);
-        return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
+        return CliRun.ExecuteAsync(args, name => env.TryGetValue(name, out var value) ? value : null, stdin, interactive);
     }
 
     private static JsonElement Body(RecordedRequest request) => JsonDocument.Parse(request.Body).RootElement;

@@ -13,3 +13,14 @@ public sealed class BothDatabasesAttribute(params object?[] row) : DataAttribute
 {
     public override IEnumerable<object?[]> GetData(MethodInfo testMethod) => [[Db.Sqlite, .. row], [Db.Postgres, .. row]];
 }
+
+/// <summary>
+/// Runs a <c>[Theory]</c> taking a <see cref="Db"/> and one value once per value on SQLite and once on PostgreSQL:
+/// <c>[EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]</c> is four rows.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class EachOnBothDatabasesAttribute(params object[] values) : DataAttribute
+{
+    public override IEnumerable<object?[]> GetData(MethodInfo testMethod) =>
+        values.SelectMany(value => new object?[][] { [Db.Sqlite, value], [Db.Postgres, value] });
+}

@@ -3,18 +3,10 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using VideoCallbacks.Cli;
+using VideoCallbacks.Tests.Cli;
 using AdminEvent = VideoCallbacks.Api.Admin.AdminEvent;
 
 namespace VideoCallbacks.Tests.Operators;
-
-/// <summary>One in-process run of the real CLI.</summary>
-public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
-{
-    public string[] ErrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
-
-    public override string ToString() => $"exit {ExitCode}; stdout: {Stdout}; stderr: {Stderr}";
-}
 
 /// <summary>
 /// The real service (own database, in-process provider simulator) publishing to its own fake Service Bus,
@@ -134,16 +126,8 @@ public sealed class OperatorHarness : IAsyncDisposable
     /// <summary>Runs the real CLI against the service with the admin key (or <paramref name="adminKey"/>; null: none).</summary>
     public Task<CliRun> CliAsync(params string[] args) => CliWithKeyAsync(TestApp.AdminKey, args);
 
-    public async Task<CliRun> CliWithKeyAsync(string? adminKey, params string[] args)
-    {
-        string[] full = [.. args, "--url", App.BaseUrl.ToString(), .. adminKey is null ? Array.Empty<string>() : ["--admin-key", adminKey]];
-        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
-        using var stdin = new StringReader("");
-        // No environment: the developer's VIDEOCALLBACKS_* variables must not leak in.
-        var exitCode = await CliApp.RunAsync(full, stdout, stderr, stdin, env: _ => null, stdinIsInteractive: false);
-        return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
-    }
+    public Task<CliRun> CliWithKeyAsync(string? adminKey, params string[] args) =>
+        CliRun.ExecuteAsync([.. args, "--url", App.BaseUrl.ToString(), .. adminKey is null ? Array.Empty<string>() : ["--admin-key", adminKey]], env: _ => null);
 
     // ------------------------------------------------------------------ database
 

@@ -1,13 +1,16 @@
+using VideoCallbacks.Api.Bus;
+
 namespace VideoCallbacks.Tests.Relay;
 
 /// <summary>Each class of broker failure, as the relay handles it end to end (real SDK, local AMQP broker).</summary>
 public sealed class RelayFaultTests
 {
+    public static TheoryData<Db, BrokerFault, string> TransientFaults() => RelayKit.FaultsOnBothDatabases(PublishFailureKind.Transient);
+
+    public static TheoryData<Db, BrokerFault, string> ConfigurationFaults() => RelayKit.FaultsOnBothDatabases(PublishFailureKind.Configuration);
+
     [Theory]
-    [BothDatabases(BrokerFault.ServerBusy, "ServiceBusy")]
-    [BothDatabases(BrokerFault.Timeout, "ServiceTimeout")]
-    [BothDatabases(BrokerFault.InternalError, "GeneralError")]
-    [BothDatabases(BrokerFault.NeverSettle, "ServiceTimeout")]
+    [MemberData(nameof(TransientFaults))]
     public async Task Transient_failures_are_retried_with_backoff_and_published_once_the_fault_clears(Db db, BrokerFault fault, string reason)
     {
         await using var bus = await BusApp.StartAsync(db, s =>
@@ -46,10 +49,7 @@ public sealed class RelayFaultTests
     }
 
     [Theory]
-    [BothDatabases(BrokerFault.Unauthorized, "Unauthorized")]
-    [BothDatabases(BrokerFault.EntityNotFound, "MessagingEntityNotFound")]
-    [BothDatabases(BrokerFault.EntityDisabled, "MessagingEntityDisabled")]
-    [BothDatabases(BrokerFault.QuotaExceeded, "QuotaExceeded")]
+    [MemberData(nameof(ConfigurationFaults))]
     public async Task Configuration_failures_hold_events_pending_report_not_ready_and_publish_once_fixed(Db db, BrokerFault fault, string reason)
     {
         await using var bus = await BusApp.StartAsync(db, s => s["Relay:MaxAttempts"] = "1000", failing: fault);

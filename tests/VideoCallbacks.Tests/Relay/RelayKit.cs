@@ -1,10 +1,47 @@
 using System.Text.Json.Nodes;
+using VideoCallbacks.Api.Bus;
 
 namespace VideoCallbacks.Tests.Relay;
 
 /// <summary>What only the relay tests need: the service aimed at the local broker, jobs that make events, and checks of what the broker kept.</summary>
 internal static class RelayKit
 {
+    /// <summary>
+    /// How the publisher classifies each broker answer the local broker can inject (shared/servicebus-amqp.md): the
+    /// failure kind, and the reason the SDK's exception names. One table for the publisher's and the relay's tests.
+    /// </summary>
+    public static readonly (BrokerFault Fault, PublishFailureKind Kind, string Reason)[] FaultClassification =
+    [
+        (BrokerFault.ServerBusy, PublishFailureKind.Transient, "ServiceBusy"),
+        (BrokerFault.Timeout, PublishFailureKind.Transient, "ServiceTimeout"),
+        (BrokerFault.InternalError, PublishFailureKind.Transient, "GeneralError"),
+        (BrokerFault.NeverSettle, PublishFailureKind.Transient, "ServiceTimeout"),
+        (BrokerFault.QuotaExceeded, PublishFailureKind.Configuration, "QuotaExceeded"),
+        (BrokerFault.EntityNotFound, PublishFailureKind.Configuration, "MessagingEntityNotFound"),
+        (BrokerFault.EntityDisabled, PublishFailureKind.Configuration, "MessagingEntityDisabled"),
+        (BrokerFault.Unauthorized, PublishFailureKind.Configuration, "Unauthorized"),
+    ];
+
+    /// <summary><see cref="FaultClassification"/> as theory rows.</summary>
+    public static TheoryData<BrokerFault, PublishFailureKind, string> AllFaults()
+    {
+        var rows = new TheoryData<BrokerFault, PublishFailureKind, string>();
+        foreach (var (fault, kind, reason) in FaultClassification) rows.Add(fault, kind, reason);
+        return rows;
+    }
+
+    /// <summary>The faults of one kind with their reasons, each on SQLite and on PostgreSQL.</summary>
+    public static TheoryData<Db, BrokerFault, string> FaultsOnBothDatabases(PublishFailureKind kind)
+    {
+        var rows = new TheoryData<Db, BrokerFault, string>();
+        foreach (var (fault, _, reason) in FaultClassification.Where(f => f.Kind == kind))
+        {
+            rows.Add(Db.Sqlite, fault, reason);
+            rows.Add(Db.Postgres, fault, reason);
+        }
+        return rows;
+    }
+
     /// <summary>
     /// Service Bus transport aimed at <paramref name="connectionString"/>, with short relay delays. Retries are the
     /// relay's alone (the SDK waits a fixed 10 s after ServerBusy); the SDK's own retry is tested in PublisherTests.
@@ -35,12 +72,14 @@ internal static class RelayKit
         ServiceBusSettings(broker.ConnectionString, tryTimeout: "00:02:00", lease: lease);
 
     /// <summary>
-    /// Starts an instance (settings from <see cref="HangingSendSettings"/>, broker told to store without answering),
-    /// submits jobs and waits until they finished and a send hangs: the claimed events are in doubt.
+    /// Tells the broker to store what it is sent without answering (<see cref="BrokerFault.StoreWithoutAnswer"/>),
+    /// starts an instance (settings from <see cref="HangingSendSettings"/>), submits jobs and waits until they
+    /// finished and a send hangs: every send of this instance is in doubt.
     /// </summary>
     public static async Task<(ServiceProcess Instance, List<string> Jobs)> StartWithHangingSendAsync(
         SharedDatabase database, Dictionary<string, string> settings, LocalServiceBus broker, int kie, int apiframe)
     {
+        broker.FailUntilCleared(BrokerFault.StoreWithoutAnswer);
         var instance = ServiceProcess.Start(database, settings);
         try
         {

@@ -17,10 +17,7 @@ public sealed class RelayOutageTests
 {
     private const int DroppedTransfers = 4;
 
-    [Theory]
-    [BothDatabases(Outage.ServerBusy)]
-    [BothDatabases(Outage.StoppedAndRestarted)]
-    [BothDatabases(Outage.ConnectionsDroppedAfterStoring)]
+    [Theory, EachOnBothDatabases(Outage.ServerBusy, Outage.StoppedAndRestarted, Outage.ConnectionsDroppedAfterStoring)]
     public async Task Broker_down_for_a_while_then_back_delivers_every_event_exactly_once(Db db, Outage outage)
     {
         await using var bus = await BusApp.StartAsync(db, s =>

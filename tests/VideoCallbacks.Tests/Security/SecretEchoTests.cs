@@ -11,9 +11,7 @@ namespace VideoCallbacks.Tests.Security;
 /// <summary>Issue 8, defect 2: a provider that echoes our request (secrets included) in its error message.</summary>
 public sealed class SecretEchoTests
 {
-    [Theory]
-    [BothDatabases("apiframe")]
-    [BothDatabases("kie")]
+    [Theory, EachOnBothDatabases("apiframe", "kie")]
     public async Task A_provider_echoing_the_request_cannot_leak_our_secrets_and_the_refused_job_takes_no_callback(Db db, string name)
     {
         using var provider = WireMockServer.Start();

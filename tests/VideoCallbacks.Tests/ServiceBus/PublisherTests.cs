@@ -102,14 +102,7 @@ public sealed class PublisherTests
     }
 
     [Theory]
-    [InlineData(BrokerFault.ServerBusy, PublishFailureKind.Transient, "ServiceBusy")]
-    [InlineData(BrokerFault.Timeout, PublishFailureKind.Transient, "ServiceTimeout")]
-    [InlineData(BrokerFault.InternalError, PublishFailureKind.Transient, "GeneralError")]
-    [InlineData(BrokerFault.NeverSettle, PublishFailureKind.Transient, "ServiceTimeout")]
-    [InlineData(BrokerFault.QuotaExceeded, PublishFailureKind.Configuration, "QuotaExceeded")]
-    [InlineData(BrokerFault.EntityNotFound, PublishFailureKind.Configuration, "MessagingEntityNotFound")]
-    [InlineData(BrokerFault.EntityDisabled, PublishFailureKind.Configuration, "MessagingEntityDisabled")]
-    [InlineData(BrokerFault.Unauthorized, PublishFailureKind.Configuration, "Unauthorized")]
+    [MemberData(nameof(RelayKit.AllFaults), MemberType = typeof(RelayKit))]
     public async Task Each_broker_fault_maps_to_its_failure_kind_and_the_rest_of_the_call_is_not_sent(BrokerFault fault, PublishFailureKind kind, string reason)
     {
         await using var broker = await LocalServiceBus.StartAsync(o => o.MaxMessageSize = 16 * 1024);
@@ -140,7 +133,7 @@ public sealed class PublisherTests
         await Infrastructure.HttpExtensions.EventuallyAsync(
             () => host.Publisher.PublishAsync(events, CancellationToken.None),
             results => results.All(r => r.Published),
-            TimeSpan.FromSeconds(60),
+            Wait.Default,
             "a publish after the fault");
         Assert.Equal(events.Select(e => e.EventId), broker.Messages.Skip(1).Select(m => m.MessageId));
     }

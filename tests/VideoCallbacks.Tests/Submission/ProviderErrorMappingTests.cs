@@ -2,10 +2,7 @@ namespace VideoCallbacks.Tests.Submission;
 
 public sealed class ProviderErrorMappingTests
 {
-    [Theory]
-    [BothDatabases("kie")]
-    [BothDatabases("apiframe")]
-    [BothDatabases("nanogpt")]
+    [Theory, EachOnBothDatabases("kie", "apiframe", "nanogpt")]
     public async Task Provider_rate_limit_answers_429_with_Retry_After_and_writes_no_submitted_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -35,10 +32,7 @@ public sealed class ProviderErrorMappingTests
         Assert.Contains("The prompt violates the content policy", job.GetProperty("error").GetProperty("message").GetString());
     }
 
-    [Theory]
-    [BothDatabases("kie")]
-    [BothDatabases("apiframe")]
-    [BothDatabases("nanogpt")]
+    [Theory, EachOnBothDatabases("kie", "apiframe", "nanogpt")]
     public async Task Provider_server_error_answers_502(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);
