@@ -17,12 +17,12 @@ public sealed class IngestStore(SqlDatabase db)
     /// <param name="timings">When given, filled with where the transaction spent its time (diagnostics).</param>
     public async Task<IReadOnlyList<IngestResult>> IngestAsync(IReadOnlyList<IngestItem> items, CancellationToken cancellationToken, IngestTimings? timings = null)
     {
-        if (timings is not null) timings.Started = Stopwatch.GetTimestamp();
+        timings?.Started = Stopwatch.GetTimestamp();
         // Set-based on purpose: one read of every job in the batch, decisions in memory, then a handful of
         // multi-row statements. Round trips, not rows, are what a batch costs (PostgreSQL especially).
         var results = await db.InTransactionAsync<IReadOnlyList<IngestResult>>(async (c, tx) =>
         {
-            if (timings is not null) timings.Opened = Stopwatch.GetTimestamp();
+            timings?.Opened = Stopwatch.GetTimestamp();
             var now = db.Settings.Time.GetUtcNow();
             var jobs = await LoadJobsAsync(c, tx, items.Select(i => i.JobId).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
             var owners = new Dictionary<(string, string), string>();
@@ -34,17 +34,17 @@ public sealed class IngestStore(SqlDatabase db)
                 }
             }
             var plan = IngestPlan.Decide(items, jobs, now, owners);
-            if (timings is not null) timings.JobsLoaded = Stopwatch.GetTimestamp();
+            timings?.JobsLoaded = Stopwatch.GetTimestamp();
             var inserted = await EventRows.InsertAsync(db, c, tx, plan.Events, cancellationToken);
-            if (timings is not null && plan.Events.Count > 0) timings.EventsInserted = Stopwatch.GetTimestamp();
+            if (plan.Events.Count > 0) timings?.EventsInserted = Stopwatch.GetTimestamp();
             var decisions = plan.Settle(inserted);
             await JobRows.UpdateManyAsync(db, c, tx, plan.ChangedJobs, cancellationToken);
-            if (timings is not null) timings.JobsUpdated = Stopwatch.GetTimestamp();
+            timings?.JobsUpdated = Stopwatch.GetTimestamp();
             var callbackIds = await RecordCallbacksAsync(c, tx, items, decisions, cancellationToken);
-            if (timings is not null) timings.CallbacksInserted = Stopwatch.GetTimestamp();
+            timings?.CallbacksInserted = Stopwatch.GetTimestamp();
             return decisions.Select((d, i) => new IngestResult(callbackIds[i], d.Outcome, d.EventId, d.Reason)).ToList();
         }, cancellationToken);
-        if (timings is not null) timings.Committed = Stopwatch.GetTimestamp();
+        timings?.Committed = Stopwatch.GetTimestamp();
         return results;
     }
 
@@ -88,44 +88,40 @@ public sealed class IngestStore(SqlDatabase db)
                 fresh.Add(i);
             }
         }
-        if (db.ArrayParameters && fresh.Count > 0)
+        if (fresh.Count == 0) return ids;
+        if (!db.ArrayParameters)
         {
-            // One statement text for any batch; identity keys are assigned in row-number order, so the sorted keys line up.
-            var keys = (await c.QueryAsync<long>(new CommandDefinition("""
-                INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
-                SELECT v.p, v.j, v.r, v.o, v.re, v.e, v.h, v.b
-                FROM unnest(@providers, @jobIds, @receivedAts, @outcomes, @reasons, @eventIds, @headers, @bodies)
-                    WITH ORDINALITY AS v(p, j, r, o, re, e, h, b, n)
-                ORDER BY v.n
-                RETURNING id
-                """, new
-                {
-                    providers = fresh.Select(i => items[i].Provider).ToArray(), jobIds = fresh.Select(i => decisions[i].JobId).ToArray(),
-                    receivedAts = fresh.Select(i => Ms(items[i].Raw!.ReceivedAt)).ToArray(), outcomes = fresh.Select(i => decisions[i].Outcome).ToArray(),
-                    reasons = fresh.Select(i => decisions[i].Reason).ToArray(), eventIds = fresh.Select(i => decisions[i].EventId).ToArray(),
-                    headers = fresh.Select(i => items[i].Raw!.HeadersJson).ToArray(), bodies = fresh.Select(i => items[i].Raw!.Body).ToArray(),
-                }, tx, cancellationToken: ct))).Order().ToList();
-            for (var k = 0; k < fresh.Count; k++) ids[fresh[k]] = keys[k];
+            // In process (SQLite): a statement per callback, nothing to save by batching.
+            foreach (var i in fresh)
+            {
+                var (item, decision) = (items[i], decisions[i]);
+                ids[i] = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
+                    INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
+                    VALUES (@Provider, @JobId, @receivedAt, @Outcome, @Reason, @EventId, @HeadersJson, @Body) RETURNING id
+                    """, new
+                    {
+                        item.Provider, decision.JobId, receivedAt = Ms(item.Raw!.ReceivedAt), decision.Outcome, decision.Reason, decision.EventId,
+                        item.Raw.HeadersJson, item.Raw.Body,
+                    }, tx, cancellationToken: ct));
+            }
             return ids;
         }
-        foreach (var chunk in fresh.Chunk(db.RowsPerInsert))
-        {
-            var p = new DynamicParameters();
-            var rows = new List<string>(chunk.Length);
-            for (var k = 0; k < chunk.Length; k++)
+        // One statement text for any batch; identity keys are assigned in row-number order, so the sorted keys line up.
+        var keys = (await c.QueryAsync<long>(new CommandDefinition("""
+            INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
+            SELECT v.p, v.j, v.r, v.o, v.re, v.e, v.h, v.b
+            FROM unnest(@providers, @jobIds, @receivedAts, @outcomes, @reasons, @eventIds, @headers, @bodies)
+                WITH ORDINALITY AS v(p, j, r, o, re, e, h, b, n)
+            ORDER BY v.n
+            RETURNING id
+            """, new
             {
-                var (item, decision) = (items[chunk[k]], decisions[chunk[k]]);
-                p.Add($"p{k}", item.Provider); p.Add($"j{k}", decision.JobId); p.Add($"r{k}", Ms(item.Raw!.ReceivedAt)); p.Add($"o{k}", decision.Outcome);
-                p.Add($"re{k}", decision.Reason); p.Add($"e{k}", decision.EventId); p.Add($"h{k}", item.Raw.HeadersJson); p.Add($"b{k}", item.Raw.Body);
-                rows.Add($"(@p{k}, @j{k}, @r{k}, @o{k}, @re{k}, @e{k}, @h{k}, @b{k})");
-            }
-            // Keys are assigned in VALUES order, so the sorted keys line up with the rows.
-            var keys = (await c.QueryAsync<long>(new CommandDefinition($"""
-                INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
-                VALUES {string.Join(", ", rows)} RETURNING id
-                """, p, tx, cancellationToken: ct))).Order().ToList();
-            for (var k = 0; k < chunk.Length; k++) ids[chunk[k]] = keys[k];
-        }
+                providers = fresh.Select(i => items[i].Provider).ToArray(), jobIds = fresh.Select(i => decisions[i].JobId).ToArray(),
+                receivedAts = fresh.Select(i => Ms(items[i].Raw!.ReceivedAt)).ToArray(), outcomes = fresh.Select(i => decisions[i].Outcome).ToArray(),
+                reasons = fresh.Select(i => decisions[i].Reason).ToArray(), eventIds = fresh.Select(i => decisions[i].EventId).ToArray(),
+                headers = fresh.Select(i => items[i].Raw!.HeadersJson).ToArray(), bodies = fresh.Select(i => items[i].Raw!.Body).ToArray(),
+            }, tx, cancellationToken: ct))).Order().ToList();
+        for (var k = 0; k < fresh.Count; k++) ids[fresh[k]] = keys[k];
         return ids;
     }
 }

@@ -96,7 +96,7 @@ public sealed record StoredEvent
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    public JsonElement ToCloudEvent() => JsonDocument.Parse(ToCloudEventJson()).RootElement.Clone();
+    public JsonElement ToCloudEvent() => JsonElement.Parse(ToCloudEventJson());
 }
 
 public static class PublishStatuses

@@ -73,8 +73,7 @@ internal static class JsonRead
     {
         try
         {
-            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
-            root = doc.RootElement.Clone();
+            root = JsonElement.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
             if (root.ValueKind != JsonValueKind.Object) return false;
             // Only an escaped surrogate (\uD800-\uDFFF) can be unreadable; the walk is skipped for every other document.
             if (body.Contains("\\ud", StringComparison.OrdinalIgnoreCase)) EnsureReadable(root);

@@ -24,53 +24,43 @@ public static class EventRows
         if (events.Count == 0) return inserted;
         var publishedOnCommit = db.Settings.PublishedOnCommit;
         var status = publishedOnCommit ? PublishStatuses.Published : PublishStatuses.Pending;
-        if (db.ArrayParameters && db.OutboxLockQuery is { } outboxLock)
+        if (!db.ArrayParameters)
         {
-            // One statement text for any batch; rows numbered so the sequence follows the events' order. The statement
-            // takes the outbox lock itself: every row it inserts joins the lock's one row and is sorted before the
-            // sequence is drawn, so the lock is held before the first sequence number is taken, and until the commit.
-            inserted.UnionWith(await c.QueryAsync<string>(new CommandDefinition($"""
-                WITH outbox_lock AS MATERIALIZED ({outboxLock})
-                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
-                SELECT v.id, v.j, v.p, v.t, v.s, v.c, v.at, v.d, @status, 0, v.at, CASE WHEN @publishedOnCommit THEN v.at END, v.tp
-                FROM outbox_lock, unnest(@ids, @jobIds, @providers, @types, @jobStatuses, @correlationIds, @times, @datas, @traceParents)
-                    WITH ORDINALITY AS v(id, j, p, t, s, c, at, d, tp, n)
-                ORDER BY v.n
-                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-                """, new
-                {
-                    status, publishedOnCommit,
-                    ids = events.Select(e => e.EventId).ToArray(), jobIds = events.Select(e => e.JobId).ToArray(),
-                    providers = events.Select(e => e.Provider).ToArray(), types = events.Select(e => e.Type).ToArray(),
-                    jobStatuses = events.Select(e => e.JobStatus).ToArray(), correlationIds = events.Select(e => e.CorrelationId).ToArray(),
-                    times = events.Select(e => Ms(e.Time)).ToArray(), datas = events.Select(e => e.DataJson).ToArray(),
-                    traceParents = events.Select(e => e.TraceParent).ToArray(),
-                }, tx, cancellationToken: ct)));
+            // In process (SQLite): a statement per event; the writer gate serializes writers, so sequence order is commit order.
+            foreach (var e in events)
+            {
+                var at = Ms(e.Time);
+                var id = await c.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
+                    INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
+                    VALUES (@EventId, @JobId, @Provider, @Type, @JobStatus, @CorrelationId, @at, @DataJson, @status, 0, @at, @publishedAt, @TraceParent)
+                    ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+                    """, new { e.EventId, e.JobId, e.Provider, e.Type, e.JobStatus, e.CorrelationId, at, e.DataJson, status, publishedAt = publishedOnCommit ? at : (long?)null, e.TraceParent },
+                    tx, cancellationToken: ct));
+                if (id is not null) inserted.Add(id);
+            }
             return inserted;
         }
-        await db.LockOutboxAsync(c, tx, ct);
-        foreach (var chunk in events.Chunk(db.RowsPerInsert))
-        {
-            var p = new DynamicParameters();
-            var rows = new List<string>(chunk.Length);
-            for (var i = 0; i < chunk.Length; i++)
+        var outboxLock = db.OutboxLockQuery ?? throw new InvalidOperationException("An engine writing batches concurrently needs an outbox lock.");
+        // One statement text for any batch; rows numbered so the sequence follows the events' order. The statement
+        // takes the outbox lock itself: every row it inserts joins the lock's one row and is sorted before the
+        // sequence is drawn, so the lock is held before the first sequence number is taken, and until the commit.
+        inserted.UnionWith(await c.QueryAsync<string>(new CommandDefinition($"""
+            WITH outbox_lock AS MATERIALIZED ({outboxLock})
+            INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
+            SELECT v.id, v.j, v.p, v.t, v.s, v.c, v.at, v.d, @status, 0, v.at, CASE WHEN @publishedOnCommit THEN v.at END, v.tp
+            FROM outbox_lock, unnest(@ids, @jobIds, @providers, @types, @jobStatuses, @correlationIds, @times, @datas, @traceParents)
+                WITH ORDINALITY AS v(id, j, p, t, s, c, at, d, tp, n)
+            ORDER BY v.n
+            ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+            """, new
             {
-                var e = chunk[i];
-                var at = Ms(e.Time);
-                p.Add($"id{i}", e.EventId); p.Add($"j{i}", e.JobId); p.Add($"p{i}", e.Provider); p.Add($"t{i}", e.Type);
-                p.Add($"s{i}", e.JobStatus); p.Add($"c{i}", e.CorrelationId); p.Add($"at{i}", at); p.Add($"d{i}", e.DataJson);
-                p.Add($"pub{i}", publishedOnCommit ? at : null, System.Data.DbType.Int64);
-                p.Add($"tp{i}", e.TraceParent, System.Data.DbType.String);
-                rows.Add($"(@id{i}, @j{i}, @p{i}, @t{i}, @s{i}, @c{i}, @at{i}, @d{i}, @status, 0, @at{i}, @pub{i}, @tp{i})");
-            }
-            p.Add("status", status);
-            var ids = await c.QueryAsync<string>(new CommandDefinition($"""
-                INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
-                VALUES {string.Join(", ", rows)}
-                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-                """, p, tx, cancellationToken: ct));
-            inserted.UnionWith(ids);
-        }
+                status, publishedOnCommit,
+                ids = events.Select(e => e.EventId).ToArray(), jobIds = events.Select(e => e.JobId).ToArray(),
+                providers = events.Select(e => e.Provider).ToArray(), types = events.Select(e => e.Type).ToArray(),
+                jobStatuses = events.Select(e => e.JobStatus).ToArray(), correlationIds = events.Select(e => e.CorrelationId).ToArray(),
+                times = events.Select(e => Ms(e.Time)).ToArray(), datas = events.Select(e => e.DataJson).ToArray(),
+                traceParents = events.Select(e => e.TraceParent).ToArray(),
+            }, tx, cancellationToken: ct)));
         return inserted;
     }
 }

@@ -57,54 +57,27 @@ public static class JobRows
 
     public static async Task UpdateManyAsync(SqlDatabase db, DbConnection c, DbTransaction tx, IReadOnlyList<Job> jobs, CancellationToken ct)
     {
-        if (!db.BatchStatements)
+        if (!db.ArrayParameters)
         {
             foreach (var job in jobs) await UpdateAsync(c, tx, job, ct);
             return;
         }
-        if (db.ArrayParameters)
-        {
-            // One UPDATE ... FROM unnest(...) for the batch: one round trip, and one statement text for any batch (prepared once).
-            var rows = jobs.Select(JobRow.From).ToList();
-            await c.ExecuteAsync(new CommandDefinition("""
-                UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
-                    error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca
-                FROM unnest(@ids, @tks, @sts, @sbs, @pgs, @vus, @ecs, @ems, @uas, @ncs, @cas) AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca)
-                WHERE j.job_id = v.id
-                """, new
-                {
-                    ids = rows.Select(r => r.JobId).ToArray(), tks = rows.Select(r => r.ProviderTaskId).ToArray(),
-                    sts = rows.Select(r => r.Status).ToArray(), sbs = rows.Select(r => r.Submission).ToArray(),
-                    pgs = rows.Select(r => r.Progress).ToArray(), vus = rows.Select(r => r.VideoUrls).ToArray(),
-                    ecs = rows.Select(r => r.ErrorCode).ToArray(), ems = rows.Select(r => r.ErrorMessage).ToArray(),
-                    uas = rows.Select(r => r.UpdatedAt).ToArray(), ncs = rows.Select(r => r.NextCheckAt).ToArray(),
-                    cas = rows.Select(r => r.CheckAttempts).ToArray(),
-                }, tx, cancellationToken: ct));
-            return;
-        }
-        // One UPDATE ... FROM (VALUES ...) for the batch: one round trip, one parse, one plan.
-        foreach (var chunk in jobs.Chunk(100))
-        {
-            var p = new DynamicParameters();
-            var rows = new List<string>(chunk.Length);
-            for (var i = 0; i < chunk.Length; i++)
+        // One UPDATE ... FROM unnest(...) for the batch: one round trip, and one statement text for any batch (prepared once).
+        var rows = jobs.Select(JobRow.From).ToList();
+        await c.ExecuteAsync(new CommandDefinition("""
+            UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
+                error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca
+            FROM unnest(@ids, @tks, @sts, @sbs, @pgs, @vus, @ecs, @ems, @uas, @ncs, @cas) AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca)
+            WHERE j.job_id = v.id
+            """, new
             {
-                var r = JobRow.From(chunk[i]);
-                p.Add($"id{i}", r.JobId, System.Data.DbType.String); p.Add($"tk{i}", r.ProviderTaskId, System.Data.DbType.String);
-                p.Add($"st{i}", r.Status, System.Data.DbType.String); p.Add($"sb{i}", r.Submission, System.Data.DbType.String);
-                p.Add($"pg{i}", r.Progress, System.Data.DbType.Int64); p.Add($"vu{i}", r.VideoUrls, System.Data.DbType.String);
-                p.Add($"ec{i}", r.ErrorCode, System.Data.DbType.String); p.Add($"em{i}", r.ErrorMessage, System.Data.DbType.String);
-                p.Add($"ua{i}", r.UpdatedAt, System.Data.DbType.Int64); p.Add($"nc{i}", r.NextCheckAt, System.Data.DbType.Int64);
-                p.Add($"ca{i}", r.CheckAttempts, System.Data.DbType.Int64);
-                rows.Add($"(@id{i}, @tk{i}, @st{i}, @sb{i}, @pg{i}, @vu{i}, @ec{i}, @em{i}, @ua{i}, @nc{i}, @ca{i})");
-            }
-            await c.ExecuteAsync(new CommandDefinition($"""
-                UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
-                    error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca
-                FROM (VALUES {string.Join(", ", rows)}) AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca)
-                WHERE j.job_id = v.id
-                """, p, tx, cancellationToken: ct));
-        }
+                ids = rows.Select(r => r.JobId).ToArray(), tks = rows.Select(r => r.ProviderTaskId).ToArray(),
+                sts = rows.Select(r => r.Status).ToArray(), sbs = rows.Select(r => r.Submission).ToArray(),
+                pgs = rows.Select(r => r.Progress).ToArray(), vus = rows.Select(r => r.VideoUrls).ToArray(),
+                ecs = rows.Select(r => r.ErrorCode).ToArray(), ems = rows.Select(r => r.ErrorMessage).ToArray(),
+                uas = rows.Select(r => r.UpdatedAt).ToArray(), ncs = rows.Select(r => r.NextCheckAt).ToArray(),
+                cas = rows.Select(r => r.CheckAttempts).ToArray(),
+            }, tx, cancellationToken: ct));
     }
 }
 

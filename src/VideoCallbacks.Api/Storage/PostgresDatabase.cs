@@ -28,12 +28,7 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, StoreSettings 
 
     public override string JobIdInList => "job_id = ANY(@jobIds)";
 
-    public override bool BatchStatements => true;
-
     public override bool ArrayParameters => true;
-
-    public override Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(OutboxLockQuery, transaction: transaction, cancellationToken: ct));
 
     public override string OutboxLockQuery { get; } = $"SELECT pg_advisory_xact_lock({OutboxLock})";
 

@@ -32,31 +32,18 @@ public abstract class SqlDatabase(StoreSettings settings)
     public virtual string JobIdInList => "job_id IN @jobIds";
 
     /// <summary>
-    /// Whether several statements should share one command. Worth it over a network (one round trip);
-    /// an in-process engine gains nothing and may bind every parameter to every statement.
-    /// </summary>
-    public virtual bool BatchStatements => false;
-
-    /// <summary>
-    /// Whether a batch's column of values can be bound as one array parameter (PostgreSQL: <c>unnest</c>). Then a
-    /// statement's text is the same for any batch size (so it can be prepared, e.g. Npgsql's <c>Max Auto Prepare</c>),
-    /// and a batch binds a dozen parameters instead of a dozen per row: measured, the job update went from ~90 ms
-    /// to ~15 ms per batch on a loaded machine (docs/benchmarks.md, issue 14).
+    /// How a batch is written. True (PostgreSQL): one statement per table, each column bound as one array parameter
+    /// (<c>unnest</c>), so a statement's text is the same for any batch size (it can be prepared, e.g. Npgsql's
+    /// <c>Max Auto Prepare</c>) and costs one round trip; measured, the job update went from ~90 ms to ~15 ms per
+    /// batch on a loaded machine (docs/benchmarks.md, issue 14). False (SQLite, in process): a statement per row,
+    /// since there is no round trip to save and SQLite binds parameters by name in linear time.
     /// </summary>
     public virtual bool ArrayParameters => false;
 
-    /// <summary>Multi-row inserts save round trips; SQLite binds by name in linear time, so many parameters cost it more than they save.</summary>
-    public int RowsPerInsert => BatchStatements ? 200 : 1;
-
     /// <summary>
-    /// Called once per transaction before it inserts events, so sequence numbers become visible in order
-    /// (a feed reader must never see 7 and later find 6).
-    /// </summary>
-    public virtual Task LockOutboxAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) => Task.CompletedTask;
-
-    /// <summary>
-    /// The same lock as a query that an event insert can run itself (one round trip less), or null where
-    /// <see cref="LockOutboxAsync"/> must be called instead.
+    /// A query taking the outbox lock for the rest of the transaction, run by the event insert itself so sequence
+    /// numbers become visible in order (a feed reader must never see 7 and later find 6). Null where writes are
+    /// serialized anyway (SQLite's writer gate).
     /// </summary>
     public virtual string? OutboxLockQuery => null;
 
