@@ -211,6 +211,7 @@ public sealed class LocalServiceBus : IRuntimeProvider, IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync());
 
+    /// <summary>Its own range, 15000-19999, below the test kit's <c>Ports</c> (20000+): the broker does not depend on the kit.</summary>
     private static int NextPort()
     {
         for (var i = 0; i < 2_000; i++)

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace VideoCallbacks.Testing;
@@ -69,7 +67,7 @@ public sealed class PostgresServer
             // PostgreSQL refuses to run as root.
             await RunAsync("chown", ["-R", "postgres:postgres", dataDir], asUser: null);
         }
-        var port = FreePort();
+        var port = Ports.Free();
         var server = new PostgresServer(binDir, dataDir, port, asPostgresUser)
         {
             _settings = durable
@@ -149,31 +147,5 @@ public sealed class PostgresServer
             candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin")));
         }
         return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
-    }
-
-    private static int _nextPort = 20_000 + Random.Shared.Next(0, 10_000);
-
-    /// <summary>
-    /// A port nobody is listening on, taken below Linux's ephemeral range (32768+) so an outgoing
-    /// connection cannot grab it between this check and the caller's bind; a process-wide counter keeps
-    /// parallel tests apart.
-    /// </summary>
-    public static int FreePort()
-    {
-        for (var i = 0; i < 2_000; i++)
-        {
-            var port = 20_000 + (Interlocked.Increment(ref _nextPort) - 20_000) % 12_000;
-            try
-            {
-                using var l = new TcpListener(IPAddress.Loopback, port);
-                l.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // In use: try the next one.
-            }
-        }
-        throw new InvalidOperationException("No free port between 20000 and 32000.");
     }
 }

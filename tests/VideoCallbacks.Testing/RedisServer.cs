@@ -35,7 +35,7 @@ public sealed class RedisServer : IAsyncDisposable
         Directory.CreateDirectory(dir);
         for (var attempt = 1; ; attempt++)
         {
-            var server = new RedisServer(binary, dir, PostgresServer.FreePort());
+            var server = new RedisServer(binary, dir, Ports.Free());
             try
             {
                 await server.StartAgainAsync();

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using VideoCallbacks.Api.Admin;
@@ -57,12 +56,8 @@ public sealed class ServiceApi : IDisposable
     public Task<HttpResponseMessage> DeleteAsync(string url) => Http.DeleteAsync(new Uri(url, UriKind.Relative));
 
     /// <summary>POSTs <paramref name="body"/> as JSON, with an <c>Idempotency-Key</c> when given.</summary>
-    public Task<HttpResponseMessage> PostJsonAsync(string url, object body, string? idempotencyKey = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) };
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return Http.SendAsync(request);
-    }
+    public Task<HttpResponseMessage> PostJsonAsync(string url, object body, string? idempotencyKey = null) =>
+        Http.PostJsonAsync(url, body, idempotencyKey);
 
     // ------------------------------------------------------------------ submissions and jobs
 
@@ -218,17 +213,10 @@ public sealed class ServiceApi : IDisposable
     public async Task<(HttpStatusCode Status, JsonElement Body)> ReadyAsync()
     {
         using var response = await Anonymous.GetAsync(new Uri("/readyz", UriKind.Relative));
-        return (response.StatusCode, await ReadJsonAsync(response));
+        return (response.StatusCode, await response.JsonAsync());
     }
 
     // ------------------------------------------------------------------ plumbing
-
-    public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
 
     /// <summary>The body as JSON if the status is <paramref name="expected"/>; otherwise fails with what came back.</summary>
     public static async Task<JsonElement> ExpectAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
@@ -238,8 +226,7 @@ public sealed class ServiceApi : IDisposable
         {
             throw new InvalidOperationException($"{what} answered {(int)response.StatusCode}, expected {(int)expected}: {text}");
         }
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
+        return JsonElement.Parse(text);
     }
 
     public void Dispose()

@@ -49,7 +49,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         string environment = "Testing", int? port = null, Action<string>? echo = null)
     {
         var dll = typeof(VideoCallbacks.Api.ApiAssembly).Assembly.Location;
-        var p = port ?? PostgresServer.FreePort();
+        var p = port ?? Ports.Free();
         var url = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{p}");
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {

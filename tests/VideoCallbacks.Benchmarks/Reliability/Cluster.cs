@@ -20,7 +20,7 @@ public sealed class Cluster : IAsyncDisposable
         _storageProvider = storageProvider;
         _connectionString = connectionString;
         Settings = settings;
-        _ports = Enumerable.Range(0, instances).Select(_ => PostgresServer.FreePort()).ToArray();
+        _ports = Enumerable.Range(0, instances).Select(_ => Ports.Free()).ToArray();
         _instances = new ServiceProcess?[instances];
         _up = new bool[instances];
     }

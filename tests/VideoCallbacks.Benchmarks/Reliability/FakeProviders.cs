@@ -68,7 +68,7 @@ public sealed class FakeProviders : IAsyncDisposable
 
     public static async Task<FakeProviders> StartAsync()
     {
-        var port = PostgresServer.FreePort();
+        var port = Ports.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));

@@ -36,7 +36,7 @@ internal sealed class TwoInstances(RedisServer redis, string prefix, TestApp a, 
     {
         foreach (var app in new[] { A, B })
         {
-            await HttpExtensions.EventuallyAsync(() => ReadyAsync(app), r => r.Redis == state, what: $"/readyz redis = {state} on {app.BaseUrl}");
+            await Wait.UntilAsync(() => ReadyAsync(app), r => r.Redis == state, $"/readyz redis = {state} on {app.BaseUrl}");
         }
     }
 

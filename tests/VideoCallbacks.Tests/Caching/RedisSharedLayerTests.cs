@@ -83,7 +83,7 @@ public sealed class RedisSharedLayerTests
             s["Events:PollInterval"] = "00:00:30";
             s["Relay:PollInterval"] = "00:00:30";
         });
-        await HttpExtensions.EventuallyAsync(both.WakeupListenersAsync, n => n >= 2, what: "both instances listening for wake-ups");
+        await Wait.UntilAsync(both.WakeupListenersAsync, n => n >= 2, "both instances listening for wake-ups");
         var first = await Kit.SubmitAsync(both.A, "apiframe", "~nocallback");
 
         using var client = both.B.Client();
@@ -97,12 +97,12 @@ public sealed class RedisSharedLayerTests
             while (await stream.ReadLineAsync(stop.Token) is { } line) lines.Enqueue(line);
         });
         // B's stream has read what was there and now waits (30 s) for a wake-up.
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(lines.Any(l => l.Contains(first.GetProperty("jobId").GetString()!, StringComparison.Ordinal))),
-            seen => seen, what: "the first job's event on B's stream");
+        await Wait.UntilAsync(() => Task.FromResult(lines.Any(l => l.Contains(first.GetProperty("jobId").GetString()!, StringComparison.Ordinal))),
+            seen => seen, "the first job's event on B's stream");
 
         var second = await Kit.SubmitAsync(both.A, "apiframe", "~nocallback");
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(lines.Any(l => l.Contains(second.GetProperty("jobId").GetString()!, StringComparison.Ordinal))),
-            seen => seen, timeout: TimeSpan.FromSeconds(15), what: "the second job's event on B's stream before its 30 s poll");
+        await Wait.UntilAsync(() => Task.FromResult(lines.Any(l => l.Contains(second.GetProperty("jobId").GetString()!, StringComparison.Ordinal))),
+            seen => seen, "the second job's event on B's stream before its 30 s poll", TimeSpan.FromSeconds(15));
         await stop.CancelAsync();
         await Task.WhenAny(reader, Task.Delay(TimeSpan.FromSeconds(5)));
     }
@@ -136,7 +136,7 @@ public sealed class RedisSharedLayerTests
         Assert.Equal(sent, (await Kit.CallbacksAsync(both.A)).Count);
         foreach (var app in new[] { both.A, both.B })
         {
-            var ready = await HttpExtensions.EventuallyAsync(() => TwoInstances.ReadyAsync(app), r => r.Redis == RedisStates.Degraded, what: "redis degraded");
+            var ready = await Wait.UntilAsync(() => TwoInstances.ReadyAsync(app), r => r.Redis == RedisStates.Degraded, "redis degraded");
             Assert.True(ready.Status == HttpStatusCode.OK, $"/readyz answered {(int)ready.Status}: {ready.Body}");
         }
     }
@@ -162,7 +162,7 @@ public sealed class RedisSharedLayerTests
         Kit.Outcome(await Kit.AckAsync(await Kit.PostApiframeAsync(both.B, after,
             Fixture.Load("apiframe/progress-processing.json", after.ProviderTaskId!), url: both.OnB(after.CallbackUrl))));
         Assert.Equal(readsWhileDown, both.B.Get<JobCredentialCache>().DatabaseReads);
-        await HttpExtensions.EventuallyAsync(both.WakeupListenersAsync, n => n >= 2, what: "both instances listening for wake-ups again");
+        await Wait.UntilAsync(both.WakeupListenersAsync, n => n >= 2, "both instances listening for wake-ups again");
     }
 
     [Fact]
@@ -257,7 +257,7 @@ public sealed class RedisSharedLayerTests
         redis.Kill();
         await using var app = await TestApp.StartAsync(Db.Postgres, s => s["Cache:Redis:Configuration"] = redis.Configuration);
 
-        var ready = await HttpExtensions.EventuallyAsync(() => TwoInstances.ReadyAsync(app), r => r.Redis == RedisStates.Degraded, what: "redis degraded");
+        var ready = await Wait.UntilAsync(() => TwoInstances.ReadyAsync(app), r => r.Redis == RedisStates.Degraded, "redis degraded");
         Assert.Equal(HttpStatusCode.OK, ready.Status);
         // The whole path without Redis: submit, the sandbox provider's callbacks verified, events committed.
         var job = await Kit.SubmitAsync(app, "kie");

@@ -279,9 +279,9 @@ public sealed class CallbackIngestTests
         // The provider holds its answer to our submit for a while; its callback comes first.
         var source = Kit.NewSource("~slow=4000~nocallback");
         var submit = Kit.StartSubmitAsync(app, provider, source);
-        var hook = await HttpExtensions.EventuallyAsync(
+        var hook = await Wait.UntilAsync(
             () => Task.FromResult(Kit.TryFindHook(app, provider, b => b.ToString().Contains(source.Split('~')[0], StringComparison.Ordinal))),
-            h => h is not null, what: "the submission to reach the simulator");
+            h => h is not null, "the submission to reach the simulator");
         var taskId = $"raced-{Guid.NewGuid():N}";
         var body = provider == ProviderNames.Kie
             ? Fixture.Load("kie/callback-success.json", taskId)

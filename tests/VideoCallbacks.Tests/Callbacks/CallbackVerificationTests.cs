@@ -163,9 +163,9 @@ public sealed class CallbackVerificationTests
         var taskId = job.GetProperty("providerTaskId").GetString()!;
 
         // Apiframe sends two progress updates and the final document; Kie sends its final callback and retries it 3 times.
-        var refused = await HttpExtensions.EventuallyAsync(
+        var refused = await Wait.UntilAsync(
             () => Task.FromResult(app.Get<SimulatorState>().Callbacks.Where(c => c.TaskId == taskId).ToList()),
-            c => c.Count >= (provider == ProviderNames.Kie ? 4 : 3), what: "the simulator's callbacks");
+            c => c.Count >= (provider == ProviderNames.Kie ? 4 : 3), "the simulator's callbacks");
 
         Assert.All(refused, c => Assert.Equal(401, c.StatusCode));
         Assert.Equal([$"{jobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(jobId)));

@@ -66,8 +66,8 @@ public sealed class NanoGptPollingTests
         var taskId = job.GetProperty("providerTaskId").GetString()!;
         var store = app.Get<JobReader>();
 
-        var limited = await HttpExtensions.EventuallyAsync(() => store.GetJobAsync(jobId, CancellationToken.None),
-            j => j!.CheckAttempts >= 1, what: "the rate-limited poll to be rescheduled");
+        var limited = await Wait.UntilAsync(() => store.GetJobAsync(jobId, CancellationToken.None),
+            j => j!.CheckAttempts >= 1, "the rate-limited poll to be rescheduled");
 
         Assert.Equal(1, limiter.Refused);
         // Poll interval is 200 ms; the provider asked for an hour, and gets it.
@@ -110,8 +110,8 @@ public sealed class NanoGptPollingTests
                 jobId = job.GetProperty("jobId").GetString()!;
                 taskId = job.GetProperty("providerTaskId").GetString()!;
                 // Stop right after the first poll has been answered and its next one scheduled.
-                await HttpExtensions.EventuallyAsync(() => first.Get<JobReader>().GetJobAsync(jobId, CancellationToken.None),
-                    j => j!.CheckAttempts >= 1, timeout: TimeSpan.FromSeconds(30), what: "the first poll");
+                await Wait.UntilAsync(() => first.Get<JobReader>().GetJobAsync(jobId, CancellationToken.None),
+                    j => j!.CheckAttempts >= 1, "the first poll", TimeSpan.FromSeconds(30));
             }
             var pollsBeforeRestart = provider.FindTask(taskId)!.StatusPolls;
             Assert.InRange(pollsBeforeRestart, 1, 2);

@@ -50,8 +50,8 @@ public sealed class SandboxEndToEndTests
 
         Assert.Equal([$"{jobId}:submitted", $"{jobId}:completed"], Kit.Ids(events));
         // The simulator records a callback once it has our answer, which can come after the event is visible.
-        var recorded = await HttpExtensions.EventuallyAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
-            callbacks => callbacks.Count > 0, what: "the simulator to record the callback's answer");
+        var recorded = await Wait.UntilAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
+            callbacks => callbacks.Count > 0, "the simulator to record the callback's answer");
         var delivered = Assert.Single(recorded);
         Assert.Equal(200, delivered.StatusCode);
         Assert.True(delivered.Headers.ContainsKey("X-Webhook-Signature"));
@@ -76,9 +76,9 @@ public sealed class SandboxEndToEndTests
         var expected = progress + dup + late;
 
         // Wait for everything the simulator is going to send, not just the first terminal callback.
-        var delivered = await HttpExtensions.EventuallyAsync(
+        var delivered = await Wait.UntilAsync(
             () => Task.FromResult(app.Get<SimulatorState>().Callbacks.Where(c => c.TaskId == taskId).ToList()),
-            c => c.Count >= expected, what: $"{expected} callbacks");
+            c => c.Count >= expected, $"{expected} callbacks");
 
         Assert.Equal(expected, delivered.Count);
         Assert.All(delivered, c => Assert.Equal(200, c.StatusCode));

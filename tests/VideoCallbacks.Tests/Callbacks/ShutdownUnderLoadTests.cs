@@ -48,7 +48,7 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
             }
 
             var streams = Enumerable.Range(0, 4).Select(_ => Task.Run(StreamAsync)).ToList();
-            await HttpExtensions.EventuallyAsync(() => Task.FromResult(acknowledged.Count), n => n >= 5, Wait.Default, "the first callbacks acknowledged");
+            await Wait.UntilAsync(() => Task.FromResult(acknowledged.Count), n => n >= 5, "the first callbacks acknowledged");
             await api.TerminateAsync();
             await Task.WhenAll(streams);
 

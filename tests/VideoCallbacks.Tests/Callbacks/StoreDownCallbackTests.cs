@@ -41,7 +41,7 @@ public sealed class StoreDownCallbackTests
         Assert.Equal(1, await CountAsync(app, $"SELECT COUNT(*) FROM jobs WHERE job_id = '{hook.JobId}' AND status = 'submitted' AND progress = 0"));
 
         // The provider retries; once the store is back it goes through (a dead pooled connection may cost a retry or two).
-        var accepted = await HttpExtensions.EventuallyAsync(Send, r => r.StatusCode == HttpStatusCode.OK, what: "a retried callback to be accepted");
+        var accepted = await Wait.UntilAsync(Send, r => r.StatusCode == HttpStatusCode.OK, "a retried callback to be accepted");
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(accepted)));
         Assert.Equal([$"{hook.JobId}:submitted", $"{hook.JobId}:completed"], Kit.Ids(await app.Driver.FeedAsync(hook.JobId)));
         var stored = Assert.Single(await Kit.CallbacksAsync(app), c => c.JobId == hook.JobId);
@@ -65,7 +65,7 @@ public sealed class StoreDownCallbackTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         // The write was queued, so it lands once the lock is gone; the provider's retry is then a duplicate.
-        await HttpExtensions.EventuallyAsync(async () => Kit.Ids(await app.Driver.FeedAsync(hook.JobId)), ids => ids.Count == 2, what: "the late commit");
+        await Wait.UntilAsync(async () => Kit.Ids(await app.Driver.FeedAsync(hook.JobId)), ids => ids.Count == 2, "the late commit");
         var retry = await Send();
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         Assert.Equal(CallbackOutcomes.Duplicate, Kit.Outcome(await Kit.AckAsync(retry)));

@@ -24,7 +24,7 @@ public sealed class HealthCheckCommandTests
     [Fact]
     public async Task Healthcheck_exits_1_when_nothing_listens_on_the_port()
     {
-        var closedPort = PostgresServer.FreePort();
+        var closedPort = Ports.Free();
 
         var (exitCode, output) = await RunHealthCheckAsync(new() { ["ASPNETCORE_HTTP_PORTS"] = Port(closedPort) });
 
@@ -36,7 +36,7 @@ public sealed class HealthCheckCommandTests
     public async Task Healthcheck_follows_ASPNETCORE_URLS_over_ASPNETCORE_HTTP_PORTS_like_the_host_does()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var closedPort = PostgresServer.FreePort();
+        var closedPort = Ports.Free();
 
         var (exitCode, output) = await RunHealthCheckAsync(new()
         {

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -56,7 +55,7 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
         // A free port can be taken by someone else's outgoing connection before we bind it: try another.
         for (var attempt = 1; ; attempt++)
         {
-            var p = port ?? PostgresServer.FreePort();
+            var p = port ?? Ports.Free();
             var settings = new Dictionary<string, string?>
             {
                 ["Storage:Provider"] = db == Db.Postgres ? "Postgres" : "Sqlite",
@@ -140,25 +139,4 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
             try { Directory.Delete(_tempDir, recursive: true); } catch (IOException) { }
         }
     }
-}
-
-public static class HttpExtensions
-{
-    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body, string? idempotencyKey = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) };
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return client.SendAsync(request);
-    }
-
-    public static async Task<System.Text.Json.JsonElement> JsonAsync(this HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        using var doc = System.Text.Json.JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
-
-    /// <summary>Polls until the condition holds (within <see cref="Wait.Default"/> unless told); fails with the last value if it never does.</summary>
-    public static Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null, string? what = null) =>
-        Wait.UntilAsync(probe, condition, what ?? "condition", timeout);
 }

@@ -84,7 +84,7 @@ public sealed class OperatorAccessAndAuditTests
         var failedCallback = Assert.Single(await h.Api.AdminCallbacksAsync("outcome=failed"));
         var settledKie = await h.WaitUntilSettledAsync(k1, k2);
         var apiframeSubmitted = $"{a}:submitted";
-        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=failed"), list => list.Count == 5, Wait.Default, "five failed events");
+        await Wait.UntilAsync(() => h.Api.AdminEventsAsync("status=failed"), list => list.Count == 5, "five failed events");
         h.Broker.ClearFaults();
         var k1Submitted = settledKie.Single(e => e.JobId == k1 && e.Type == "video.extension.submitted").EventId;
         var k1Completed = settledKie.Single(e => e.JobId == k1 && e.Type == "video.extension.completed").EventId;
@@ -122,7 +122,7 @@ public sealed class OperatorAccessAndAuditTests
         // 6. reprocess again, CLI
         Assert.Equal(0, (await h.CliAsync("callbacks", "reprocess", callbackTarget)).ExitCode);
         // 7. forced replay of a published event, CLI
-        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync(), list => list.All(e => e.Status == "published"), Wait.Default, "all published");
+        await Wait.UntilAsync(() => h.Api.AdminEventsAsync(), list => list.All(e => e.Status == "published"), "all published");
         Assert.Equal(0, (await h.CliAsync("events", "replay", k1Completed, "--force")).ExitCode);
 
         using var raw = await h.Admin.GetAsync("/v1/admin/audit");

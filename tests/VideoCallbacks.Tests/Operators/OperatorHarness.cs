@@ -64,10 +64,10 @@ public sealed class OperatorHarness : IAsyncDisposable
     public async Task<List<AdminEvent>> WaitUntilSettledAsync(params string[] jobIds)
     {
         await Api.WaitForJobsAsync(jobIds, "completed");
-        return await HttpExtensions.EventuallyAsync(
+        return await Wait.UntilAsync(
             async () => (await Api.AdminEventsAsync()).Where(e => jobIds.Contains(e.JobId)).ToList(),
             events => events.Count > 0 && events.All(e => e.Status != "pending"),
-            what: "every event to be published or failed");
+            "every event to be published or failed");
     }
 
     /// <summary>The provider task the simulator holds for a job (its callback URL and webhook secret).</summary>

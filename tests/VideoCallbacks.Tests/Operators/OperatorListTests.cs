@@ -83,8 +83,7 @@ public sealed class OperatorListTests
         var doubled = await h.SubmitApiframeAsync("p-2~dup=2");
         var quiet = await h.SubmitApiframeAsync("p-3~nocallback");
         await h.WaitUntilSettledAsync(kie, apiframe, doubled);
-        var early = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync(), list => list.Any(c => c.Outcome == "duplicate"),
-            Wait.Default, "the duplicate final callback");
+        var early = await Wait.UntilAsync(() => h.Api.AdminCallbacksAsync(), list => list.Any(c => c.Outcome == "duplicate"), "the duplicate final callback");
         await Task.Delay(20); // keep the two groups' millisecond timestamps apart
 
         // Late: one not understood, one with the wrong secret, one for no job.
@@ -93,8 +92,7 @@ public sealed class OperatorListTests
         (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, task.WebhookSecret)).Dispose();
         (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!, unreadable, "wrong")).Dispose();
         (await h.Api.PostApiframeCallbackAsync(task.CallbackUrl!.Replace(quiet, "job_nobody", StringComparison.Ordinal), unreadable, task.WebhookSecret)).Dispose();
-        var all = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync(), list => list.Count == early.Count + 3,
-            Wait.Default, "the three late callbacks");
+        var all = await Wait.UntilAsync(() => h.Api.AdminCallbacksAsync(), list => list.Count == early.Count + 3, "the three late callbacks");
         var late = all.Skip(early.Count).ToList();
         Assert.Equal(early, all.Take(early.Count));
         Assert.Equal(["failed", "rejected", "unmatched"], late.Select(c => c.Outcome));

@@ -23,8 +23,7 @@ public sealed class OperatorReplayTests
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("", run.Stderr);
         Assert.Contains($"Replayed {failedIds.Count} events ({failedIds.Count} matched).", run.Stdout, StringComparison.Ordinal);
-        var published = await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync(), events => events.All(e => e.Status == "published"),
-            Wait.Default, "the replayed events to be published");
+        var published = await Wait.UntilAsync(() => h.Api.AdminEventsAsync(), events => events.All(e => e.Status == "published"), "the replayed events to be published");
         Assert.Equal(failedIds, published.Select(e => e.EventId).Order(StringComparer.Ordinal));
         Assert.Equal(failedIds, h.EnqueuedIds().Order(StringComparer.Ordinal));
         // Sent once each: not merely de-duplicated by the broker.
@@ -103,7 +102,7 @@ public sealed class OperatorReplayTests
             Assert.Equal(1, body.GetProperty("replayed").GetInt32());
             Assert.Contains("duplicate detection", body.GetProperty("warning").GetString(), StringComparison.Ordinal);
         }
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 1, Wait.Default, "the forced re-send");
+        await Wait.UntilAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 1, "the forced re-send");
         await WaitForStatusAsync(h, completed, "published");
         Assert.Equal([submitted, completed], h.EnqueuedIds());
         Assert.Equal(2, h.AcceptedSends().Count(id => id == completed));
@@ -114,7 +113,7 @@ public sealed class OperatorReplayTests
         var warning = Assert.Single(forced.ErrLines);
         Assert.StartsWith("warning: ", warning, StringComparison.Ordinal);
         Assert.Contains("duplicate detection", warning, StringComparison.Ordinal);
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, Wait.Default, "the second forced re-send");
+        await Wait.UntilAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, "the second forced re-send");
         await WaitForStatusAsync(h, submitted, "published");
         Assert.Equal([submitted, completed], h.EnqueuedIds());
 
@@ -210,8 +209,7 @@ public sealed class OperatorReplayTests
         var kieIds = failed.Where(e => e.Provider == "kie").Select(e => e.EventId).ToList();
         var firstApiframe = failed.Where(e => e.Provider == "apiframe").OrderBy(e => e.Sequence).First().EventId;
         var expected = kieIds.Append(firstApiframe).Order(StringComparer.Ordinal).ToList();
-        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == expected.Count,
-            Wait.Default, "the replayed events to be published");
+        await Wait.UntilAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == expected.Count, "the replayed events to be published");
         Assert.Equal(expected, h.EnqueuedIds().Order(StringComparer.Ordinal));
         Assert.Equal(failed.Count - expected.Count, (await h.Api.AdminEventsAsync("status=failed")).Count);
 
@@ -220,8 +218,7 @@ public sealed class OperatorReplayTests
         {
             Assert.Equal(failed.Count - expected.Count, (await response.JsonAsync()).GetProperty("replayed").GetInt32());
         }
-        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == failed.Count,
-            Wait.Default, "every event to be published");
+        await Wait.UntilAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == failed.Count, "every event to be published");
         using (var response = await h.Admin.PostJsonAsync("/v1/admin/events/replay", new { status = "published", provider = "kie" }))
         {
             await OperatorHarness.AssertValidationProblemAsync(response, "status");
@@ -229,9 +226,8 @@ public sealed class OperatorReplayTests
         var forced = await h.CliAsync("events", "replay", "--status", "published", "--provider", "kie", "--force", "--yes");
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.Contains("Replayed 2 events (2 matched).", forced.Stdout, StringComparison.Ordinal);
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, Wait.Default, "the forced re-sends");
-        await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == failed.Count,
-            Wait.Default, "the forced events to be published again");
+        await Wait.UntilAsync(() => Task.FromResult(h.Broker.DuplicatesDropped), n => n == 2, "the forced re-sends");
+        await Wait.UntilAsync(() => h.Api.AdminEventsAsync("status=published"), p => p.Count == failed.Count, "the forced events to be published again");
         Assert.Equal(failed.Select(e => e.EventId).Order(StringComparer.Ordinal), h.EnqueuedIds().Order(StringComparer.Ordinal));
     }
 
@@ -239,5 +235,5 @@ public sealed class OperatorReplayTests
         (await h.Api.AdminEventsAsync()).Single(e => e.EventId == eventId);
 
     private static Task<AdminEvent> WaitForStatusAsync(OperatorHarness h, string eventId, string status) =>
-        HttpExtensions.EventuallyAsync(() => EventAsync(h, eventId), e => e.Status == status, Wait.Default, $"{eventId} to be {status}");
+        Wait.UntilAsync(() => EventAsync(h, eventId), e => e.Status == status, $"{eventId} to be {status}");
 }

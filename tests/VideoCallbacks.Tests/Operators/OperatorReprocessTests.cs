@@ -77,8 +77,7 @@ public sealed class OperatorReprocessTests
             Assert.Equal(JsonValueKind.Null, result.GetProperty("eventId").ValueKind);
         }
 
-        var events = await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync(), all => all.All(e => e.Status == "published"),
-            Wait.Default, "every event to be published");
+        var events = await Wait.UntilAsync(() => h.Api.AdminEventsAsync(), all => all.All(e => e.Status == "published"), "every event to be published");
         foreach (var job in new[] { viaHttp, viaCli })
         {
             var completedEvent = Assert.Single(events, e => e.JobId == job.JobId && e.Type == "video.extension.completed");
@@ -106,8 +105,7 @@ public sealed class OperatorReprocessTests
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
-        var rejected = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync("outcome=rejected"), list => list.Count == 1,
-            Wait.Default, "the rejected callback to be recorded");
+        var rejected = await Wait.UntilAsync(() => h.Api.AdminCallbacksAsync("outcome=rejected"), list => list.Count == 1, "the rejected callback to be recorded");
         var callbackId = Assert.Single(rejected).Id;
         Assert.Equal(jobId, rejected[0].JobId);
 
@@ -128,8 +126,7 @@ public sealed class OperatorReprocessTests
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
-        var unmatched = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync("outcome=unmatched"), list => list.Count == 1,
-            Wait.Default, "the unmatched callback to be recorded");
+        var unmatched = await Wait.UntilAsync(() => h.Api.AdminCallbacksAsync("outcome=unmatched"), list => list.Count == 1, "the unmatched callback to be recorded");
         using (var response = await h.Admin.PostAsync($"/v1/admin/callbacks/{unmatched[0].Id}/reprocess", null))
         {
             Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);

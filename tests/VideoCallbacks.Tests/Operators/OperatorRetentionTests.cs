@@ -23,8 +23,7 @@ public sealed class OperatorRetentionTests
         var unreadJob = await h.SubmitApiframeAsync("p~nocallback");
         var task = await h.PostUnreadableCallbackAsync(unreadJob);
         await h.WaitUntilSettledAsync(failedJob);
-        var failed = await HttpExtensions.EventuallyAsync(() => h.Api.AdminEventsAsync("status=failed"), list => list.Count == 3,
-            Wait.Default, "three failed events");
+        var failed = await Wait.UntilAsync(() => h.Api.AdminEventsAsync("status=failed"), list => list.Count == 3, "three failed events");
         var unreadCallback = Assert.Single(await h.Api.AdminCallbacksAsync("outcome=failed"));
 
         // Published: a second Kie job once the broker is back. Also a rejected callback (wrong secret).
@@ -36,18 +35,16 @@ public sealed class OperatorRetentionTests
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
-        var callbacks = await HttpExtensions.EventuallyAsync(() => h.Api.AdminCallbacksAsync(), list => list.Any(c => c.Outcome == "rejected"),
-            Wait.Default, "the rejected callback to be recorded");
+        var callbacks = await Wait.UntilAsync(() => h.Api.AdminCallbacksAsync(), list => list.Any(c => c.Outcome == "rejected"), "the rejected callback to be recorded");
         Assert.Equal(["accepted", "accepted", "failed", "rejected"], callbacks.Select(c => c.Outcome).Order(StringComparer.Ordinal));
 
         // Prune until everything prunable is older than MaxAge and gone. The failed rows are older still.
-        await HttpExtensions.EventuallyAsync(async () =>
+        await Wait.UntilAsync(async () =>
             {
                 await retention.PruneOnceAsync(CancellationToken.None);
                 return (Events: await h.Api.AdminEventsAsync("status=published"), Callbacks: await h.Api.AdminCallbacksAsync());
             },
-            left => left.Events.Count == 0 && left.Callbacks.All(c => c.Outcome == "failed"),
-            Wait.Default, "published events and verified callbacks to be pruned");
+            left => left.Events.Count == 0 && left.Callbacks.All(c => c.Outcome == "failed"), "published events and verified callbacks to be pruned");
 
         Assert.Equal(failed, await h.Api.AdminEventsAsync());
         Assert.Equal([unreadCallback], await h.Api.AdminCallbacksAsync());

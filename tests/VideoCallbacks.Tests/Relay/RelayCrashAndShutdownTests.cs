@@ -24,12 +24,11 @@ public sealed class RelayCrashAndShutdownTests
             await using (first)
             {
                 // While the send hangs, the claim's lease_until keeps moving forward: the relay renews it.
-                var before = await HttpExtensions.EventuallyAsync(() => outbox.GetClaimsAsync(CancellationToken.None), c => c.Count > 0, Wait.Default, "claimed events");
+                var before = await Wait.UntilAsync(() => outbox.GetClaimsAsync(CancellationToken.None), c => c.Count > 0, "claimed events");
                 var watched = before[0];
-                var renewed = await HttpExtensions.EventuallyAsync(
+                var renewed = await Wait.UntilAsync(
                     async () => (await outbox.GetClaimsAsync(CancellationToken.None)).FirstOrDefault(c => c.Sequence == watched.Sequence),
                     c => c is not null && c.LeaseUntil > watched.LeaseUntil,
-                    Wait.Default,
                     $"the lease on event {watched.Sequence} (until {watched.LeaseUntil:O}) to be renewed");
                 Assert.Equal(watched.Owner, renewed!.Owner);
 

@@ -213,10 +213,9 @@ public sealed class RelayFaultTests
                 await RelayKit.SubmitJobsAsync(client, kie: 1);
             }
 
-            await HttpExtensions.EventuallyAsync(
+            await Wait.UntilAsync(
                 () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "never-settled")),
                 n => n > 0,
-                Wait.Default,
                 "a send hanging on the broker");
         }
         finally

@@ -29,7 +29,7 @@ public sealed class RelayTraceContextTests
         // Consumed the way subscribers consume it.
         await using var client = new ServiceBusClient(bus.Broker.ConnectionString);
         await using var receiver = client.CreateReceiver(bus.Broker.Topic, "all");
-        var completed = await HttpExtensions.EventuallyAsync(
+        var completed = await Wait.UntilAsync(
             async () =>
             {
                 var batch = await receiver.ReceiveMessagesAsync(10, TimeSpan.FromSeconds(1));
@@ -37,7 +37,6 @@ public sealed class RelayTraceContextTests
                 return batch.FirstOrDefault(m => m.MessageId == $"{hook.JobId}:completed");
             },
             m => m is not null,
-            Wait.Default,
             "the completed event on the subscription");
 
         var traceParent = Assert.IsType<string>(completed!.ApplicationProperties["traceparent"]);

@@ -21,26 +21,23 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
         await using var broker = await LocalServiceBus.StartAsync();
         // One provider simulator for both instances (each instance's own sandbox would know only its own tasks).
         await using var providers = await StartProvidersAsync();
-        var settings = new Dictionary<string, string>
+        // The relay tests' Service Bus settings; a short lease so a killed instance's claims free up soon.
+        var settings = RelayKit.ServiceBusSettings(broker.ConnectionString, lease: "00:00:03");
+        foreach (var (key, value) in new Dictionary<string, string>
+                 {
+                     ["Sandbox:Enabled"] = "false",
+                     ["Providers:NanoGpt:PollInterval"] = "00:00:00.200",
+                     ["Reconcile:After"] = "00:00:05",
+                     ["Cache:Redis:Configuration"] = redis.Configuration,
+                     ["Cache:Redis:Prefix"] = $"vc-test-{Guid.NewGuid():N}:",
+                     ["Cache:Redis:OperationTimeout"] = "00:00:01",
+                     // Small claims so both relays keep finding work.
+                     ["Relay:BatchSize"] = "2",
+                     ["Logging:LogLevel:VideoCallbacks.Api.Providers.ProviderCheckWorker"] = "Debug",
+                 })
         {
-            ["Sandbox:Enabled"] = "false",
-            ["Providers:NanoGpt:PollInterval"] = "00:00:00.200",
-            ["Reconcile:After"] = "00:00:05",
-            ["Cache:Redis:Configuration"] = redis.Configuration,
-            ["Cache:Redis:Prefix"] = $"vc-test-{Guid.NewGuid():N}:",
-            ["Cache:Redis:OperationTimeout"] = "00:00:01",
-            ["Bus:Transport"] = "ServiceBus",
-            ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
-            ["Bus:ServiceBus:MaxRetries"] = "0",
-            ["Bus:ServiceBus:TryTimeout"] = "00:00:05",
-            ["Relay:BaseDelay"] = "00:00:00.050",
-            ["Relay:MaxDelay"] = "00:00:00.400",
-            ["Relay:PollInterval"] = "00:00:00.050",
-            // Small claims so both relays keep finding work; a short lease so a killed one's claims free up soon.
-            ["Relay:BatchSize"] = "2",
-            ["Relay:Lease"] = "00:00:03",
-            ["Logging:LogLevel:VideoCallbacks.Api.Providers.ProviderCheckWorker"] = "Debug",
-        };
+            settings[key] = value;
+        }
         foreach (var provider in new[] { "kie", "apiframe", "nanogpt" })
         {
             var section = provider switch { "kie" => "Kie", "apiframe" => "Apiframe", _ => "NanoGpt" };
@@ -64,9 +61,9 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
             }
 
             // Neither idles: both pollers asked the providers, both relays sent to the topic.
-            await HttpExtensions.EventuallyAsync(() => Task.FromResult((a.Output.Contains(Polled, StringComparison.Ordinal), b.Output.Contains(Polled, StringComparison.Ordinal))),
-                both => both is (true, true), Wait.Default, "both instances to poll a provider");
-            await HttpExtensions.EventuallyAsync(() => Task.FromResult(SendingConnections(broker)), n => n >= 2, Wait.Default, "both instances to publish");
+            await Wait.UntilAsync(() => Task.FromResult((a.Output.Contains(Polled, StringComparison.Ordinal), b.Output.Contains(Polled, StringComparison.Ordinal))),
+                both => both is (true, true), "both instances to poll a provider");
+            await Wait.UntilAsync(() => Task.FromResult(SendingConnections(broker)), n => n >= 2, "both instances to publish");
             await clientB.WaitForJobsAsync(jobs);
 
             // Phase 2: more submissions to both, then instance A dies at once (callbacks to it, claims and sends in flight).
@@ -121,7 +118,7 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
         var builder = WebApplication.CreateBuilder();
         // Its refused callbacks to the killed instance are expected; they would only flood the test output.
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{PostgresServer.FreePort()}");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{Ports.Free()}");
         builder.Services.AddProviderSimulator(o =>
         {
             o.CallbackDelay = TimeSpan.FromMilliseconds(200);

@@ -28,7 +28,7 @@ internal static class MisbehavingProvider
     public static IReadOnlyList<JsonElement> Received(WireMockServer provider, string path) =>
         provider.LogEntries
             .Where(e => e.RequestMessage?.Path == path)
-            .Select(e => JsonDocument.Parse(e.RequestMessage!.Body!).RootElement.Clone())
+            .Select(e => JsonElement.Parse(e.RequestMessage!.Body!))
             .ToList();
 
     /// <summary>The hook (callback URL, secret) the service handed the provider in one received submission.</summary>

@@ -49,8 +49,8 @@ public sealed class SandboxOutsideDevelopmentTests
         Assert.Equal(200, (await response.JsonAsync()).GetProperty("code").GetInt32());
 
         var state = app.Get<SimulatorState>();
-        var recorded = await HttpExtensions.EventuallyAsync(() => Task.FromResult(state.Callbacks.Where(c => c.Url.StartsWith(victim.Url!, StringComparison.Ordinal)).ToList()),
-            c => c.Count > 0, what: "the simulator's record of the refused callback");
+        var recorded = await Wait.UntilAsync(() => Task.FromResult(state.Callbacks.Where(c => c.Url.StartsWith(victim.Url!, StringComparison.Ordinal)).ToList()),
+            c => c.Count > 0, "the simulator's record of the refused callback");
         Assert.All(recorded, c => Assert.Null(c.StatusCode));
         Assert.Empty(victim.LogEntries);
     }

@@ -78,7 +78,7 @@ public sealed class TaskIdConflictTests
         var unknown = (await slow.JsonAsync()).GetProperty("jobId").GetString()!;
 
         // WireMock logs the slow request once it has answered it.
-        var received = await HttpExtensions.EventuallyAsync(() => Task.FromResult(Received(provider, SubmitPath)), r => r.Count == 2, what: "both submissions in the provider's log");
+        var received = await Wait.UntilAsync(() => Task.FromResult(Received(provider, SubmitPath)), r => r.Count == 2, "both submissions in the provider's log");
         var unknownHook = received.Select(b => HookFrom(b, "kie", "owned-task")).Single(h => h.JobId == unknown);
         using var stolen = await Kit.PostKieAsync(app, unknownHook, Fixture.Load("kie/callback-success.json", "owned-task"));
 

@@ -124,16 +124,15 @@ public sealed class PublisherTests
             Assert.Contains(reason, r.Error, StringComparison.Ordinal);
         });
         // The broker records a refused transfer just after answering it: wait for the record, then count.
-        await Infrastructure.HttpExtensions.EventuallyAsync(() => Task.FromResult(broker.Transfers.Count), n => n >= 2, what: "the refused transfer in the broker's record");
+        await Wait.UntilAsync(() => Task.FromResult(broker.Transfers.Count), n => n >= 2, "the refused transfer in the broker's record");
         Assert.Equal(2, broker.Transfers.Count);
         Assert.Single(broker.Messages);
 
         // The fault was one transfer: a later call goes through on the same sender (after ServerBusy the SDK
         // itself holds sends back for 10 s, hence the wait).
-        await Infrastructure.HttpExtensions.EventuallyAsync(
+        await Wait.UntilAsync(
             () => host.Publisher.PublishAsync(events, CancellationToken.None),
             results => results.All(r => r.Published),
-            Wait.Default,
             "a publish after the fault");
         Assert.Equal(events.Select(e => e.EventId), broker.Messages.Skip(1).Select(m => m.MessageId));
     }
@@ -229,11 +228,10 @@ public sealed class PublisherTests
         Assert.Equal(PublishFailureKind.Transient, down.Failure);
         await broker.RestartAsync();
 
-        var back = await Infrastructure.HttpExtensions.EventuallyAsync(
+        var back = await Wait.UntilAsync(
             async () => Assert.Single(await host.Publisher.PublishAsync([TestEvents.Create("a", 2)], CancellationToken.None)),
             r => r.Published,
-            TimeSpan.FromSeconds(60),
-            "a publish after the restart");
+            "a publish after the restart", TimeSpan.FromSeconds(60));
         Assert.True(back.Published);
         Assert.Equal(["a:progress:1", "a:progress:2"], broker.Messages.Select(m => m.MessageId));
     }

@@ -23,18 +23,16 @@ public sealed class SubscriberExampleTests
 
             var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 2, apiframe: 2);
             await bus.Api.WaitUntilPublishedAsync(committed.Count);
-            await HttpExtensions.EventuallyAsync(
+            await Wait.UntilAsync(
                 () => Task.FromResult(received.Count),
                 n => n >= committed.Count,
-                Wait.Default,
                 $"the subscriber to receive {committed.Count} events");
 
             // Delivery is at least once: a message delivered again must not reach the handler twice.
             bus.Broker.Redeliver(committed[^1].GetProperty("id").GetString()!);
-            await HttpExtensions.EventuallyAsync(
+            await Wait.UntilAsync(
                 () => Task.FromResult(bus.Broker.Outstanding("all")),
                 n => n == 0,
-                Wait.Default,
                 "the subscriber to complete the redelivered message");
 
             Assert.Equal(

@@ -6,8 +6,6 @@ namespace VideoCallbacks.Tests.Simulator;
 
 public sealed class SimulatorTests(SimulatorFixture fixture) : IClassFixture<SimulatorFixture>
 {
-    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
-
     private const string KiePath = "kie/api/v1/mj/generateVideoExtend";
     private const string ApiframePath = "apiframe/imagine-video-extend";
     private const string NanoExtendPath = "nanogpt/api/generate-video/extend";
@@ -683,23 +681,14 @@ public sealed class SimulatorTests(SimulatorFixture fixture) : IClassFixture<Sim
         return await ReadObjectAsync(response);
     }
 
-    private async Task<JsonObject> WaitForKieRecordAsync(string taskId, Func<int, bool> done)
-    {
-        var deadline = DateTimeOffset.UtcNow + WaitLimit;
-        while (true)
+    private Task<JsonObject> WaitForKieRecordAsync(string taskId, Func<int, bool> done) =>
+        Wait.UntilAsync(async () =>
         {
             using var response = await SendAsync(HttpMethod.Get, $"kie/api/v1/mj/record-info?taskId={taskId}", null, KieAuth);
             var body = await ReadObjectAsync(response);
             Assert.Equal(200, body["code"]!.GetValue<int>());
-            var data = body["data"]!.AsObject();
-            if (done(data["successFlag"]!.GetValue<int>()) || DateTimeOffset.UtcNow > deadline)
-            {
-                return data;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+            return body["data"]!.AsObject();
+        }, data => done(data["successFlag"]!.GetValue<int>()), $"the Kie record of {taskId}");
 
     /// <summary>Polls the receiver until <paramref name="count"/> callbacks (optionally: until one matches <paramref name="until"/>).</summary>
     private async Task<IReadOnlyList<ReceivedCallback>> WaitForCallbacksAsync(string hook, int count, Func<ReceivedCallback, bool>? until = null)
@@ -717,19 +706,8 @@ public sealed class SimulatorTests(SimulatorFixture fixture) : IClassFixture<Sim
         return received;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTimeOffset.UtcNow + WaitLimit;
-        while (!condition())
-        {
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out waiting for {what}.");
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) =>
+        Wait.UntilAsync(() => Task.FromResult(condition()), done => done, what);
 
     private Task<HttpResponseMessage> PostAsync(string path, string json, params (string Name, string Value)[] headers) =>
         SendAsync(HttpMethod.Post, path, json, headers);

@@ -82,7 +82,7 @@ public sealed class ProviderErrorMappingTests
     [Theory, BothDatabases]
     public async Task Unreachable_provider_answers_502(Db db)
     {
-        var closedPort = PostgresServer.FreePort();
+        var closedPort = Ports.Free();
         await using var app = await TestApp.StartAsync(db, s =>
         {
             s["Sandbox:Enabled"] = "false";

@@ -173,7 +173,7 @@ public sealed class ProviderFaultTests(ProviderFaultApp fixture) : IClassFixture
         using var again = await _client.PostJsonAsync("/v1/extensions", BodyFor(provider, "slow"), $"slow-{provider}");
         Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
         Assert.Equal(problem.GetProperty("jobId").GetString(), (await again.JsonAsync()).GetProperty("jobId").GetString());
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(Submissions(provider)), n => n > 0, what: "WireMock to log the slow request");
+        await Wait.UntilAsync(() => Task.FromResult(Submissions(provider)), n => n > 0, "WireMock to log the slow request");
         Assert.Equal(1, Submissions(provider));
     }
 

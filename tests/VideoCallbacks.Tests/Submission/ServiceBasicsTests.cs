@@ -144,8 +144,8 @@ public sealed class ServiceBasicsTests
         };
         await app.Driver.WaitForEventsAsync(ids, "video.extension.completed");
         // Every callback the simulator sent has been answered, so its handling has been logged.
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
-            callbacks => callbacks.Count >= 2 && callbacks.All(c => c.StatusCode is not null), what: "callbacks answered");
+        await Wait.UntilAsync(() => Task.FromResult(app.Get<SimulatorState>().Callbacks),
+            callbacks => callbacks.Count >= 2 && callbacks.All(c => c.StatusCode is not null), "callbacks answered");
 
         var kie = app.SubmissionFor(KieSubmitPath, "taskId", "logs-kie").Json();
         var apiframe = app.SubmissionFor(ApiframeSubmitPath, "parent_task_id", "logs-apiframe").Json();

@@ -28,10 +28,10 @@ public sealed class TelemetryTests
             && Equals(a.GetTagItem("videocallbacks.verified"), true);
         bool AnsweredOk(Activity a) => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string r
             && r.Contains("callbacks", StringComparison.Ordinal) && Equals(a.GetTagItem("http.response.status_code"), 200);
-        var all = await HttpExtensions.EventuallyAsync(() => Task.FromResult(Snapshot(spans)),
+        var all = await Wait.UntilAsync(() => Task.FromResult(Snapshot(spans)),
             s => s.Any(v => OurVerify(v) && s.Any(r => AnsweredOk(r) && r.SpanId == v.ParentSpanId
                  && s.Any(c => c.OperationName == "ingest.commit" && c.Links.Any(l => l.Context.TraceId == r.TraceId)))),
-            what: "callback spans");
+            "callback spans");
 
         // The simulator re-sends a callback that was not answered in time (a loaded machine): look at the one answered 200.
         var request = all.First(r => AnsweredOk(r) && all.Any(v => OurVerify(v) && v.ParentSpanId == r.SpanId));
@@ -64,9 +64,9 @@ public sealed class TelemetryTests
         var job = await app.Driver.SubmitAsync(Apiframe(sourceTaskId: "metrics-apiframe"));
         await app.Driver.WaitForEventsAsync([job.JobId()], "video.extension.completed");
 
-        await HttpExtensions.EventuallyAsync(() => Task.FromResult(collector.GetMeasurementSnapshot()),
+        await Wait.UntilAsync(() => Task.FromResult(collector.GetMeasurementSnapshot()),
             m => m.Any(x => x.MatchesTags(new KeyValuePair<string, object?>("provider", "apiframe"), new KeyValuePair<string, object?>("outcome", "accepted"))),
-            what: "an accepted apiframe callback measurement");
+            "an accepted apiframe callback measurement");
         Assert.All(collector.GetMeasurementSnapshot(), m => Assert.Equal(1, m.Value));
     }
 

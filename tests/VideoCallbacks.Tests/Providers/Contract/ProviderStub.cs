@@ -64,8 +64,8 @@ public sealed class ProviderStub : IDisposable
     /// WireMock logs a request once it has answered it, so after a client gave up on a slow reply, wait for
     /// the reply to go out before counting (this waits for the log, it asserts no timing).
     /// </summary>
-    public Task SettledAsync() => Infrastructure.HttpExtensions.EventuallyAsync(
-        () => Task.FromResult(Server.LogEntries.Count), n => n > 0, what: "WireMock to log the delayed request");
+    public Task SettledAsync() => Wait.UntilAsync(
+        () => Task.FromResult(Server.LogEntries.Count), n => n > 0, "WireMock to log the delayed request");
 
     public WireMock.IRequestMessage OnlyRequest(string path) => Assert.Single(Requests(path));
 
@@ -77,8 +77,7 @@ public sealed class ProviderStub : IDisposable
 
     public static JsonElement Json(WireMock.IRequestMessage request)
     {
-        using var doc = JsonDocument.Parse(request.Body!);
-        return doc.RootElement.Clone();
+        return JsonElement.Parse(request.Body!);
     }
 
     /// <summary>The body's field names and JSON kinds, so a test can pin the exact shape.</summary>
