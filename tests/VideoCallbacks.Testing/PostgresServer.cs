@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Npgsql;
 
 namespace VideoCallbacks.Testing;
@@ -60,7 +61,8 @@ public sealed class PostgresServer
             "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install PostgreSQL 15 (apt-get install postgresql) " +
             "or set PG_BIN to the folder holding them. These tests need a real server and are never skipped.");
         var asPostgresUser = Environment.UserName == "root";
-        var dataDir = Path.Combine(Path.GetTempPath(), $"vc-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        SweepLeftovers(binDir, asPostgresUser);
+        var dataDir = Path.Combine(Path.GetTempPath(), $"{DirPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDir);
         if (asPostgresUser)
         {
@@ -102,6 +104,36 @@ public sealed class PostgresServer
         return ConnectionString(name);
     }
 
+    private const string DirPrefix = "vc-pg-";
+
+    /// <summary>
+    /// Servers whose test process died without stopping them (a killed runner, Ctrl-C: no exit handler runs) keep
+    /// running detached and keep their files, gigabytes each; they are stopped and deleted before a new one starts.
+    /// A directory whose process (named in it) still runs belongs to a parallel run and is left alone.
+    /// </summary>
+    private static void SweepLeftovers(string binDir, bool asPostgresUser)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), DirPrefix + "*"))
+        {
+            var pid = Path.GetFileName(dir)[DirPrefix.Length..].Split('-')[0];
+            if (!int.TryParse(pid, CultureInfo.InvariantCulture, out var owner) || IsRunning(owner)) continue;
+            new PostgresServer(binDir, dir, 0, asPostgresUser).Stop();
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Stops a dedicated server for good and deletes its files.</summary>
     public void Destroy() => Stop();
 
@@ -110,9 +142,16 @@ public sealed class PostgresServer
         try
         {
             RunPgAsync("pg_ctl", ["-D", Path.Combine(_dataDir, "data"), "-m", "immediate", "stop"]).Wait(TimeSpan.FromSeconds(20));
+        }
+        catch (Exception e) when (e is InvalidOperationException or AggregateException)
+        {
+            // Not running (any more): its files still go.
+        }
+        try
+        {
             Directory.Delete(_dataDir, recursive: true);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or AggregateException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort: the temp directory is throwaway.
         }

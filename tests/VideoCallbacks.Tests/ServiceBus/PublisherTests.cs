@@ -231,7 +231,7 @@ public sealed class PublisherTests
         var back = await Wait.UntilAsync(
             async () => Assert.Single(await host.Publisher.PublishAsync([TestEvents.Create("a", 2)], CancellationToken.None)),
             r => r.Published,
-            "a publish after the restart", TimeSpan.FromSeconds(60));
+            "a publish after the restart");
         Assert.True(back.Published);
         Assert.Equal(["a:progress:1", "a:progress:2"], broker.Messages.Select(m => m.MessageId));
     }
