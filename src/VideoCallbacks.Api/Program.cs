@@ -23,13 +23,14 @@ builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddTelemetry(builder.Configuration);
 builder.Services.AddProblemDetailsWithBindingErrors();
 builder.Services.AddApiDocs(builder.Configuration);
+builder.Services.AddForwardedHeadersFromConfiguration(builder.Configuration);
 builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);
 builder.Services.AddCache(builder.Configuration);
 builder.Services.AddRateLimits(builder.Configuration);
 builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddBus(builder.Configuration);
 builder.Services.AddProviders(builder.Configuration);
-builder.Services.AddSubmissions();
+builder.Services.AddSubmissions(builder.Configuration);
 builder.Services.AddEventFeed(builder.Configuration);
 builder.Services.AddCallbacks(builder.Configuration);
 builder.Services.AddProviderChecks();
@@ -38,7 +39,9 @@ builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
-app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = Problems.StatusFor, SuppressDiagnosticsCallback = Problems.IsClientMistake });
+app.UseForwardedHeadersFromConfiguration();
+app.UseSecurityHeaders();
+app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = Problems.StatusFor, SuppressDiagnosticsCallback = Problems.IsNotOurFault });
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -34,18 +34,19 @@ public static class AdminEndpoints
             .RequireAuthorization(ApiKeyDefaults.AdminPolicy)
             .RequireRateLimiting(RateLimits.ClientPolicy);
         group.MapGet("/events", ListEvents).WithSummary("Outbox events by publish status, provider, type and time, with cursor paging.");
-        group.MapPost("/events/{eventId}/replay", ReplayEvent).WithSummary("Put one failed event (or, with force=true, a published one) back to pending.");
+        group.MapPost("/events/{eventId}/replay", ReplayEvent).WithSummary("Put one failed event (or, with force=true, a published one) back to pending.").ProducesProblem(404);
         group.MapPost("/events/replay", ReplayEvents).WithSummary("Replay every event matching a filter (bounded; dryRun counts only).");
         group.MapPost("/events/purge", PurgeEvents).WithSummary("Delete failed events an operator has given up on (dryRun counts only).");
         group.MapGet("/callbacks", ListCallbacks).WithSummary("Stored callbacks by outcome, provider and time, with cursor paging.");
-        group.MapPost("/callbacks/{id:long}/reprocess", Reprocess).WithSummary("Re-run normalization and the state machine on a stored verified callback.");
+        group.MapPost("/callbacks/{id:long}/reprocess", Reprocess).WithSummary("Re-run normalization and the state machine on a stored verified callback.").ProducesProblem(404);
         group.MapGet("/audit", ListAudit).WithSummary("Who replayed or reprocessed what, and when.");
         return group;
     }
 
-    private static async Task<Results<Ok<Page<AdminEvent>>, ValidationProblem>> ListEvents(HttpRequest http, AdminStore store, CancellationToken ct)
+    private static async Task<Results<Ok<Page<AdminEvent>>, ValidationProblem>> ListEvents(HttpRequest http, AdminStore store, ApiKeyRegistry keys, CancellationToken ct)
     {
         var q = new QueryReader(http.Query);
+        var client = q.OneOf("client", [.. keys.Clients]);
         var status = q.OneOf("status", PublishStatuses.Pending, PublishStatuses.Published, PublishStatuses.Failed);
         var provider = q.OneOf("provider", [.. ProviderNames.All]);
         var type = q.OneOf("type", EventTypes.Submitted, EventTypes.Progress, EventTypes.Completed, EventTypes.Failed);
@@ -53,12 +54,12 @@ public static class AdminEndpoints
         var limit = q.Int("limit", 100, 1, MaxPage);
         var cursor = q.Long("cursor");
         if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
-        var events = await store.ListEventsAsync(new EventFilter(status, provider, type, since, until, cursor, limit), ct);
+        var events = await store.ListEventsAsync(new EventFilter(status, provider, type, since, until, cursor, limit, client), ct);
         return TypedResults.Ok(new Page<AdminEvent>(events.Select(AdminEvent.From).ToList(),
             events.Count == limit ? events[^1].Sequence.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static async Task<Results<Ok<EventReplayResult>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> ReplayEvent(
+    private static async Task<Results<Ok<EventReplayResult>, ProblemHttpResult>> ReplayEvent(
         string eventId, HttpContext http, AdminStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct, bool force = false)
     {
         var e = eventId.Length <= 200 ? await store.GetEventAsync(eventId, ct) : null;
@@ -78,9 +79,9 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<BulkReplayResult>, ValidationProblem>> ReplayEvents(
-        ReplayFilter filter, HttpContext http, AdminStore store, OutboxSignal signal, TimeProvider time, CancellationToken ct)
+        ReplayFilter filter, HttpContext http, AdminStore store, ApiKeyRegistry keys, OutboxSignal signal, TimeProvider time, CancellationToken ct)
     {
-        var (eventFilter, errors) = Validate(filter, allowPublished: filter.Force);
+        var (eventFilter, errors) = Validate(filter, keys, allowPublished: filter.Force);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The replay filter is invalid.");
         var matched = await store.ListEventsAsync(eventFilter!, ct);
         var warning = eventFilter!.Status == PublishStatuses.Published ? DuplicateDetectionWarning : null;
@@ -93,13 +94,13 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<PurgeResult>, ValidationProblem>> PurgeEvents(
-        ReplayFilter filter, HttpContext http, AdminStore store, TimeProvider time, CancellationToken ct)
+        ReplayFilter filter, HttpContext http, AdminStore store, ApiKeyRegistry keys, TimeProvider time, CancellationToken ct)
     {
         if (filter.Status is not null && filter.Status != PublishStatuses.Failed)
         {
             return Problems.Validation("status", "Only failed events can be purged; published ones are pruned by retention.");
         }
-        var (eventFilter, errors) = Validate(filter with { Status = PublishStatuses.Failed }, allowPublished: false);
+        var (eventFilter, errors) = Validate(filter with { Status = PublishStatuses.Failed }, keys, allowPublished: false);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The purge filter is invalid.");
         var matched = await store.ListEventsAsync(eventFilter!, ct);
         if (filter.DryRun) return TypedResults.Ok(new PurgeResult(0, matched.Count, true));
@@ -122,7 +123,7 @@ public static class AdminEndpoints
             callbacks.Count == limit ? callbacks[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static async Task<Results<Ok<ReprocessResult>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> Reprocess(
+    private static async Task<Results<Ok<ReprocessResult>, ProblemHttpResult>> Reprocess(
         long id, HttpContext http, AdminStore store, IngestWriter writer, TimeProvider time, CancellationToken ct)
     {
         var callback = await store.GetCallbackAsync(id, ct);
@@ -158,7 +159,7 @@ public static class AdminEndpoints
         return TypedResults.Ok(new Page<AuditEntry>(entries, entries.Count == limit ? entries[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static (EventFilter? Filter, Dictionary<string, string[]> Errors) Validate(ReplayFilter f, bool allowPublished)
+    private static (EventFilter? Filter, Dictionary<string, string[]> Errors) Validate(ReplayFilter f, ApiKeyRegistry keys, bool allowPublished)
     {
         var errors = new Dictionary<string, string[]>();
         var status = f.Status ?? PublishStatuses.Failed;
@@ -173,9 +174,10 @@ public static class AdminEndpoints
         {
             errors["type"] = ["type must be one of the video.extension.* event types."];
         }
+        if (f.Client is not null && !keys.Clients.Contains(f.Client)) errors["client"] = [$"client must be one of: {string.Join(", ", keys.Clients)}."];
         if (!TimeRangeIsValid(f.Since, f.Until)) errors["until"] = [TimeRangeMessage];
         if (f.Limit is < 1 or > MaxBulk) errors["limit"] = [$"limit must be between 1 and {MaxBulk}."];
-        return (errors.Count > 0 ? null : new EventFilter(status, f.Provider, f.Type, f.Since, f.Until, null, f.Limit ?? 1000), errors);
+        return (errors.Count > 0 ? null : new EventFilter(status, f.Provider, f.Type, f.Since, f.Until, null, f.Limit ?? 1000, f.Client), errors);
     }
 
     /// <summary>

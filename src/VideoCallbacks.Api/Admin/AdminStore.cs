@@ -10,7 +10,8 @@ public sealed record StoredCallback(
 
 public sealed record CallbackFilter(string? Outcome, string? Provider, DateTimeOffset? Since, DateTimeOffset? Until, long? AfterId, int Limit);
 
-public sealed record EventFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, long? AfterSequence, int Limit);
+public sealed record EventFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, long? AfterSequence, int Limit,
+    string? Client = null);
 
 public sealed record AuditEntry(long Id, DateTimeOffset At, string AdminKeyId, string Action, string Target, int Count, string? Details);
 
@@ -28,6 +29,7 @@ public sealed class AdminStore(SqlDatabase db)
         if (filter.Status is not null) where.Add("status = @Status");
         if (filter.Provider is not null) where.Add("provider = @Provider");
         if (filter.Type is not null) where.Add("type = @Type");
+        if (filter.Client is not null) where.Add("client = @Client");
         if (filter.Since is not null) where.Add("time >= @SinceMs");
         if (filter.Until is not null) where.Add("time < @UntilMs");
         if (filter.AfterSequence is not null) where.Add("sequence > @AfterSequence");
@@ -36,7 +38,7 @@ public sealed class AdminStore(SqlDatabase db)
         {
             var rows = await c.QueryAsync<EventRow>(new CommandDefinition(sql, new
             {
-                filter.Status, filter.Provider, filter.Type, SinceMs = Ms(filter.Since), UntilMs = Ms(filter.Until), filter.AfterSequence, filter.Limit,
+                filter.Status, filter.Provider, filter.Type, filter.Client, SinceMs = Ms(filter.Since), UntilMs = Ms(filter.Until), filter.AfterSequence, filter.Limit,
             }, cancellationToken: cancellationToken));
             return rows.Select(r => r.ToEvent()).ToList();
         }, cancellationToken);

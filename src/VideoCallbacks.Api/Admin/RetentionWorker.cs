@@ -20,7 +20,8 @@ public sealed class RetentionOptions
 /// Prunes old published events and callbacks in small batches. Failed events, and callbacks that
 /// could not be understood, stay until an operator replays, reprocesses or purges them.
 /// </summary>
-public sealed class RetentionWorker(AdminStore store, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionWorker> logger) : BackgroundService
+public sealed class RetentionWorker(AdminStore store, Submissions.SubmissionStore submissions, IOptions<RetentionOptions> options,
+    IOptions<Submissions.IdempotencyOptions> idempotency, TimeProvider time, ILogger<RetentionWorker> logger) : BackgroundService
 {
     private const int Batch = 1000;
 
@@ -57,5 +58,17 @@ public sealed class RetentionWorker(AdminStore store, IOptions<RetentionOptions>
             if (e < Batch && c < Batch) break;
         }
         if (events + callbacks > 0) logger.LogInformation("Retention pruned {Events} published events and {Callbacks} callbacks older than {Cutoff}", events, callbacks, cutoff);
+        // Expired idempotency keys: a retry after Idempotency:Lifetime is a new request anyway (the check at submission
+        // decides that on its own; this only keeps the table small). Jobs are never pruned: they are the record.
+        var keysBefore = time.GetUtcNow() - idempotency.Value.Lifetime;
+        var keys = 0;
+        int pruned;
+        do
+        {
+            pruned = await submissions.PruneIdempotencyKeysAsync(keysBefore, Batch, ct);
+            keys += pruned;
+        }
+        while (pruned == Batch);
+        if (keys > 0) logger.LogInformation("Retention forgot {Keys} idempotency keys first used before {Cutoff}", keys, keysBefore);
     }
 }

@@ -12,7 +12,11 @@ public sealed record OutgoingEvent(
     string Status,
     string? CorrelationId,
     string CloudEventJson,
-    string? TraceParent = null);
+    string? TraceParent = null)
+{
+    /// <summary>The tenant the event belongs to; subscriptions filter on the <c>client</c> property.</summary>
+    public string Client { get; init; } = Security.AuthOptions.DefaultClient;
+}
 
 public enum PublishFailureKind
 {

@@ -188,7 +188,7 @@ public sealed class OutboxRelay(
         var started = telemetry.Now();
         using var activity = Telemetry.Source.StartActivity("relay.publish", System.Diagnostics.ActivityKind.Producer);
         activity?.SetTag("messaging.batch.message_count", events.Count);
-        var outgoing = events.Select(e => new OutgoingEvent(e.Sequence, e.EventId, e.Type, e.JobId, e.Provider, e.JobStatus, e.CorrelationId, e.ToCloudEventJson(), e.TraceParent)).ToList();
+        var outgoing = events.Select(e => new OutgoingEvent(e.Sequence, e.EventId, e.Type, e.JobId, e.Provider, e.JobStatus, e.CorrelationId, e.ToCloudEventJson(), e.TraceParent) { Client = e.Client }).ToList();
         var results = await publisher.PublishAsync(outgoing, ct);
         var now = time.GetUtcNow();
         var byId = results.ToDictionary(r => r.EventId);

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Caching.Hybrid;
 namespace VideoCallbacks.Api.Caching;
 
 /// <summary>Which job an idempotency key was first used for, and with which request body (a hash).</summary>
-public sealed record SubmissionAnswer(string RequestHash, string JobId);
+/// <param name="FirstUsedAt">When the key was first used: past Idempotency:Lifetime the answer no longer counts.</param>
+public sealed record SubmissionAnswer(string RequestHash, string JobId, DateTimeOffset FirstUsedAt);
 
 /// <summary>
 /// Idempotent submission answers, shared across instances: a retry (same client, same Idempotency-Key) is

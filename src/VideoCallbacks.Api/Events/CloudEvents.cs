@@ -37,6 +37,9 @@ public sealed record NewEvent(string EventId, string Type, string JobId, string 
     /// <summary>W3C trace context of the request that caused the event, so a subscriber's trace continues it.</summary>
     public string? TraceParent { get; init; } = System.Diagnostics.Activity.Current?.Id;
 
+    /// <summary>The job's tenant: the feed shows the event only to it (and admins); Service Bus carries it as <c>client</c>.</summary>
+    public string Client { get; init; } = Security.AuthOptions.DefaultClient;
+
     /// <summary>Ids are derived from job and state, so a repeated report can never mint a second event.</summary>
     public static NewEvent For(Job job, DateTimeOffset time)
     {
@@ -49,7 +52,7 @@ public sealed record NewEvent(string EventId, string Type, string JobId, string 
             _ => throw new InvalidOperationException($"No event for status '{job.Status}'."),
         };
         var data = JsonSerializer.Serialize(ExtensionEventData.From(job), EventJson.Options);
-        return new NewEvent(id, type, job.JobId, job.Provider, job.Status, job.CorrelationId, time, data);
+        return new NewEvent(id, type, job.JobId, job.Provider, job.Status, job.CorrelationId, time, data) { Client = job.Client };
     }
 }
 
@@ -60,6 +63,7 @@ public sealed record StoredEvent
     public required string EventId { get; init; }
     public required string Type { get; init; }
     public required string JobId { get; init; }
+    public string Client { get; init; } = Security.AuthOptions.DefaultClient;
     public required string Provider { get; init; }
     public required string JobStatus { get; init; }
     public string? CorrelationId { get; init; }

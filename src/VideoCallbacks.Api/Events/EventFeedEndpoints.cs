@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -17,8 +15,16 @@ public sealed class EventFeedOptions
     public const string Section = "Events";
 
     /// <summary>How often an idle SSE stream looks for events nobody woke it for (another instance's, without Redis).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Events:PollInterval must be between 00:00:00.010 and 00:05:00.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often an idle stream sends a <c>:</c> comment, so idle timeouts (client, proxy) do not cut it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Events:Heartbeat must be between 00:00:00.050 and 00:10:00.")]
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Open streams per client on one instance; past it, 429.</summary>
+    [Range(1, 100_000, ErrorMessage = "Events:MaxStreamsPerClient must be between 1 and 100000.")]
+    public int MaxStreamsPerClient { get; set; } = 20;
 }
 
 /// <summary>The outbox read as a feed: every event in order, whatever the transport.</summary>
@@ -29,7 +35,11 @@ public static class EventFeedEndpoints
     public static IServiceCollection AddEventFeed(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<EventFeedOptions>(configuration, EventFeedOptions.Section);
-        return services.AddSingleton<FeedQueries>();
+        services.AddSingleton<FeedQueries>();
+        services.AddSingleton<StreamSlots>();
+        services.AddSingleton<EventFanout>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
+        return services;
     }
 
     public static RouteGroupBuilder MapEventFeed(this IEndpointRouteBuilder app)
@@ -43,16 +53,17 @@ public static class EventFeedEndpoints
         return group;
     }
 
-    private static async Task<Results<Ok<EventPage>, ValidationProblem>> Page(FeedQueries store, CancellationToken ct, long after = 0, int limit = 100)
+    private static async Task<Results<Ok<EventPage>, ValidationProblem>> Page(HttpContext http, FeedQueries store, CancellationToken ct, long after = 0, int limit = 100)
     {
         if (after < 0) return Problems.Validation("after", "after must be a sequence number of 0 or more.");
         if (limit is < 1 or > MaxLimit) return Problems.Validation("limit", $"limit must be between 1 and {MaxLimit}.");
-        var events = await store.ReadEventsAsync(after, limit, ct);
+        // A client reads its own events; an admin key every client's.
+        var events = await store.ReadEventsAsync(after, limit, ct, http.User.VisibleClient());
         return TypedResults.Ok(new EventPage(events.Select(e => e.ToCloudEvent()).ToList(), events.Count == 0 ? after : events[^1].Sequence));
     }
 
-    private static Results<ServerSentEventsResult<string>, ValidationProblem> Stream(
-        HttpRequest request, FeedQueries store, OutboxSignal signal, IOptions<EventFeedOptions> options, TimeProvider time, long? after = null)
+    private static Results<EventStreamResult, ValidationProblem, ProblemHttpResult> Stream(
+        HttpRequest request, StreamSlots slots, IOptions<EventFeedOptions> options, long? after = null)
     {
         if (after < 0) return Problems.Validation("after", "after must be a sequence number of 0 or more.");
         var start = after ?? 0;
@@ -63,39 +74,15 @@ public static class EventFeedEndpoints
                 return Problems.Validation("Last-Event-ID", "Last-Event-ID must be the sequence number of the last event received.");
             }
         }
-        return TypedResults.ServerSentEvents(Read(store, signal, options.Value.PollInterval, time, start, request.HttpContext.RequestAborted));
-    }
-
-    private static async IAsyncEnumerable<SseItem<string>> Read(FeedQueries store, OutboxSignal signal, TimeSpan poll, TimeProvider time, long after,
-        [EnumeratorCancellation] CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
+        var user = request.HttpContext.User;
+        var client = user.VisibleClient();
+        // An admin key's streams count against the key itself; a client's against the client, whichever key it uses.
+        if (slots.TryTake(client is null ? "admin:" + user.KeyId() : "client:" + client) is not { } slot)
         {
-            IReadOnlyList<StoredEvent> batch;
-            try
-            {
-                batch = await store.ReadEventsAsync(after, 200, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-            foreach (var e in batch)
-            {
-                yield return new SseItem<string>(e.ToCloudEventJson(), e.Type) { EventId = e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-                after = e.Sequence;
-            }
-            if (batch.Count < 200)
-            {
-                try
-                {
-                    await signal.WaitAsync(poll, time, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    yield break;
-                }
-            }
+            request.HttpContext.Response.Headers.RetryAfter = "10";
+            return Problems.Status(StatusCodes.Status429TooManyRequests, "Too many open event streams.",
+                $"This client already has {slots.Limit} open streams (Events:MaxStreamsPerClient); close one, or read /v1/events pages instead.");
         }
+        return new EventStreamResult(start, client, options.Value.Heartbeat, slot);
     }
 }

@@ -18,9 +18,8 @@ public static class Problems
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
             title: "The request is invalid.", detail: message);
 
-    /// <summary>A 404 that names what was looked for.</summary>
-    public static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> NotFound(string title, string detail) =>
-        TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status404NotFound, Title = title, Detail = detail });
+    /// <summary>A 404 problem (application/problem+json) that names what was looked for.</summary>
+    public static ProblemHttpResult NotFound(string title, string detail) => Status(StatusCodes.Status404NotFound, title, detail);
 
     public static ProblemHttpResult Status(int status, string title, string? detail = null, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: extensions);
@@ -57,18 +56,28 @@ public static class Problems
     public static int StatusFor(Exception exception) => exception switch
     {
         BadHttpRequestException bad => bad.StatusCode,
-        System.Data.Common.DbException e when IsUnreachable(e) => StatusCodes.Status503ServiceUnavailable,
+        System.Data.Common.DbException e when Storage.StoreOutage.IsUnreachable(e) => StatusCodes.Status503ServiceUnavailable,
         Callbacks.StoreUnavailableException => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    /// <summary>Transient by the driver's own judgement, a connection failure (SQLSTATE class 08) or the server going down (57P01-57P03).</summary>
-    private static bool IsUnreachable(System.Data.Common.DbException e) =>
-        e.IsTransient || e.SqlState is { } state && (state.StartsWith("08", StringComparison.Ordinal) || state is "57P01" or "57P02" or "57P03");
-
-    /// <summary>The exception handler logs only the service's own faults (a bad request is logged briefly above): true = do not log.</summary>
-    public static bool IsClientMistake(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context) =>
-        context.Exception is BadHttpRequestException;
+    /// <summary>
+    /// The exception handler logs only the service's own faults: not a bad request (logged briefly above), and not a
+    /// request refused because the database is unreachable (counted; <see cref="Storage.StoreOutage"/> says it once). True = do not log.
+    /// </summary>
+    public static bool IsNotOurFault(Microsoft.AspNetCore.Diagnostics.ExceptionHandlerSuppressDiagnosticsContext context)
+    {
+        if (context.Exception is BadHttpRequestException) return true;
+        if (StatusFor(context.Exception) != StatusCodes.Status503ServiceUnavailable) return false;
+        var outage = context.HttpContext.RequestServices.GetRequiredService<Storage.StoreOutage>();
+        outage.RequestRefused();
+        // Met here before any connection failed to open (it dropped mid-query): the tracker says it once.
+        if (!outage.IsDown && (context.Exception.InnerException ?? context.Exception) is var cause && Storage.StoreOutage.IsUnreachable(cause))
+        {
+            outage.ConnectionFailed(cause);
+        }
+        return true;
+    }
 
     /// <summary>Names the field a JSON body got wrong, in words a client can act on.</summary>
     /// <param name="what">What the body is, e.g. "an extension request".</param>

@@ -43,6 +43,8 @@ public sealed record JobError(
 public sealed record Job
 {
     public required string JobId { get; init; }
+    /// <summary>The tenant that submitted it (a named client, or <c>default</c>); only it and admins read the job.</summary>
+    public string Client { get; init; } = Security.AuthOptions.DefaultClient;
     public required string Provider { get; init; }
     public string? ProviderTaskId { get; init; }
     public required string Status { get; init; }

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,31 +8,6 @@ using VideoCallbacks.Api.Infrastructure;
 
 namespace VideoCallbacks.Api.Security;
 
-public sealed class AuthOptions : IValidatableObject
-{
-    public const string Section = "Auth";
-    public string[] ApiKeys { get; set; } = [];
-    public string[] AdminApiKeys { get; set; } = [];
-
-    /// <summary>Set from the environment, not from configuration: Development accepts short keys.</summary>
-    internal int MinKeyLength { get; set; } = 24;
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (ApiKeys.Length == 0 || AdminApiKeys.Length == 0)
-        {
-            yield return new ValidationResult(
-                "Auth:ApiKeys and Auth:AdminApiKeys must each list at least one key (the service refuses to start without them outside Development).",
-                [nameof(ApiKeys)]);
-        }
-        if (!ApiKeys.Concat(AdminApiKeys).All(k => k.Length >= MinKeyLength))
-        {
-            yield return new ValidationResult(
-                "Auth:ApiKeys / Auth:AdminApiKeys: every key must be at least 24 characters long (8 in Development).", [nameof(ApiKeys)]);
-        }
-    }
-}
-
 public static class ApiKeyDefaults
 {
     public const string Scheme = "ApiKey";
@@ -41,40 +15,49 @@ public static class ApiKeyDefaults
     public const string ClientPolicy = "client";
     public const string AdminPolicy = "admin";
     public const string KeyIdClaim = "key_id";
+    /// <summary>The tenant a client key belongs to; admin keys have none (they see every client).</summary>
+    public const string ClientClaim = "client";
 }
+
+/// <summary>Who presented a key: its public id, its client (null for an admin key) and whether it is an admin key.</summary>
+public sealed record ApiKeyEntry(string Id, string? Client, bool Admin);
 
 /// <summary>The configured keys, kept only as SHA-256 hashes in memory.</summary>
 public sealed class ApiKeyRegistry
 {
-    private readonly (byte[] Hash, string Id, bool Admin)[] _keys;
+    private readonly (byte[] Hash, ApiKeyEntry Entry)[] _keys;
 
     public ApiKeyRegistry(IOptions<AuthOptions> options)
     {
-        _keys = options.Value.ApiKeys.Select(k => Entry(k, admin: false))
-            .Concat(options.Value.AdminApiKeys.Select(k => Entry(k, admin: true)))
+        _keys = options.Value.ClientKeys().Select(c => Entry(c.Key, c.Client, admin: false))
+            .Concat(options.Value.AdminApiKeys.Select(k => Entry(k, client: null, admin: true)))
             .ToArray();
+        Clients = options.Value.ClientKeys().Select(c => c.Client).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>The configured client names, for filters and validation messages.</summary>
+    public IReadOnlyList<string> Clients { get; }
 
     /// <summary>A key's public name: a hash prefix, safe to log and audit.</summary>
     public static string IdOf(string key) => "key_" + Secrets.Hash(key)[..12];
 
-    public (string Id, bool Admin)? Find(string presented)
+    public ApiKeyEntry? Find(string presented)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        (string, bool)? found = null;
+        ApiKeyEntry? found = null;
         // Check every key so timing does not reveal which one (or whether any) matched.
         foreach (var key in _keys)
         {
             if (CryptographicOperations.FixedTimeEquals(hash, key.Hash) && found is null)
             {
-                found = (key.Id, key.Admin);
+                found = key.Entry;
             }
         }
         return found;
     }
 
-    private static (byte[], string, bool) Entry(string key, bool admin) =>
-        (SHA256.HashData(Encoding.UTF8.GetBytes(key)), IdOf(key), admin);
+    private static (byte[], ApiKeyEntry) Entry(string key, string? client, bool admin) =>
+        (SHA256.HashData(Encoding.UTF8.GetBytes(key)), new ApiKeyEntry(IdOf(key), client, admin));
 }
 
 public sealed class ApiKeyAuthenticationHandler(
@@ -91,20 +74,21 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
         var presented = values[0]!;
-        if (throttle.IsThrottled(SourceAddress))
-        {
-            return Task.FromResult(AuthenticateResult.Fail("Too many failed attempts from this address."));
-        }
+        // The key is checked before the throttle is consulted: a correct key is never refused because other callers
+        // (behind the same proxy, say) failed. Only failures are throttled (in the challenge below); keys are 24+
+        // random characters, so answering a throttled address's right guess costs nothing.
         if (presented.Length > 512 || registry.Find(presented) is not { } key)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
         var claims = new List<Claim> { new(ApiKeyDefaults.KeyIdClaim, key.Id), new(ClaimTypes.Name, key.Id), new(ClaimTypes.Role, "client") };
+        if (key.Client is not null) claims.Add(new Claim(ApiKeyDefaults.ClientClaim, key.Client));
         if (key.Admin) claims.Add(new Claim(ClaimTypes.Role, "admin"));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyDefaults.Scheme));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyDefaults.Scheme)));
     }
 
+    /// <summary>The connection's address, or the client's as a configured proxy reported it (ForwardedHeaders:*).</summary>
     private string SourceAddress => Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -136,6 +120,25 @@ public sealed class ApiKeyAuthenticationHandler(
 public static class ApiKeyAuthenticationExtensions
 {
     public static string KeyId(this ClaimsPrincipal user) => user.FindFirstValue(ApiKeyDefaults.KeyIdClaim) ?? "anonymous";
+
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole("admin");
+
+    /// <summary>
+    /// The tenant whose data this caller may read: its client, or null for an admin key (every client). What an admin
+    /// key submits belongs to the client <c>default</c> (<see cref="SubmittingClient"/>).
+    /// </summary>
+    public static string? VisibleClient(this ClaimsPrincipal user) =>
+        user.IsAdmin() ? null : user.FindFirstValue(ApiKeyDefaults.ClientClaim) ?? AuthOptions.DefaultClient;
+
+    /// <summary>The client a submission belongs to.</summary>
+    public static string SubmittingClient(this ClaimsPrincipal user) => user.FindFirstValue(ApiKeyDefaults.ClientClaim) ?? AuthOptions.DefaultClient;
+
+    /// <summary>
+    /// Where an idempotency key is remembered: per named client (so a retry survives a key rotation), per key for the
+    /// keys of <c>Auth:ApiKeys</c> (as before named clients existed: each of those keys has its own keys).
+    /// </summary>
+    public static string IdempotencyScope(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyDefaults.ClientClaim) is { } client && client != AuthOptions.DefaultClient ? "client:" + client : user.KeyId();
 
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {

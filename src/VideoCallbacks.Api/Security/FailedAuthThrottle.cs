@@ -6,9 +6,10 @@ namespace VideoCallbacks.Api.Security;
 
 /// <summary>
 /// Limits failed API-key attempts per source address, so keys cannot be guessed at speed and a flood of
-/// bad keys costs a log line a minute, not two per request. Past the budget an address gets 429 with
-/// Retry-After, and while it is throttled even the keys it presents are not checked (a right guess would
-/// otherwise still get through).
+/// bad keys costs a log line a minute, not two per request. Past the budget an address's failures get 429 with
+/// Retry-After. Only failures count and only failures are refused: a valid key is checked first and always
+/// answered, so nobody can lock other clients out (behind a load balancer every client may share one address).
+/// The address is the connection's, or the one a configured proxy forwarded (<see cref="Infrastructure.ForwardedHeadersSetup"/>).
 /// </summary>
 public sealed class FailedAuthThrottle : IDisposable
 {
@@ -33,8 +34,6 @@ public sealed class FailedAuthThrottle : IDisposable
         _logBudget = new MinuteBudget(() => LogLinesPerMinute, time,
             dropped => logger.LogWarning("{Dropped} more failed API-key attempts were not logged in the last minute (log budget)", dropped));
     }
-
-    public bool IsThrottled(string address) => _limiter.GetStatistics(address)?.CurrentAvailablePermits == 0;
 
     /// <summary>Counts one failed attempt; false (with when to come back) when the address is over its budget.</summary>
     public bool TryRecordFailure(string address, string why, out TimeSpan retryAfter)

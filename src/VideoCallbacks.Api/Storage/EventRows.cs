@@ -14,7 +14,8 @@ public static class EventRows
     public const string Columns = """
         sequence AS Sequence, event_id AS EventId, job_id AS JobId, provider AS Provider, type AS Type, job_status AS JobStatus,
         correlation_id AS CorrelationId, time AS Time, data AS Data, status AS Status, attempts AS Attempts,
-        next_attempt_at AS NextAttemptAt, last_error AS LastError, published_at AS PublishedAt, trace_parent AS TraceParent
+        next_attempt_at AS NextAttemptAt, last_error AS LastError, published_at AS PublishedAt, trace_parent AS TraceParent,
+        client AS Client
         """;
 
     /// <summary>Inserts events in order (their sequence follows); answers the ids that were new.</summary>
@@ -31,10 +32,10 @@ public static class EventRows
             {
                 var at = Ms(e.Time);
                 var id = await c.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
-                    INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
-                    VALUES (@EventId, @JobId, @Provider, @Type, @JobStatus, @CorrelationId, @at, @DataJson, @status, 0, @at, @publishedAt, @TraceParent)
+                    INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent, client)
+                    VALUES (@EventId, @JobId, @Provider, @Type, @JobStatus, @CorrelationId, @at, @DataJson, @status, 0, @at, @publishedAt, @TraceParent, @Client)
                     ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-                    """, new { e.EventId, e.JobId, e.Provider, e.Type, e.JobStatus, e.CorrelationId, at, e.DataJson, status, publishedAt = publishedOnCommit ? at : (long?)null, e.TraceParent },
+                    """, new { e.EventId, e.JobId, e.Provider, e.Type, e.JobStatus, e.CorrelationId, at, e.DataJson, status, publishedAt = publishedOnCommit ? at : (long?)null, e.TraceParent, e.Client },
                     tx, cancellationToken: ct));
                 if (id is not null) inserted.Add(id);
             }
@@ -46,10 +47,10 @@ public static class EventRows
         // sequence is drawn, so the lock is held before the first sequence number is taken, and until the commit.
         inserted.UnionWith(await c.QueryAsync<string>(new CommandDefinition($"""
             WITH outbox_lock AS MATERIALIZED ({outboxLock})
-            INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent)
-            SELECT v.id, v.j, v.p, v.t, v.s, v.c, v.at, v.d, @status, 0, v.at, CASE WHEN @publishedOnCommit THEN v.at END, v.tp
-            FROM outbox_lock, unnest(@ids, @jobIds, @providers, @types, @jobStatuses, @correlationIds, @times, @datas, @traceParents)
-                WITH ORDINALITY AS v(id, j, p, t, s, c, at, d, tp, n)
+            INSERT INTO events (event_id, job_id, provider, type, job_status, correlation_id, time, data, status, attempts, next_attempt_at, published_at, trace_parent, client)
+            SELECT v.id, v.j, v.p, v.t, v.s, v.c, v.at, v.d, @status, 0, v.at, CASE WHEN @publishedOnCommit THEN v.at END, v.tp, v.cl
+            FROM outbox_lock, unnest(@ids, @jobIds, @providers, @types, @jobStatuses, @correlationIds, @times, @datas, @traceParents, @clients)
+                WITH ORDINALITY AS v(id, j, p, t, s, c, at, d, tp, cl, n)
             ORDER BY v.n
             ON CONFLICT (event_id) DO NOTHING RETURNING event_id
             """, new
@@ -59,7 +60,7 @@ public static class EventRows
                 providers = events.Select(e => e.Provider).ToArray(), types = events.Select(e => e.Type).ToArray(),
                 jobStatuses = events.Select(e => e.JobStatus).ToArray(), correlationIds = events.Select(e => e.CorrelationId).ToArray(),
                 times = events.Select(e => Ms(e.Time)).ToArray(), datas = events.Select(e => e.DataJson).ToArray(),
-                traceParents = events.Select(e => e.TraceParent).ToArray(),
+                traceParents = events.Select(e => e.TraceParent).ToArray(), clients = events.Select(e => e.Client).ToArray(),
             }, tx, cancellationToken: ct)));
         return inserted;
     }
@@ -83,10 +84,11 @@ public sealed class EventRow
     public string? LastError { get; set; }
     public long? PublishedAt { get; set; }
     public string? TraceParent { get; set; }
+    public string Client { get; set; } = Security.AuthOptions.DefaultClient;
 
     public StoredEvent ToEvent() => new()
     {
-        Sequence = Sequence, EventId = EventId, JobId = JobId, Provider = Provider, Type = Type, JobStatus = JobStatus,
+        Sequence = Sequence, EventId = EventId, JobId = JobId, Client = Client, Provider = Provider, Type = Type, JobStatus = JobStatus,
         CorrelationId = CorrelationId, Time = FromMs(Time)!.Value, DataJson = Data, PublishStatus = Status,
         Attempts = (int)Attempts, NextAttemptAt = Status == PublishStatuses.Pending ? FromMs(NextAttemptAt) : null,
         LastError = LastError, PublishedAt = FromMs(PublishedAt), TraceParent = TraceParent,

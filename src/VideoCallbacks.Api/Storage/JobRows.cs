@@ -10,7 +10,7 @@ namespace VideoCallbacks.Api.Storage;
 public static class JobRows
 {
     public const string Columns = """
-        job_id AS JobId, provider AS Provider, provider_task_id AS ProviderTaskId, status AS Status, submission AS Submission,
+        job_id AS JobId, client AS Client, provider AS Provider, provider_task_id AS ProviderTaskId, status AS Status, submission AS Submission,
         progress AS Progress, video_urls AS VideoUrls, error_code AS ErrorCode, error_message AS ErrorMessage,
         correlation_id AS CorrelationId, metadata AS Metadata, source_task_id AS SourceTaskId, idx AS Idx,
         request_json AS RequestJson, token_hash AS TokenHash, secret_hash AS SecretHash, created_at AS CreatedAt,
@@ -26,10 +26,10 @@ public static class JobRows
 
     public static Task InsertAsync(DbConnection c, DbTransaction tx, Job job, CancellationToken ct) =>
         c.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO jobs (job_id, provider, provider_task_id, status, submission, progress, video_urls, error_code, error_message,
+            INSERT INTO jobs (job_id, client, provider, provider_task_id, status, submission, progress, video_urls, error_code, error_message,
                 correlation_id, metadata, source_task_id, idx, request_json, token_hash, secret_hash, created_at, updated_at,
                 next_check_at, check_attempts)
-            VALUES (@JobId, @Provider, @ProviderTaskId, @Status, @Submission, @Progress, @VideoUrls, @ErrorCode, @ErrorMessage,
+            VALUES (@JobId, @Client, @Provider, @ProviderTaskId, @Status, @Submission, @Progress, @VideoUrls, @ErrorCode, @ErrorMessage,
                 @CorrelationId, @Metadata, @SourceTaskId, @Idx, @RequestJson, @TokenHash, @SecretHash, @CreatedAt, @UpdatedAt,
                 @NextCheckAt, @CheckAttempts)
             """, JobRow.From(job), tx, cancellationToken: ct));
@@ -85,6 +85,7 @@ public static class JobRows
 public sealed class JobRow
 {
     public string JobId { get; set; } = "";
+    public string Client { get; set; } = Security.AuthOptions.DefaultClient;
     public string Provider { get; set; } = "";
     public string? ProviderTaskId { get; set; }
     public string Status { get; set; } = "";
@@ -107,7 +108,7 @@ public sealed class JobRow
 
     public static JobRow From(Job j) => new()
     {
-        JobId = j.JobId, Provider = j.Provider, ProviderTaskId = j.ProviderTaskId, Status = j.Status, Submission = j.Submission,
+        JobId = j.JobId, Client = j.Client, Provider = j.Provider, ProviderTaskId = j.ProviderTaskId, Status = j.Status, Submission = j.Submission,
         Progress = j.Progress, VideoUrls = JsonSerializer.Serialize(j.VideoUrls), ErrorCode = j.Error?.Code, ErrorMessage = j.Error?.Message,
         CorrelationId = j.CorrelationId, Metadata = JsonSerializer.Serialize(j.Metadata), SourceTaskId = j.SourceTaskId, Idx = j.Index,
         RequestJson = j.RequestJson, TokenHash = j.TokenHash, SecretHash = j.SecretHash, CreatedAt = Ms(j.CreatedAt),
@@ -116,7 +117,7 @@ public sealed class JobRow
 
     public Job ToJob() => new()
     {
-        JobId = JobId, Provider = Provider, ProviderTaskId = ProviderTaskId, Status = Status, Submission = Submission,
+        JobId = JobId, Client = Client, Provider = Provider, ProviderTaskId = ProviderTaskId, Status = Status, Submission = Submission,
         Progress = (int)Progress, VideoUrls = JsonSerializer.Deserialize<List<string>>(VideoUrls) ?? [],
         Error = ErrorCode is null ? null : new JobError(ErrorCode, ErrorMessage ?? ""),
         CorrelationId = CorrelationId, Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata) ?? [],

@@ -102,5 +102,10 @@ public static class Schema
         new(4, "trace context of the request that caused an event", """
             ALTER TABLE events ADD COLUMN trace_parent TEXT NULL;
             """),
+        new(5, "tenants: the client each job and event belongs to", """
+            ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT 'default';
+            ALTER TABLE events ADD COLUMN client TEXT NOT NULL DEFAULT 'default';
+            CREATE INDEX ix_events_client ON events (client, sequence);
+            """),
     ];
 }

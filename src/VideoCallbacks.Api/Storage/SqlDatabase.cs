@@ -61,10 +61,12 @@ public abstract class SqlDatabase(StoreSettings settings)
         try
         {
             await connection.OpenAsync(ct);
+            Settings.Outage?.ConnectionSucceeded();
             return connection;
         }
-        catch
+        catch (Exception e)
         {
+            if (StoreOutage.IsUnreachable(e)) Settings.Outage?.ConnectionFailed(e);
             await connection.DisposeAsync();
             throw;
         }
@@ -112,7 +114,11 @@ public abstract class SqlDatabase(StoreSettings settings)
 }
 
 /// <summary>What every database needs beyond its connection string.</summary>
-public sealed record StoreSettings(TimeProvider Time, bool PublishedOnCommit);
+public sealed record StoreSettings(TimeProvider Time, bool PublishedOnCommit)
+{
+    /// <summary>Told when connections start failing and when they work again (null: nobody listens, as in store tests).</summary>
+    public StoreOutage? Outage { get; init; }
+}
 
 /// <summary>Times are stored as Unix milliseconds on both engines.</summary>
 public static class Sql

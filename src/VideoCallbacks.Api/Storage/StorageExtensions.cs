@@ -40,10 +40,14 @@ public static class StorageExtensions
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<StorageOptions>(configuration, StorageOptions.Section);
+        services.AddSingleton<StoreOutage>();
         services.AddSingleton<SqlDatabase>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var settings = new StoreSettings(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BusOptions>>().Value.PublishedOnCommit);
+            var settings = new StoreSettings(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BusOptions>>().Value.PublishedOnCommit)
+            {
+                Outage = sp.GetRequiredService<StoreOutage>(),
+            };
             return options.Provider == "Postgres"
                 ? new PostgresDatabase(new NpgsqlDataSourceBuilder(options.ConnectionString).Build(), settings)
                 : new SqliteDatabase(options.ConnectionString, settings);

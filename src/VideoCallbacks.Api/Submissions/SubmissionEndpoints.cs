@@ -21,8 +21,9 @@ public static class SubmissionEndpoints
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
     };
 
-    public static IServiceCollection AddSubmissions(this IServiceCollection services)
+    public static IServiceCollection AddSubmissions(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddValidatedOptions<IdempotencyOptions>(configuration, IdempotencyOptions.Section);
         services.AddSingleton<SubmissionStore>();
         // Every validator in this assembly, found by scanning; they hold no state, so one instance each.
         services.AddValidatorsFromAssemblyContaining<ExtensionRequestValidator>(ServiceLifetime.Singleton);
@@ -40,7 +41,7 @@ public static class SubmissionEndpoints
         group.MapPost("/", Submit)
             .Accepts<ExtensionRequest>("application/json")
             .WithSummary("Submit a Midjourney video extension to Kie.ai, Apiframe or NanoGPT.");
-        group.MapGet("/{jobId}", Get).WithName("GetExtension").WithSummary("The job, its state and its events.");
+        group.MapGet("/{jobId}", Get).WithName("GetExtension").WithSummary("The job, its state and its events.").ProducesProblem(404);
         return group;
     }
 
@@ -76,7 +77,8 @@ public static class SubmissionEndpoints
         var validation = await validator.ValidateAsync(request, ct);
         if (!validation.IsValid) return Problems.Validation(validation.Errors);
 
-        var result = await service.SubmitAsync(request, http.HttpContext.User.KeyId(), idempotencyKey, ct);
+        var user = http.HttpContext.User;
+        var result = await service.SubmitAsync(request, user.SubmittingClient(), user.IdempotencyScope(), idempotencyKey, ct);
         switch (result.Outcome)
         {
             case SubmissionOutcome.Conflict:
@@ -109,6 +111,8 @@ public static class SubmissionEndpoints
                 return Problems.Status(StatusCodes.Status429TooManyRequests, "The provider is rate limiting requests.",
                     $"{refusal.Message} Retry after {seconds} s.", extensions);
             case SubmitOutcome.Timeout:
+                // Where to watch the job whose outcome is unknown; an idempotent retry answers the same.
+                response.Headers.Location = $"/v1/extensions/{result.Job.JobId}";
                 return Problems.Status(StatusCodes.Status504GatewayTimeout, "The provider did not answer in time.",
                     $"{refusal.Message}. The provider may still have accepted the task; it is not resubmitted automatically. " +
                     $"Watch GET /v1/extensions/{result.Job.JobId}: a callback will complete it, or it fails with provider_timeout.", extensions);
@@ -117,10 +121,11 @@ public static class SubmissionEndpoints
         }
     }
 
-    private static async Task<Results<Ok<JobResponse>, NotFound<ProblemDetails>>> Get(string jobId, SubmissionService service, CancellationToken ct)
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Get(string jobId, HttpContext http, SubmissionService service, CancellationToken ct)
     {
         var job = jobId.Length <= 64 ? await service.GetAsync(jobId, ct) : null;
-        if (job is null)
+        // Another client's job does not exist for this caller: 404, not 403, so job ids reveal nothing.
+        if (job is null || http.User.VisibleClient() is { } client && job.Client != client)
         {
             return Problems.NotFound("No such job.", $"There is no job '{jobId}'.");
         }

@@ -32,12 +32,13 @@ public sealed class SubmissionService(
     JobCredentialCache credentials,
     IOptions<NanoGptOptions> nanoGpt,
     IOptions<ReconcileOptions> reconcile,
+    IOptions<IdempotencyOptions> idempotency,
     TimeProvider time,
     ILogger<SubmissionService> logger)
 {
-    private static readonly JsonSerializerOptions CanonicalJson = new(JsonSerializerDefaults.Web);
-
-    public async Task<SubmissionResult> SubmitAsync(ExtensionRequest request, string clientKeyId, string? idempotencyKey, CancellationToken ct)
+    /// <param name="tenant">The client the job belongs to.</param>
+    /// <param name="idempotencyScope">Where <paramref name="idempotencyKey"/> is remembered (per named client, or per key).</param>
+    public async Task<SubmissionResult> SubmitAsync(ExtensionRequest request, string tenant, string idempotencyScope, string? idempotencyKey, CancellationToken ct)
     {
         var client = clients.Get(request.Provider!);
         var now = time.GetUtcNow();
@@ -47,12 +48,17 @@ public sealed class SubmissionService(
         activity?.SetTag("videocallbacks.job_id", jobId);
         var token = Secrets.NewToken();
         var secret = request.Provider == ProviderNames.Apiframe ? Secrets.NewToken() : null;
-        var requestJson = JsonSerializer.Serialize(request, CanonicalJson);
+        var requestJson = CanonicalRequest.Json(request);
+        var expiredBefore = now - idempotency.Value.Lifetime;
         var claim = idempotencyKey is null ? null : new IdempotencyClaim(
-            $"{clientKeyId}:{idempotencyKey}", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestJson))));
+            $"{idempotencyScope}:{idempotencyKey}", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestJson))))
+        {
+            ExpiredBefore = expiredBefore,
+        };
 
         // A retry seen before (on any instance): answered without the write path or the provider.
-        if (claim is not null && await answers.FindAsync(claim.ScopeKey, ct) is { } known && await jobs.GetJobAsync(known.JobId, ct) is { } knownJob)
+        if (claim is not null && await answers.FindAsync(claim.ScopeKey, ct) is { } known && known.FirstUsedAt >= expiredBefore
+            && await jobs.GetJobAsync(known.JobId, ct) is { } knownJob)
         {
             return known.RequestHash == claim.RequestHash ? await ReplayAsync(knownJob, ct) : new SubmissionResult(SubmissionOutcome.Conflict, knownJob);
         }
@@ -60,6 +66,7 @@ public sealed class SubmissionService(
         var job = new Job
         {
             JobId = jobId,
+            Client = tenant,
             Provider = request.Provider!,
             Status = JobStatuses.Submitted,
             Submission = SubmissionStates.Pending,
@@ -161,6 +168,12 @@ public sealed class SubmissionService(
             await Task.Delay(TimeSpan.FromMilliseconds(50), time, ct);
             job = await jobs.GetJobAsync(job.JobId, ct) ?? job;
         }
+        if (job.Submission == SubmissionStates.Unknown)
+        {
+            // Still unknown (no callback or status query has bound it): answer what the first request answered, a 504,
+            // never a 202 that would tell the client an uncertain submission succeeded. Nothing is resubmitted.
+            return new SubmissionResult(SubmissionOutcome.Refused, job, new SubmitResult(SubmitOutcome.Timeout, Message: job.Error?.Message ?? "The provider did not answer in time"));
+        }
         if (job.Submission != SubmissionStates.Rejected) return new SubmissionResult(SubmissionOutcome.Accepted, job);
         if (job.Error?.Code == ErrorCodes.ProviderConflict) return new SubmissionResult(SubmissionOutcome.Refused, job);
         var outcome = job.Error?.Code switch
@@ -176,7 +189,7 @@ public sealed class SubmissionService(
     private ValueTask RememberAnswerAsync(IdempotencyClaim? claim, Job job) =>
         claim is null || job.Submission is SubmissionStates.Pending or SubmissionStates.Rejected
             ? ValueTask.CompletedTask
-            : answers.RememberAsync(claim.ScopeKey, new SubmissionAnswer(claim.RequestHash, job.JobId), CancellationToken.None);
+            : answers.RememberAsync(claim.ScopeKey, new SubmissionAnswer(claim.RequestHash, job.JobId, job.CreatedAt), CancellationToken.None);
 
     private static string ErrorCodeFor(SubmitOutcome outcome) => outcome switch
     {

@@ -7,7 +7,11 @@ using static VideoCallbacks.Api.Storage.Sql;
 namespace VideoCallbacks.Api.Submissions;
 
 /// <summary>Claims an idempotency key for one client: same key + same body = same job.</summary>
-public sealed record IdempotencyClaim(string ScopeKey, string RequestHash);
+public sealed record IdempotencyClaim(string ScopeKey, string RequestHash)
+{
+    /// <summary>A key first used before this has expired (Idempotency:Lifetime): the request is a new one.</summary>
+    public DateTimeOffset? ExpiredBefore { get; init; }
+}
 
 public enum CreateJobOutcome { Created, SameRequest, DifferentRequest }
 
@@ -21,6 +25,11 @@ public sealed class SubmissionStore(SqlDatabase db)
         {
             if (claim is not null)
             {
+                if (claim.ExpiredBefore is { } expired)
+                {
+                    await c.ExecuteAsync(new CommandDefinition("DELETE FROM idempotency_keys WHERE scope_key = @ScopeKey AND created_at < @before",
+                        new { claim.ScopeKey, before = Ms(expired) }, tx, cancellationToken: cancellationToken));
+                }
                 var inserted = await c.ExecuteAsync(new CommandDefinition("""
                     INSERT INTO idempotency_keys (scope_key, request_hash, job_id, created_at)
                     VALUES (@ScopeKey, @RequestHash, @JobId, @At) ON CONFLICT (scope_key) DO NOTHING
@@ -99,6 +108,13 @@ public sealed class SubmissionStore(SqlDatabase db)
             }
             return job;
         }, cancellationToken);
+
+    /// <summary>Forgets idempotency keys first used before <paramref name="before"/>, a batch at a time; the jobs stay (they are the record).</summary>
+    public Task<int> PruneIdempotencyKeysAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+        db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM idempotency_keys WHERE scope_key IN (
+                SELECT scope_key FROM idempotency_keys WHERE created_at < @before ORDER BY created_at LIMIT @limit)
+            """, new { before = Ms(before), limit }, cancellationToken: cancellationToken)), cancellationToken);
 
     /// <summary>A job's events for its public shape, whatever their publish state.</summary>
     public Task<IReadOnlyList<StoredEvent>> GetJobEventsAsync(string jobId, CancellationToken cancellationToken) =>

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Npgsql;
 using VideoCallbacks.Api.Infrastructure;
 
@@ -33,5 +35,46 @@ public sealed class DatabaseOutageStatusTests
         // 42601 syntax_error: a bug, not something a retry fixes.
         Assert.Equal(500, Problems.StatusFor(new PostgresException("syntax error", "ERROR", "ERROR", "42601")));
         Assert.Equal(500, Problems.StatusFor(new InvalidOperationException("boom")));
+    }
+
+    [Fact]
+    public async Task A_store_outage_logs_one_warning_when_it_starts_and_one_with_the_refused_count_when_it_ends()
+    {
+        // Durable: the fast test server may lose the schema it just committed on an immediate stop.
+        var server = await PostgresServer.StartDedicatedAsync(durable: true);
+        try
+        {
+            var logs = new FakeLoggerProvider();
+            await using var app = await TestApp.StartAsync(Db.Postgres, services: s => s.AddSingleton<ILoggerProvider>(logs),
+                connectionString: await server.NewDatabaseAsync());
+            Assert.Equal(HttpStatusCode.OK, (await app.Driver.GetAsync("/v1/events")).StatusCode);
+
+            await server.StopAsync();
+            for (var i = 0; i < 10; i++)
+            {
+                using var refused = await app.Driver.GetAsync("/v1/events");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            }
+            await server.StartAgainAsync();
+            await Wait.UntilAsync(async () =>
+            {
+                using var r = await app.Driver.GetAsync("/v1/events");
+                return r.StatusCode;
+            }, s => s == HttpStatusCode.OK, "the store to be back");
+
+            var lines = logs.Collector.GetSnapshot();
+            Assert.DoesNotContain(lines, r => r.Level >= LogLevel.Error);
+            var outage = lines.Where(r => r.Category == typeof(StoreOutage).FullName).ToList();
+            Assert.Equal(2, outage.Count);
+            Assert.All(outage, r => Assert.Equal(LogLevel.Warning, r.Level));
+            Assert.Contains("unreachable", outage[0].Message, StringComparison.Ordinal);
+            Assert.Contains("reachable again", outage[1].Message, StringComparison.Ordinal);
+            var refusedCount = long.Parse(outage[1].StructuredState!.Single(p => p.Key == "Refused").Value!, CultureInfo.InvariantCulture);
+            Assert.True(refusedCount >= 10, $"refused count {refusedCount}");
+        }
+        finally
+        {
+            server.Destroy();
+        }
     }
 }

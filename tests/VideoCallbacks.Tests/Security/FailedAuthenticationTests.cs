@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging.Testing;
 
 namespace VideoCallbacks.Tests.Security;
 
-/// <summary>Issue 8, defect 5: wrong or missing API keys are limited per source address and logged under a budget.</summary>
+/// <summary>
+/// Issue 8, defect 5: wrong or missing API keys are limited per source address and logged under a budget. Issue 18,
+/// defect 1: only the failures are throttled, and the address is the client's only through a configured proxy.
+/// </summary>
 public sealed class FailedAuthenticationTests
 {
     [Fact]
@@ -33,9 +36,9 @@ public sealed class FailedAuthenticationTests
 
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Unauthorized));
         Assert.Equal(95, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
-        // While the address is throttled its keys are not even checked, so guessing gains nothing.
+        // Only failures are throttled: a valid key from the same address is still answered.
         using var valid = app.Client();
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await valid.GetAsync("/v1/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync("/v1/events")).StatusCode);
 
         var records = logs.Collector.GetSnapshot();
         var authLines = records.Where(r => r.Message.Contains("API-key", StringComparison.Ordinal) || r.Category?.Contains("Authentication", StringComparison.Ordinal) == true
@@ -54,5 +57,75 @@ public sealed class FailedAuthenticationTests
         for (var i = 0; i < 4; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("/v1/events")).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync("/v1/events")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_keys_from_one_address_never_lock_out_the_valid_client_and_admin_keys()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var valid = app.Client();
+        using var admin = app.Admin();
+
+        // The probe's attack: 61 made-up keys trip the throttle, then three more a second keep it tripped.
+        for (var i = 0; i < 61; i++)
+        {
+            using var bad = app.Client($"not-a-key-{i}");
+            using var _ = await bad.GetAsync("/v1/events");
+        }
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var bad = app.Client($"not-a-key-again-{round}-{i}");
+                using var refused = await bad.GetAsync("/v1/events");
+                Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            }
+            using var client = await valid.GetAsync("/v1/events");
+            using var operator_ = await admin.GetAsync("/v1/admin/events");
+            Assert.Equal(HttpStatusCode.OK, client.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, operator_.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Behind_a_configured_proxy_each_forwarded_client_address_has_its_own_budget()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, s =>
+        {
+            s["RateLimits:FailedAuthPerMinute"] = "3";
+            s["ForwardedHeaders:KnownProxies:0"] = "127.0.0.1";
+        });
+
+        var attacker = await FailuresFromAsync(app, forwardedFor: "203.0.113.9", count: 6);
+        var neighbour = await FailuresFromAsync(app, forwardedFor: "203.0.113.10", count: 1);
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 3), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 3)], attacker);
+        Assert.Equal([HttpStatusCode.Unauthorized], neighbour);
+    }
+
+    [Fact]
+    public async Task Without_a_configured_proxy_X_Forwarded_For_is_ignored()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, s => s["RateLimits:FailedAuthPerMinute"] = "3");
+
+        // A caller rotating made-up forwarded addresses is still one address: the connection's.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++) statuses.AddRange(await FailuresFromAsync(app, forwardedFor: $"198.51.100.{i}", count: 1));
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 3), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 3)], statuses);
+    }
+
+    private static async Task<List<HttpStatusCode>> FailuresFromAsync(TestApp app, string forwardedFor, int count)
+    {
+        using var client = app.Client("a-wrong-key-for-the-proxy-test");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < count; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+            using var response = await client.SendAsync(request);
+            statuses.Add(response.StatusCode);
+        }
+        return statuses;
     }
 }

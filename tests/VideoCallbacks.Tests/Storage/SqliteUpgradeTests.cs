@@ -24,7 +24,8 @@ public sealed class SqliteUpgradeTests
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Storage", "Fixtures", "created-by-sqlite-core-6.0.0.db"), file);
         try
         {
-            await using (var app = await TestApp.StartAsync(Db.Sqlite, connectionString: $"Data Source={file}"))
+            // The fixture's jobs were written on 2026-12-05: a give-up deadline of a day would fail the waiting one by date.
+            await using (var app = await TestApp.StartAsync(Db.Sqlite, s => s["Reconcile:GiveUpAfter"] = "365.00:00:00", connectionString: $"Data Source={file}"))
             {
 
                 var kie = await (await app.Driver.GetAsync($"/v1/extensions/{KieCompleted}")).JsonAsync();

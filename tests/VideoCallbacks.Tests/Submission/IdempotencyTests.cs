@@ -150,4 +150,40 @@ public sealed class IdempotencyTests
             return base.SendAsync(request, cancellationToken);
         }
     }
+
+    [Theory, BothDatabases]
+    public async Task Metadata_in_another_order_is_the_same_body(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var first = Kie(sourceTaskId: "idem-metadata~never");
+        first["metadata"] = new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" };
+        var reordered = Kie(sourceTaskId: "idem-metadata~never");
+        reordered["metadata"] = new Dictionary<string, string> { ["b"] = "2", ["a"] = "1" };
+
+        var a = await app.Driver.SubmitAsync(first, idempotencyKey: "order-meta");
+        var b = await app.Driver.SubmitAsync(reordered, idempotencyKey: "order-meta");
+
+        Assert.Equal(a.JobId(), b.JobId());
+        Assert.Single(app.Received(KieSubmitPath));
+    }
+
+    [Theory, BothDatabases]
+    public async Task A_key_older_than_the_idempotency_lifetime_is_a_new_request(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, s => s["Idempotency:Lifetime"] = "00:00:01");
+        var body = Kie(sourceTaskId: "idem-expired~never");
+        var first = await app.Driver.SubmitAsync(body, idempotencyKey: "order-expiring");
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var later = await app.Driver.SubmitAsync(body, idempotencyKey: "order-expiring");
+        // A different body under an expired key is not a conflict either.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var other = await app.Driver.SubmitAsync(Kie(sourceTaskId: "idem-expired-2~never"), idempotencyKey: "order-expiring");
+
+        Assert.NotEqual(first.JobId(), later.JobId());
+        Assert.NotEqual(later.JobId(), other.JobId());
+        Assert.Equal(3, app.Received(KieSubmitPath).Count);
+        // The first job stays: jobs are the record, only the key was forgotten.
+        Assert.Equal(first.JobId(), (await app.Driver.JobAsync(first.JobId())).JobId());
+    }
 }

@@ -169,10 +169,13 @@ public sealed class ProviderFaultTests(ProviderFaultApp fixture) : IClassFixture
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, status);
         AssertUnknown(job);
-        // The same request again (same key) is answered from the job; the provider is not asked twice.
+        var jobId = problem.GetProperty("jobId").GetString();
+        // The same request again (same key) answers what the first did while the outcome is unknown: 504 with the
+        // job's Location, never a 202 that would call an uncertain submission a success; the provider is not asked twice.
         using var again = await _client.PostJsonAsync("/v1/extensions", BodyFor(provider, "slow"), $"slow-{provider}");
-        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
-        Assert.Equal(problem.GetProperty("jobId").GetString(), (await again.JsonAsync()).GetProperty("jobId").GetString());
+        Assert.Equal(HttpStatusCode.GatewayTimeout, again.StatusCode);
+        Assert.Equal($"/v1/extensions/{jobId}", again.Headers.Location?.OriginalString);
+        Assert.Equal(jobId, (await again.JsonAsync()).GetProperty("jobId").GetString());
         await Wait.UntilAsync(() => Task.FromResult(Submissions(provider)), n => n > 0, "WireMock to log the slow request");
         Assert.Equal(1, Submissions(provider));
     }
@@ -208,6 +211,32 @@ public sealed class ProviderFaultTests(ProviderFaultApp fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.GatewayTimeout, status);
         AssertUnknown(job);
         Assert.Equal(1, Submissions(provider));
+    }
+
+    [Fact]
+    public async Task A_retry_after_a_504_answers_202_once_a_callback_has_bound_the_job()
+    {
+        Answers("kie", Response.Create().WithDelay(ProviderFaultApp.Timeout + TimeSpan.FromSeconds(2)).WithBody("{}"));
+        var (status, problem, _) = await SubmitAsync("kie", "slow-then-bound", key: "slow-then-bound");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, status);
+        var jobId = problem.GetProperty("jobId").GetString();
+
+        // The provider did take the task: its callback arrives at the URL the service handed it, and binds the job.
+        var sent = await Wait.UntilAsync(() => Task.FromResult(_provider.LogEntries.FirstOrDefault(e => e.RequestMessage?.Path == PathOf("kie"))),
+            e => e is not null, "WireMock to log the slow request");
+        var callbackUrl = JsonElement.Parse(sent!.RequestMessage!.Body!).GetProperty("callBackUrl").GetString()!;
+        using (var callback = await _client.PostAsync(callbackUrl,
+                   new StringContent(Fixture.Load("kie/callback-success.json", "kie-task-bound"), Encoding.UTF8, "application/json")))
+        {
+            Assert.True(callback.IsSuccessStatusCode, $"callback answered {(int)callback.StatusCode}");
+        }
+
+        using var again = await _client.PostJsonAsync("/v1/extensions", BodyFor("kie", "slow-then-bound"), "slow-then-bound");
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        var job = await again.JsonAsync();
+        Assert.Equal(jobId, job.JobId());
+        Assert.Equal("kie-task-bound", job.GetProperty("providerTaskId").GetString());
+        Assert.Equal(1, Submissions("kie"));
     }
 
     /// <summary>The provider may have the task: the job waits for a callback (or the give-up deadline), with no event yet.</summary>

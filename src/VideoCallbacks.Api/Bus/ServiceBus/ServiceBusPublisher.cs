@@ -123,6 +123,7 @@ public sealed class ServiceBusPublisher(ServiceBusSender sender, ILogger<Service
         message.ApplicationProperties["type"] = e.Type;
         message.ApplicationProperties["provider"] = e.Provider;
         message.ApplicationProperties["status"] = e.Status;
+        message.ApplicationProperties["client"] = e.Client;
         if (e.TraceParent is { Length: > 0 } traceParent)
         {
             // Set before sending so the SDK keeps them instead of stamping the relay loop's own trace:
