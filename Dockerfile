@@ -11,9 +11,11 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/VideoCallbacks.Api/VideoCallbacks.Api.csproj src/VideoCallbacks.Api/
 COPY src/VideoCallbacks.Simulator/VideoCallbacks.Simulator.csproj src/VideoCallbacks.Simulator/
+COPY src/VideoCallbacks.Contracts/VideoCallbacks.Contracts.csproj src/VideoCallbacks.Contracts/
 RUN dotnet restore src/VideoCallbacks.Api/VideoCallbacks.Api.csproj
 COPY src/VideoCallbacks.Api/ src/VideoCallbacks.Api/
 COPY src/VideoCallbacks.Simulator/ src/VideoCallbacks.Simulator/
+COPY src/VideoCallbacks.Contracts/ src/VideoCallbacks.Contracts/
 RUN dotnet publish src/VideoCallbacks.Api/VideoCallbacks.Api.csproj -c Release -o /app --no-restore /p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime

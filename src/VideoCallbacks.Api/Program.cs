@@ -21,6 +21,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddTelemetry(builder.Configuration);
+builder.Services.AddHealth();
 builder.Services.AddProblemDetailsWithBindingErrors();
 builder.Services.AddApiDocs(builder.Configuration);
 builder.Services.AddForwardedHeadersFromConfiguration(builder.Configuration);

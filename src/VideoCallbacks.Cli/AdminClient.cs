@@ -44,6 +44,7 @@ public sealed class AdminClient : IDisposable
             ("status", query.Status),
             ("provider", query.Provider),
             ("type", query.Type),
+            ("client", query.Client),
             ("since", FormatTimestamp(query.Since)),
             ("until", FormatTimestamp(query.Until)),
             ("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)),
@@ -83,10 +84,10 @@ public sealed class AdminClient : IDisposable
         return SendAsync<ReprocessResult>(HttpMethod.Post, path, null, cancellationToken);
     }
 
-    public Task<ApiResponse<Job>> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
+    public Task<ApiResponse<JobResponse>> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
-        return SendAsync<Job>(HttpMethod.Get, $"v1/extensions/{Uri.EscapeDataString(jobId)}", null, cancellationToken);
+        return SendAsync<JobResponse>(HttpMethod.Get, $"v1/extensions/{Uri.EscapeDataString(jobId)}", null, cancellationToken);
     }
 
     public Task<ApiResponse<Page<AuditEntry>>> ListAuditAsync(int? limit, string? cursor, CancellationToken cancellationToken = default)

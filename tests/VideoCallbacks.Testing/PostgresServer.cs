@@ -57,9 +57,8 @@ public sealed class PostgresServer
 
     private static async Task<PostgresServer> StartAsync(bool durable)
     {
-        var binDir = FindBinDir() ?? throw new InvalidOperationException(
-            "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install PostgreSQL 15 (apt-get install postgresql) " +
-            "or set PG_BIN to the folder holding them. These tests need a real server and are never skipped.");
+        var binDir = Path.GetDirectoryName(await Provisioning.EnsureAsync("PostgreSQL server binaries (initdb, pg_ctl)", "postgresql", "PG_BIN",
+            () => FindBinDir() is { } dir ? Path.Combine(dir, "initdb") : null))!;
         var asPostgresUser = Environment.UserName == "root";
         SweepLeftovers(binDir, asPostgresUser);
         var dataDir = Path.Combine(Path.GetTempPath(), $"{DirPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");

@@ -6,7 +6,8 @@ namespace VideoCallbacks.Testing;
 
 /// <summary>
 /// A throwaway redis-server (Debian's package) on a free port with its own temp dir, one per test, so a test
-/// can kill it and start it again on the same port. A missing binary fails the test: it is never skipped.
+/// can kill it and start it again on the same port. A missing binary is installed by the kit (<see cref="Provisioning"/>)
+/// or fails the test with the command to run: it is never skipped.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -28,9 +29,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
-        var binary = FindBinary() ?? throw new InvalidOperationException(
-            "redis-server was not found. Install it (apt-get install redis-server) or set REDIS_SERVER to its path. " +
-            "These tests need a real server and are never skipped.");
+        var binary = await Provisioning.EnsureAsync("redis-server", "redis-server", "REDIS_SERVER", FindBinary);
         var dir = Path.Combine(Path.GetTempPath(), $"vc-redis-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         for (var attempt = 1; ; attempt++)
@@ -133,15 +132,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static string? FindBinary()
-    {
-        var candidates = new List<string>();
-        if (Environment.GetEnvironmentVariable("REDIS_SERVER") is { Length: > 0 } env) candidates.Add(env);
-        candidates.Add("/usr/bin/redis-server");
-        candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, "redis-server")));
-        return candidates.FirstOrDefault(File.Exists);
-    }
+    private static string? FindBinary() => Provisioning.FindFile("redis-server", "REDIS_SERVER", "/usr/bin/redis-server");
 
     public ValueTask DisposeAsync()
     {

@@ -55,7 +55,7 @@ public static class AdminEndpoints
         var cursor = q.Long("cursor");
         if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
         var events = await store.ListEventsAsync(new EventFilter(status, provider, type, since, until, cursor, limit, client), ct);
-        return TypedResults.Ok(new Page<AdminEvent>(events.Select(AdminEvent.From).ToList(),
+        return TypedResults.Ok(new Page<AdminEvent>(events.Select(AdminViews.ToAdminEvent).ToList(),
             events.Count == limit ? events[^1].Sequence.ToString(CultureInfo.InvariantCulture) : null));
     }
 
@@ -119,7 +119,7 @@ public static class AdminEndpoints
         var cursor = q.Long("cursor");
         if (q.Errors.Count > 0) return TypedResults.ValidationProblem(q.Errors, title: "The query is invalid.");
         var callbacks = await store.ListCallbacksAsync(new CallbackFilter(outcome, provider, since, until, cursor, limit), ct);
-        return TypedResults.Ok(new Page<AdminCallback>(callbacks.Select(AdminCallback.From).ToList(),
+        return TypedResults.Ok(new Page<AdminCallback>(callbacks.Select(AdminViews.ToAdminCallback).ToList(),
             callbacks.Count == limit ? callbacks[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 

@@ -13,8 +13,6 @@ public sealed record CallbackFilter(string? Outcome, string? Provider, DateTimeO
 public sealed record EventFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, long? AfterSequence, int Limit,
     string? Client = null);
 
-public sealed record AuditEntry(long Id, DateTimeOffset At, string AdminKeyId, string Action, string Target, int Count, string? Details);
-
 /// <summary>The operators' SQL: list and replay events, list stored callbacks, the audit trail, retention.</summary>
 public sealed class AdminStore(SqlDatabase db)
 {

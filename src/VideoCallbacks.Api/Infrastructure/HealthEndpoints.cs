@@ -1,7 +1,7 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using VideoCallbacks.Api.Bus;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using VideoCallbacks.Api.Caching;
-using VideoCallbacks.Api.Storage;
 
 namespace VideoCallbacks.Api.Infrastructure;
 
@@ -12,36 +12,64 @@ public sealed record Readiness(string Status, string Store, bool StoreReachable,
 
 public sealed record OutboxReadiness(long Pending, long Failed, double? OldestPendingSeconds);
 
+/// <summary>
+/// Liveness and readiness on ASP.NET Core health checks: one check per dependency, tagged "ready"; <c>/healthz</c>
+/// runs none (the process answers), <c>/readyz</c> runs the tagged ones and writes the contract's JSON body.
+/// </summary>
 public static class HealthEndpoints
 {
+    public const string ReadyTag = "ready";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IServiceCollection AddHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddCheck<StoreHealthCheck>(StoreHealthCheck.Name, tags: [ReadyTag])
+            .AddCheck<BusHealthCheck>(BusHealthCheck.Name, tags: [ReadyTag])
+            .AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [ReadyTag])
+            .AddCheck<OutboxHealthCheck>(OutboxHealthCheck.Name, tags: [ReadyTag]);
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "up" })).WithTags("Health").AllowAnonymous().ExcludeFromDescription();
-        app.MapGet("/readyz", Ready).WithTags("Health").AllowAnonymous();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            Predicate = _ => false,
+            ResponseWriter = (http, _) => http.Response.WriteAsJsonAsync(new { status = "up" }),
+        }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteReadinessAsync,
+            // Degraded (Redis away) is still ready: the database decides everything.
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        }).AllowAnonymous();
         return app;
     }
 
-    private static async Task<Results<Ok<Readiness>, JsonHttpResult<Readiness>>> Ready(
-        SqlDatabase store, OutboxStore outboxStore, IEventPublisher publisher, BusReadiness bus, RedisConnection redis, TimeProvider time, CancellationToken ct)
+    /// <summary>The contract's body (black-box checks read it), from the checks' data.</summary>
+    private static Task WriteReadinessAsync(HttpContext http, HealthReport report)
     {
-        var reachable = await store.PingAsync(ct);
-        var busProblem = bus.Problem;
-        var ready = reachable && busProblem is null;
-        OutboxReadiness? outbox = null;
-        if (reachable)
-        {
-            try
-            {
-                var now = time.GetUtcNow();
-                var stats = await outboxStore.GetOutboxStatsAsync(now, ct);
-                outbox = new OutboxReadiness(stats.Pending, stats.Failed, stats.OldestPendingAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 1) : null);
-            }
-            catch (System.Data.Common.DbException)
-            {
-                // The store went away between the ping and this query; the ping already answered for it.
-            }
-        }
-        var body = new Readiness(ready ? "ready" : "not ready", store.Name, reachable, publisher.Name, busProblem, outbox, redis.State);
-        return ready ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        var store = report.Entries[StoreHealthCheck.Name];
+        var bus = report.Entries[BusHealthCheck.Name];
+        var redis = report.Entries[RedisHealthCheck.Name];
+        var outbox = report.Entries[OutboxHealthCheck.Name];
+        var body = new Readiness(
+            report.Status == HealthStatus.Unhealthy ? "not ready" : "ready",
+            (string)store.Data["name"],
+            store.Status == HealthStatus.Healthy,
+            (string)bus.Data["transport"],
+            bus.Status == HealthStatus.Healthy ? null : bus.Description,
+            outbox.Data.TryGetValue("outbox", out var o) ? (OutboxReadiness)o : null,
+            (string)redis.Data["state"]);
+        http.Response.ContentType = "application/json; charset=utf-8";
+        return http.Response.WriteAsJsonAsync(body, Json);
     }
 }

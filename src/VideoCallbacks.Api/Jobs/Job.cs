@@ -35,10 +35,6 @@ public static class SubmissionStates
     public const string Unknown = "unknown";
 }
 
-public sealed record JobError(
-    [property: JsonPropertyName("code")] string Code,
-    [property: JsonPropertyName("message")] string Message);
-
 /// <summary>A job as stored. Secrets appear only as hashes.</summary>
 public sealed record Job
 {

@@ -26,22 +26,8 @@ public sealed record ExtensionRequest
     public bool IsNanoGptTaskBased => SourceTaskId is not null || (VideoUrl is null && Model is null);
 }
 
-public sealed record JobEventRef(string Id, string Type, DateTimeOffset Time);
-
-/// <summary>The public job shape. Tokens and secrets never appear here.</summary>
-public sealed record JobResponse(
-    string JobId,
-    string Provider,
-    string? ProviderTaskId,
-    string Status,
-    int Progress,
-    IReadOnlyList<string> VideoUrls,
-    JobError? Error,
-    string? CorrelationId,
-    IReadOnlyDictionary<string, string> Metadata,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt,
-    IReadOnlyList<JobEventRef> Events)
+/// <summary>The public job shape (VideoCallbacks.Contracts.JobResponse) from a stored job and its events.</summary>
+public static class JobResponses
 {
     public static JobResponse From(Job job, IEnumerable<Events.StoredEvent> events) => new(
         job.JobId, job.Provider, job.ProviderTaskId, job.Status, job.Progress, job.VideoUrls, job.Error, job.CorrelationId,

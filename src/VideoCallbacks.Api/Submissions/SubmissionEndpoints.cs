@@ -88,7 +88,7 @@ public static class SubmissionEndpoints
                 return Refusal(result, http.HttpContext.Response);
         }
         var events = await service.GetEventsAsync(result.Job.JobId, ct);
-        return TypedResults.Accepted($"/v1/extensions/{result.Job.JobId}", JobResponse.From(result.Job, events));
+        return TypedResults.Accepted($"/v1/extensions/{result.Job.JobId}", JobResponses.From(result.Job, events));
     }
 
     private static ProblemHttpResult Refusal(SubmissionResult result, HttpResponse response)
@@ -129,6 +129,6 @@ public static class SubmissionEndpoints
         {
             return Problems.NotFound("No such job.", $"There is no job '{jobId}'.");
         }
-        return TypedResults.Ok(JobResponse.From(job, await service.GetEventsAsync(jobId, ct)));
+        return TypedResults.Ok(JobResponses.From(job, await service.GetEventsAsync(jobId, ct)));
     }
 }

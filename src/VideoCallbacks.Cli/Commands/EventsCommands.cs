@@ -18,6 +18,7 @@ internal static class EventsCommands
         var status = CommonOptions.Choice("--status", "Only events in this status", CommonOptions.EventStatuses);
         var provider = CommonOptions.Provider();
         var type = CommonOptions.Text("--type", "Only events of this type, e.g. video.extension.completed", "type");
+        var client = CommonOptions.Text("--client", "Only events of this client (tenant), e.g. default", "name");
         var since = CommonOptions.Timestamp("--since", "Only events created at or after");
         var until = CommonOptions.Timestamp("--until", "Only events created before");
         var limit = CommonOptions.Limit("Events per page");
@@ -26,7 +27,7 @@ internal static class EventsCommands
 
         var command = new Command("list", "List outbox events (GET /v1/admin/events)")
         {
-            status, provider, type, since, until, limit, cursor, all,
+            status, provider, type, client, since, until, limit, cursor, all,
         };
 
         runner.SetAction(command, (context, cancellationToken) =>
@@ -37,7 +38,8 @@ internal static class EventsCommands
                 context.Get(type),
                 context.Get(since),
                 context.Get(until),
-                context.Get(limit));
+                context.Get(limit),
+                Client: context.Get(client));
             return ListOutput.RunAsync(
                 context,
                 (pageCursor, ct) => context.Client.ListEventsAsync(query with { Cursor = pageCursor }, ct),
@@ -85,6 +87,7 @@ internal static class EventsCommands
         var status = CommonOptions.Choice("--status", "Bulk: replay events in this status (usually failed)", CommonOptions.EventStatuses);
         var provider = CommonOptions.Provider("Bulk: only this provider");
         var type = CommonOptions.Text("--type", "Bulk: only events of this type", "type");
+        var client = CommonOptions.Text("--client", "Bulk: only events of this client (tenant)", "name");
         var since = CommonOptions.Timestamp("--since", "Bulk: only events created at or after");
         var until = CommonOptions.Timestamp("--until", "Bulk: only events created before");
         var limit = CommonOptions.Limit("Bulk: replay at most n events");
@@ -95,7 +98,7 @@ internal static class EventsCommands
             "replay",
             "Replay one event (POST /v1/admin/events/{eventId}/replay) or, without an id, every event matching a filter (POST /v1/admin/events/replay)")
         {
-            eventId, force, status, provider, type, since, until, limit, dryRun, yes,
+            eventId, force, status, provider, type, client, since, until, limit, dryRun, yes,
         };
 
         runner.SetAction(command, async (context, cancellationToken) =>
@@ -105,15 +108,16 @@ internal static class EventsCommands
                 context.Get(status),
                 context.Get(provider),
                 context.Get(type),
-                AdminClient.FormatTimestamp(context.Get(since)),
-                AdminClient.FormatTimestamp(context.Get(until)),
+                context.Get(since),
+                context.Get(until),
                 context.Get(limit),
                 context.Get(dryRun),
-                context.Get(force));
+                context.Get(force),
+                context.Get(client));
 
             if (!string.IsNullOrWhiteSpace(id))
             {
-                if (filter is not { Status: null, Provider: null, Type: null, Since: null, Until: null, Limit: null, DryRun: false })
+                if (filter is not { Status: null, Provider: null, Type: null, Client: null, Since: null, Until: null, Limit: null, DryRun: false })
                 {
                     throw new UsageException(
                         "--status, --provider, --type, --since, --until, --limit and --dry-run are for bulk replay; leave out the event id to use them");
@@ -201,6 +205,10 @@ internal static class EventsCommands
         await context.Out.WriteLineAsync(value.DryRun || filter.DryRun
             ? $"Dry run: {Fmt.Count(WouldReplay(value, filter.Limit), "event")} would be replayed ({Fmt.Number(value.Matched)} matched); nothing changed."
             : $"Replayed {Fmt.Count(value.Replayed, "event")} ({Fmt.Number(value.Matched)} matched).");
+        if (!string.IsNullOrWhiteSpace(value.Warning))
+        {
+            await context.Error.WriteLineAsync("warning: " + AdminClient.OneLine(value.Warning));
+        }
         return ExitCodes.Success;
     }
 

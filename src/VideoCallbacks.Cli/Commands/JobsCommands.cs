@@ -32,7 +32,7 @@ internal static class JobsCommands
         return command;
     }
 
-    private static void Write(Job job, TextWriter output)
+    private static void Write(JobResponse job, TextWriter output)
     {
         var fields = new TableWriter();
         fields.AddRow("Job", job.JobId);
@@ -56,7 +56,7 @@ internal static class JobsCommands
 
         if (job.Metadata is { Count: > 0 } metadata)
         {
-            fields.AddRow("Metadata", string.Join(", ", metadata.Select(m => $"{m.Key}={Fmt.Value(m.Value)}")));
+            fields.AddRow("Metadata", string.Join(", ", metadata.Select(m => $"{m.Key}={m.Value}")));
         }
 
         fields.WriteTo(output);

@@ -23,7 +23,7 @@ internal static class ListOutput
         while (true)
         {
             var page = await fetchPage(cursor, cancellationToken);
-            items.AddRange(page.Value.ItemsOrEmpty);
+            items.AddRange(page.Value.Items ?? []);
             rawPages.Add(page.RawJson);
             next = page.Value.NextCursor;
             if (!all || string.IsNullOrEmpty(next))

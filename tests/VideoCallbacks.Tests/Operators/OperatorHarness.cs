@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using VideoCallbacks.Tests.Cli;
-using AdminEvent = VideoCallbacks.Api.Admin.AdminEvent;
+using AdminEvent = VideoCallbacks.Contracts.AdminEvent;
 
 namespace VideoCallbacks.Tests.Operators;
 

@@ -46,6 +46,23 @@ public sealed class OperatorReplayTests
     }
 
     [Theory, BothDatabases]
+    public async Task Bulk_replay_of_published_events_from_the_cli_shows_the_duplicate_detection_warning(Db db)
+    {
+        await using var h = await OperatorHarness.StartAsync(db);
+        var job = await h.SubmitKieAsync("src-bulk-forced");
+        await h.WaitUntilSettledAsync(job);
+
+        // The CLI reads the API's own BulkReplayResult, warning included (it used to drop it).
+        var run = await h.CliAsync("events", "replay", "--status", "published", "--force", "--yes");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("Replayed", run.Stdout, StringComparison.Ordinal);
+        var warning = Assert.Single(run.ErrLines);
+        Assert.StartsWith("warning: The event was already published", warning, StringComparison.Ordinal);
+        Assert.Contains("duplicate detection", warning, StringComparison.Ordinal);
+    }
+
+    [Theory, BothDatabases]
     public async Task Single_replay_redelivers_a_failed_event_and_needs_force_for_a_published_one(Db db)
     {
         await using var h = await OperatorHarness.StartAsync(db, failing: BrokerFault.InternalError);

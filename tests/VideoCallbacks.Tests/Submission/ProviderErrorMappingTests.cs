@@ -72,9 +72,11 @@ public sealed class ProviderErrorMappingTests
         Assert.Equal(jobId, job.GetProperty("jobId").GetString());
         Assert.NotEqual("completed", job.GetProperty("status").GetString());
 
-        // The same request again (same key) must not reach the provider a second time.
+        // The same request again (same key) must not reach the provider a second time, and answers what the first
+        // did while the outcome is unknown (issue 18, defect 5: it used to say 202).
         using var again = await app.Driver.PostJsonAsync("/v1/extensions", body, idempotencyKey: "slow-1");
-        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, again.StatusCode);
+        Assert.Equal($"/v1/extensions/{jobId}", again.Headers.Location?.OriginalString);
         Assert.Equal(jobId, (await again.JsonAsync()).GetProperty("jobId").GetString());
         Assert.Single(app.Received(SubmitPath(provider)));
     }
