@@ -43,6 +43,9 @@ param topicName string = 'video-extensions'
 @description('Duplicate detection window of the topic (ISO 8601): re-sent event ids inside it are dropped by the broker.')
 param duplicateDetectionWindow string = 'PT1H'
 
+@description('Tenants (named clients of Auth:Clients:{name}:Keys, or \'default\'): each gets a topic subscription client-<name> filtered on the message property client = \'<name>\'.')
+param clientNames string[] = []
+
 // ---- PostgreSQL ----
 param postgresAdminLogin string = 'videocallbacks'
 
@@ -124,6 +127,7 @@ module serviceBus 'modules/servicebus.bicep' = {
     sku: serviceBusSku
     topicName: topicName
     duplicateDetectionWindow: duplicateDetectionWindow
+    clientNames: clientNames
     senderPrincipalId: identity.outputs.principalId
   }
 }

@@ -1,6 +1,7 @@
 // Azure Service Bus: the `video-extensions` topic the outbox relay publishes to, example subscriptions
-// with SQL filters over the message's application properties (type, provider, status), and the
-// app identity's send-only role on the topic (Entra ID: production needs no connection string).
+// with SQL filters over the message's application properties (type, provider, status), one subscription
+// per named client (property `client`), and the app identity's send-only role on the topic (Entra ID:
+// production needs no connection string).
 
 param namespaceName string
 param location string
@@ -17,6 +18,9 @@ param topicName string = 'video-extensions'
 
 @description('How long the broker remembers MessageIds: a re-sent event id (crash recovery, replay) inside this window is dropped. ISO 8601, 20 s to 7 days.')
 param duplicateDetectionWindow string = 'PT1H'
+
+@description('Tenants (a named client of Auth:Clients:{name}:Keys, or \'default\' for the unnamed keys): each gets a subscription client-<name> that sees only its events (SQL filter client = \'<name>\'). Names of at most 43 characters (letters, digits, \'.\', \'-\', \'_\').')
+param clientNames string[] = []
 
 @description('Principal (the app\'s managed identity) granted "Azure Service Bus Data Sender" on the topic.')
 param senderPrincipalId string
@@ -83,7 +87,18 @@ var subscriptions = [
   }
 ]
 
-resource subs 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026-01-01' = [for s in subscriptions: {
+// One per tenant: the service stamps every message with the application property `client`, so a tenant
+// reads its own subscription and never sees another's events.
+var clientSubscriptions = [for c in clientNames: {
+  name: 'client-${c}'
+  rule: 'client-only'
+  filter: 'client = \'${c}\''
+  sessions: false
+}]
+
+var allSubscriptions = concat(subscriptions, clientSubscriptions)
+
+resource subs 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026-01-01' = [for s in allSubscriptions: {
   parent: topic
   name: s.name
   properties: {
@@ -95,7 +110,7 @@ resource subs 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026-01-01' 
   }
 }]
 
-resource rules 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2026-01-01' = [for (s, i) in subscriptions: {
+resource rules 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2026-01-01' = [for (s, i) in allSubscriptions: {
   parent: subs[i]
   name: s.rule
   properties: {

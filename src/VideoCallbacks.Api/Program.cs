@@ -24,11 +24,13 @@ builder.Services.AddTelemetry(builder.Configuration);
 builder.Services.AddHealth();
 builder.Services.AddProblemDetailsWithBindingErrors();
 builder.Services.AddApiDocs(builder.Configuration);
+// The store first: its migrations run before anything else that starts with the host reads it (the key ring).
+builder.Services.AddStorage(builder.Configuration);
+builder.Services.AddSharedDataProtection(builder.Configuration);
 builder.Services.AddForwardedHeadersFromConfiguration(builder.Configuration);
 builder.Services.AddApiKeyAuthentication(builder.Configuration, builder.Environment);
 builder.Services.AddCache(builder.Configuration);
 builder.Services.AddRateLimits(builder.Configuration);
-builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddBus(builder.Configuration);
 builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddSubmissions(builder.Configuration);

@@ -17,6 +17,9 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
     /// <summary><c>--diag</c>: the service logs its "Ingest stats" line (batch sizes, queue wait, phases, GC, thread pool) every 5 s.</summary>
     public bool Diagnostics { get; init; }
 
+    /// <summary><c>--streams 1000</c>: how many idle SSE streams the <c>streams</c> mode holds open at once.</summary>
+    public int Streams { get; init; } = 1000;
+
     public static BenchmarkOptions Parse(string[] args)
     {
         string Get(string name, string fallback)
@@ -36,6 +39,7 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
             Durable = Get("fsync", "on") != "off",
             Baseline = args.Contains("--pgbench"),
             Diagnostics = args.Contains("--diag"),
+            Streams = Int("streams", 1000),
             ConnectionExtra = Get("cs-extra", "") is { Length: > 0 } extra ? extra : null,
         };
     }

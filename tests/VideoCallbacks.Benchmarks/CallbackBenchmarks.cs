@@ -201,7 +201,7 @@ public static class CallbackBenchmarks
     // ------------------------------------------------------------------ plumbing
 
     /// <summary>The service as in production (Production environment, no sandbox), its warnings and errors echoed.</summary>
-    private static Task<ServiceProcess> StartServiceAsync(string provider, string connectionString, IReadOnlyDictionary<string, string> settings) =>
+    internal static Task<ServiceProcess> StartServiceAsync(string provider, string connectionString, IReadOnlyDictionary<string, string> settings) =>
         ServiceProcess.StartAsync(provider, connectionString, new Dictionary<string, string>
         {
             ["Sandbox:Enabled"] = "false",
@@ -248,7 +248,7 @@ public static class CallbackBenchmarks
     { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>A fresh database; <c>Seeder</c> writes the seed rows (not measured), <c>Store</c> does measured work.</summary>
-    private static async Task<(string Provider, string ConnectionString, Stores Store, Stores Seeder)> CreateDatabaseAsync(string db, bool seedPublished = false)
+    internal static async Task<(string Provider, string ConnectionString, Stores Store, Stores Seeder)> CreateDatabaseAsync(string db, bool seedPublished = false)
     {
         // Seeded jobs' submitted events count as already published, so a bus run measures steady state, not a backlog.
         var settings = new StoreSettings(TimeProvider.System, PublishedOnCommit: seedPublished);

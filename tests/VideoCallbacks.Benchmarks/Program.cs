@@ -10,6 +10,8 @@ if (args.Length > 0 && args[0] == "reliability")
 
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- <ingest|direct|wrk|batch|bus|pgbench> [--db sqlite|postgres]
 //   [--concurrency 64] [--seconds 20] [--rate 1000] [--jobs 5000] [--fsync on|off] [--pgbench] [--diag] [--set Key=Value ...]
+// dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- streams [--db sqlite|postgres] [--streams 1000] [--seconds 20]
+//   [--warmup 10] [--set Key=Value ...]: what idle SSE streams cost the service (CPU and RSS above rest).
 var options = BenchmarkOptions.Parse(args);
 // Read by the throwaway PostgreSQL server when it starts (the tests leave it off, for speed).
 Environment.SetEnvironmentVariable("VC_PG_DURABLE", options.Durable ? "1" : "0");
@@ -19,14 +21,16 @@ if (options.Mode == "pgbench" || (options.Baseline && options.Db == "postgres"))
     foreach (var baseline in await PgBench.RunBothAsync(options)) Console.WriteLine(baseline);
     if (options.Mode == "pgbench") return 0;
 }
-var result = options.Mode switch
+// Typed as object: the streams mode's result is not a throughput figure; every result prints itself.
+object result = options.Mode switch
 {
     "ingest" => await CallbackBenchmarks.IngestOverHttpAsync(options),
     "direct" => await CallbackBenchmarks.DirectDatabaseAsync(options),
     "wrk" => await CallbackBenchmarks.IngestWithWrkAsync(options),
     "batch" => await CallbackBenchmarks.GroupCommitOnlyAsync(options),
     "bus" => await CallbackBenchmarks.CallbackToBusAsync(options),
-    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus or pgbench"),
+    "streams" => await StreamBenchmarks.IdleStreamsAsync(options),
+    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus, streams or pgbench"),
 };
 Console.WriteLine(result);
 return 0;

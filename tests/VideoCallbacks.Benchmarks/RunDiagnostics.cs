@@ -11,7 +11,7 @@ namespace VideoCallbacks.Benchmarks;
 /// </summary>
 public sealed class RunDiagnostics
 {
-    private const double TicksPerSecond = 100; // USER_HZ on Linux
+    internal const double TicksPerSecond = 100; // USER_HZ on Linux
 
     private readonly string _loadBefore;
     private readonly long _machineBusy, _machineTotal, _postgres, _service, _children, _self;
@@ -81,7 +81,8 @@ public sealed class RunDiagnostics
         return values;
     }
 
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    /// <summary>The 1-, 5- and 15-minute load averages, as <c>uptime</c> shows them.</summary>
+    internal static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>All CPUs' busy and total ticks since boot (/proc/stat).</summary>
     private static (long Busy, long Total) MachineTicks()
@@ -93,7 +94,7 @@ public sealed class RunDiagnostics
     }
 
     /// <summary>A process's own user+system ticks and those of its children it has reaped.</summary>
-    private static (long Own, long Children) ProcessTicks(int pid)
+    internal static (long Own, long Children) ProcessTicks(int pid)
     {
         var f = StatFields(pid);
         return f is null ? (0, 0) : (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture),

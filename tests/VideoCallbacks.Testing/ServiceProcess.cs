@@ -185,11 +185,17 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Peak resident set size (VmHWM) of the service process, while it runs.</summary>
-    public long? PeakMemoryBytes()
+    public long? PeakMemoryBytes() => StatusBytes("VmHWM:");
+
+    /// <summary>Resident set size now (VmRSS) of the service process, while it runs.</summary>
+    public long? ResidentMemoryBytes() => StatusBytes("VmRSS:");
+
+    /// <summary>A kB figure from /proc/PID/status, in bytes.</summary>
+    private long? StatusBytes(string field)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
         }
         catch (IOException)

@@ -107,5 +107,13 @@ public static class Schema
             ALTER TABLE events ADD COLUMN client TEXT NOT NULL DEFAULT 'default';
             CREATE INDEX ix_events_client ON events (client, sequence);
             """),
+        new(6, "Data Protection key ring, shared by every instance", """
+            CREATE TABLE dataprotection_keys (
+                id            {identity},
+                friendly_name TEXT NOT NULL,
+                xml           TEXT NOT NULL,
+                created_at    BIGINT NOT NULL
+            );
+            """),
     ];
 }
