@@ -2,7 +2,13 @@ using System.Globalization;
 
 namespace VideoCallbacks.Api.Admin;
 
-/// <summary>Reads admin query strings with messages that say what to send instead.</summary>
+/// <summary>
+/// Reads admin query strings with messages that say what to send instead. Kept rather than <c>[AsParameters]</c> with
+/// typed properties: the framework's binding stops at the first value it cannot convert and answers a generic "Failed to
+/// bind parameter" 400 (one field, no allowed values), while the admin contract lists every bad field at once with what
+/// to send instead (the allowed statuses, the providers and clients configured, an ISO-8601 example, a range). Binding
+/// the parameters as strings and validating them is exactly what this does, without a second layer of records.
+/// </summary>
 internal sealed class QueryReader(IQueryCollection query)
 {
     public Dictionary<string, string[]> Errors { get; } = [];
