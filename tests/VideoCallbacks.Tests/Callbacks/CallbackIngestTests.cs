@@ -1,6 +1,7 @@
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>Genuine callbacks over real HTTP: stored before the answer, normalized into exactly the right events.</summary>
+[StartsFirst]
 public sealed class CallbackIngestTests
 {
     private const string Submitted = "video.extension.submitted";

@@ -3,6 +3,7 @@ using VideoCallbacks.Api.Providers.NanoGpt;
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>NanoGPT has no webhooks: the service polls it, from a schedule kept in the store.</summary>
+[StartsFirst]
 public sealed class NanoGptPollingTests
 {
     [Theory, EachOnBothDatabases("", "~shape=b")]

@@ -1,6 +1,7 @@
 namespace VideoCallbacks.Tests.Callbacks;
 
 /// <summary>The sandbox end to end: submit, and the simulated provider's own callbacks (or polling) finish the job.</summary>
+[StartsFirst]
 public sealed class SandboxEndToEndTests
 {
     private static void CallbacksOnly(Dictionary<string, string?> s) => s["Reconcile:After"] = "01:00:00";

@@ -3,6 +3,7 @@ using VideoCallbacks.Api.Bus;
 namespace VideoCallbacks.Tests.Relay;
 
 /// <summary>Each class of broker failure, as the relay handles it end to end (real SDK, local AMQP broker).</summary>
+[StartsFirst]
 public sealed class RelayFaultTests
 {
     public static TheoryData<Db, BrokerFault, string> TransientFaults() => RelayKit.FaultsOnBothDatabases(PublishFailureKind.Transient);

@@ -13,6 +13,7 @@ public enum Outage
 }
 
 /// <summary>The broker goes away for a while and comes back: nothing is lost and nothing reaches subscribers twice.</summary>
+[StartsFirst]
 public sealed class RelayOutageTests
 {
     private const int DroppedTransfers = 4;

@@ -1,5 +1,6 @@
 namespace VideoCallbacks.Tests.Sandbox;
 
+[StartsFirst]
 public sealed class SandboxEndToEndTests
 {
     [Theory, BothDatabases]

@@ -52,6 +52,7 @@ public sealed class ProviderFaultApp : IAsyncLifetime
 }
 
 /// <summary>Every fault a provider can answer a submission with, through the service, with the job's state checked.</summary>
+[StartsFirst]
 public sealed class ProviderFaultTests(ProviderFaultApp fixture) : IClassFixture<ProviderFaultApp>, IDisposable
 {
     private readonly WireMockServer _provider = Reset(fixture.Provider);
