@@ -51,7 +51,7 @@ public static class CallbackBenchmarks
             var loaded = await store.Jobs.GetJobAsync(job.JobId, CancellationToken.None);
             if (!Secrets.MatchesHash(job.Token, loaded!.TokenHash) || !Secrets.MatchesHash(job.Secret, loaded.SecretHash)) return false;
             var body = Body(job, pct);
-            var item = new IngestItem(ProviderNames.Apiframe, job.JobId, job.TaskId, ProviderObservation.Processing(pct),
+            var item = new IngestItem(ApiframeProvider.Name, job.JobId, job.TaskId, ProviderObservation.Processing(pct),
                 new RawCallback("{}", body, DateTimeOffset.UtcNow));
             var result = await store.Ingest.IngestAsync([item], CancellationToken.None);
             return result[0].Outcome is CallbackOutcomes.Accepted or CallbackOutcomes.Duplicate;
@@ -149,7 +149,7 @@ public static class CallbackBenchmarks
             var items = Enumerable.Range(0, o.Concurrency).Select(_ =>
             {
                 var (job, pct) = Next(jobs, ++counter);
-                return new IngestItem(ProviderNames.Apiframe, job.JobId, job.TaskId, ProviderObservation.Processing(pct),
+                return new IngestItem(ApiframeProvider.Name, job.JobId, job.TaskId, ProviderObservation.Processing(pct),
                     new RawCallback("{}", Body(job, pct), DateTimeOffset.UtcNow));
             }).ToList();
             var t0 = Stopwatch.GetTimestamp();
@@ -280,7 +280,7 @@ public static class CallbackBenchmarks
         {
             var job = new Job
             {
-                JobId = seeded.JobId, Provider = ProviderNames.Apiframe, Status = JobStatuses.Submitted, Submission = SubmissionStates.Pending,
+                JobId = seeded.JobId, Provider = ApiframeProvider.Name, Status = JobStatuses.Submitted, Submission = SubmissionStates.Pending,
                 RequestJson = "{}", TokenHash = Secrets.Hash(seeded.Token), SecretHash = Secrets.Hash(seeded.Secret),
                 SourceTaskId = "bench", Index = 0, CreatedAt = now, UpdatedAt = now,
             };

@@ -17,9 +17,15 @@ public sealed class ServiceApi : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    private readonly string? _apiKey;
+    private readonly string _adminKey;
+    private readonly List<ServiceApi> _others = [];
+
     public ServiceApi(Uri baseUrl, string? apiKey = TestKeys.Client, string adminKey = TestKeys.Admin)
     {
         BaseUrl = baseUrl;
+        _apiKey = apiKey;
+        _adminKey = adminKey;
         Http = NewClient(baseUrl, apiKey);
         Admin = NewClient(baseUrl, adminKey);
         Anonymous = NewClient(baseUrl, null);
@@ -35,6 +41,18 @@ public sealed class ServiceApi : IDisposable
 
     /// <summary>No key: what a provider or a stranger sends.</summary>
     public HttpClient Anonymous { get; }
+
+    /// <summary>The same service as another key (null: none), made once per key and disposed with this driver, so callers never dispose it.</summary>
+    public ServiceApi As(string? apiKey)
+    {
+        if (apiKey == _apiKey) return this;
+        lock (_others)
+        {
+            var other = _others.Find(o => o._apiKey == apiKey);
+            if (other is null) _others.Add(other = new ServiceApi(BaseUrl, apiKey, _adminKey));
+            return other;
+        }
+    }
 
     public static HttpClient NewClient(Uri baseUrl, string? apiKey)
     {
@@ -203,8 +221,8 @@ public sealed class ServiceApi : IDisposable
         if (hmacKey is not null)
         {
             var timestamp = (DateTimeOffset.UtcNow + skew).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            headers[CallbackVerifier.KieTimestampHeader] = timestamp;
-            headers[CallbackVerifier.KieSignatureHeader] = CallbackVerifier.Sign(hmacKey, taskId, timestamp);
+            headers[KieCallbacks.TimestampHeader] = timestamp;
+            headers[KieCallbacks.SignatureHeader] = KieCallbacks.Sign(hmacKey, taskId, timestamp);
         }
         return PostCallbackAsync(url, body, headers);
     }
@@ -231,6 +249,7 @@ public sealed class ServiceApi : IDisposable
 
     public void Dispose()
     {
+        lock (_others) _others.ForEach(o => o.Dispose());
         Http.Dispose();
         Admin.Dispose();
         Anonymous.Dispose();

@@ -105,22 +105,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A driver for this process with another key (dispose it).</summary>
-    public ServiceApi Api(string? apiKey = TestKeys.Client) => new(BaseUrl, apiKey);
-
-    /// <summary>The suite's driver for this process with the client key, disposed with it.</summary>
+    /// <summary>The one way to talk to this process (client key; <see cref="ServiceApi.As"/> for others), disposed with it.</summary>
     public ServiceApi Driver => _driver ??= new ServiceApi(BaseUrl);
 
     private ServiceApi? _driver;
 
-    public HttpClient Client(string? apiKey = TestKeys.Client) => ServiceApi.NewClient(BaseUrl, apiKey);
-
-    public HttpClient Admin() => Client(TestKeys.Admin);
-
     /// <summary>Waits until <paramref name="path"/> answers 2xx (start-up done, migrations applied); fails with the output if the process dies.</summary>
     public async Task WaitUntilUpAsync(string path = "/healthz")
     {
-        using var client = Client(apiKey: null);
+        var client = Driver.Anonymous;
         var deadline = DateTime.UtcNow + Wait.Default;
         while (true)
         {

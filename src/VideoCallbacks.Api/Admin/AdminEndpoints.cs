@@ -5,6 +5,7 @@ using VideoCallbacks.Api.Callbacks;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Providers;
 using VideoCallbacks.Api.Security;
 using VideoCallbacks.Api.Storage;
 
@@ -43,12 +44,12 @@ public static class AdminEndpoints
         return group;
     }
 
-    private static async Task<Results<Ok<Page<AdminEvent>>, ValidationProblem>> ListEvents(HttpRequest http, AdminStore store, ApiKeyRegistry keys, CancellationToken ct)
+    private static async Task<Results<Ok<Page<AdminEvent>>, ValidationProblem>> ListEvents(HttpRequest http, AdminStore store, ApiKeyRegistry keys, ProviderRegistry providers, CancellationToken ct)
     {
         var q = new QueryReader(http.Query);
         var client = q.OneOf("client", [.. keys.Clients]);
         var status = q.OneOf("status", PublishStatuses.Pending, PublishStatuses.Published, PublishStatuses.Failed);
-        var provider = q.OneOf("provider", [.. ProviderNames.All]);
+        var provider = q.OneOf("provider", [.. providers.Names]);
         var type = q.OneOf("type", EventTypes.Submitted, EventTypes.Progress, EventTypes.Completed, EventTypes.Failed);
         var (since, until) = q.TimeRange("since", "until");
         var limit = q.Int("limit", 100, 1, MaxPage);
@@ -79,9 +80,9 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<BulkReplayResult>, ValidationProblem>> ReplayEvents(
-        ReplayFilter filter, HttpContext http, AdminStore store, ApiKeyRegistry keys, OutboxSignal signal, TimeProvider time, CancellationToken ct)
+        ReplayFilter filter, HttpContext http, AdminStore store, ApiKeyRegistry keys, ProviderRegistry providers, OutboxSignal signal, TimeProvider time, CancellationToken ct)
     {
-        var (eventFilter, errors) = Validate(filter, keys, allowPublished: filter.Force);
+        var (eventFilter, errors) = Validate(filter, keys, providers, allowPublished: filter.Force);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The replay filter is invalid.");
         var matched = await store.ListEventsAsync(eventFilter!, ct);
         var warning = eventFilter!.Status == PublishStatuses.Published ? DuplicateDetectionWarning : null;
@@ -94,13 +95,13 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<PurgeResult>, ValidationProblem>> PurgeEvents(
-        ReplayFilter filter, HttpContext http, AdminStore store, ApiKeyRegistry keys, TimeProvider time, CancellationToken ct)
+        ReplayFilter filter, HttpContext http, AdminStore store, ApiKeyRegistry keys, ProviderRegistry providers, TimeProvider time, CancellationToken ct)
     {
         if (filter.Status is not null && filter.Status != PublishStatuses.Failed)
         {
             return Problems.Validation("status", "Only failed events can be purged; published ones are pruned by retention.");
         }
-        var (eventFilter, errors) = Validate(filter with { Status = PublishStatuses.Failed }, keys, allowPublished: false);
+        var (eventFilter, errors) = Validate(filter with { Status = PublishStatuses.Failed }, keys, providers, allowPublished: false);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The purge filter is invalid.");
         var matched = await store.ListEventsAsync(eventFilter!, ct);
         if (filter.DryRun) return TypedResults.Ok(new PurgeResult(0, matched.Count, true));
@@ -109,11 +110,11 @@ public static class AdminEndpoints
         return TypedResults.Ok(new PurgeResult(purged, matched.Count, false));
     }
 
-    private static async Task<Results<Ok<Page<AdminCallback>>, ValidationProblem>> ListCallbacks(HttpRequest http, AdminStore store, CancellationToken ct)
+    private static async Task<Results<Ok<Page<AdminCallback>>, ValidationProblem>> ListCallbacks(HttpRequest http, AdminStore store, ProviderRegistry providers, CancellationToken ct)
     {
         var q = new QueryReader(http.Query);
         var outcome = q.OneOf("outcome", [.. CallbackOutcomes.All]);
-        var provider = q.OneOf("provider", [.. ProviderNames.All]);
+        var provider = q.OneOf("provider", [.. providers.Names]);
         var (since, until) = q.TimeRange("since", "until");
         var limit = q.Int("limit", 100, 1, MaxPage);
         var cursor = q.Long("cursor");
@@ -124,7 +125,7 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<ReprocessResult>, ProblemHttpResult>> Reprocess(
-        long id, HttpContext http, AdminStore store, IngestWriter writer, TimeProvider time, CancellationToken ct)
+        long id, HttpContext http, AdminStore store, ProviderRegistry providers, IngestWriter writer, TimeProvider time, CancellationToken ct)
     {
         var callback = await store.GetCallbackAsync(id, ct);
         if (callback is null) return Problems.NotFound("No such callback.", $"There is no stored callback {id}.");
@@ -134,7 +135,12 @@ public static class AdminEndpoints
             return Problems.Status(409, "Callback was never verified.",
                 $"Callback {id} is '{callback.Outcome}' ({callback.Reason}); only verified callbacks (accepted, duplicate, failed) can be reprocessed.");
         }
-        var read = CallbackBody.Read(callback.Provider, callback.Body);
+        if (providers.CallbacksOf(callback.Provider) is not { } scheme)
+        {
+            return Problems.Status(409, "Provider takes no callbacks.",
+                $"Callback {id} came for '{callback.Provider}', which is not a registered provider that calls back; nothing was reprocessed.");
+        }
+        var read = CallbackBody.Read(scheme, callback.Body);
         IngestResult result;
         try
         {
@@ -159,7 +165,7 @@ public static class AdminEndpoints
         return TypedResults.Ok(new Page<AuditEntry>(entries, entries.Count == limit ? entries[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static (EventFilter? Filter, Dictionary<string, string[]> Errors) Validate(ReplayFilter f, ApiKeyRegistry keys, bool allowPublished)
+    private static (EventFilter? Filter, Dictionary<string, string[]> Errors) Validate(ReplayFilter f, ApiKeyRegistry keys, ProviderRegistry providers, bool allowPublished)
     {
         var errors = new Dictionary<string, string[]>();
         var status = f.Status ?? PublishStatuses.Failed;
@@ -169,7 +175,7 @@ public static class AdminEndpoints
                 ? "status must be 'failed' or 'published'."
                 : "status must be 'failed'; replaying published events needs force=true (the topic's duplicate detection may drop them)."];
         }
-        if (f.Provider is not null && !ProviderNames.IsKnown(f.Provider)) errors["provider"] = ["provider must be one of kie, apiframe, nanogpt."];
+        if (f.Provider is not null && !providers.IsKnown(f.Provider)) errors["provider"] = [$"provider must be one of {providers.NamesText}."];
         if (f.Type is not null && f.Type is not (EventTypes.Submitted or EventTypes.Progress or EventTypes.Completed or EventTypes.Failed))
         {
             errors["type"] = ["type must be one of the video.extension.* event types."];

@@ -13,7 +13,7 @@ public sealed class CallbackOptions : IValidatableObject
     [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Callbacks:MaxBodyBytes must be between 1 KiB and 16 MiB.")]
     public int MaxBodyBytes { get; set; } = 256 * 1024;
 
-    /// <summary>Kie signatures older or newer than this are refused as replays.</summary>
+    /// <summary>Signed callbacks whose timestamp is older or newer than this are refused as replays (providers that sign with a timestamp).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Callbacks:SignatureTolerance must be between {1} and {2}.")]
     public TimeSpan SignatureTolerance { get; set; } = TimeSpan.FromSeconds(300);
 

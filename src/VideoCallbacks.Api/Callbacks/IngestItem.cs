@@ -1,4 +1,4 @@
-using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Callbacks;
 

@@ -4,7 +4,11 @@ using VideoCallbacks.Api.Jobs;
 namespace VideoCallbacks.Api.Callbacks;
 
 /// <summary>What happens to one callback or poll answer of a batch.</summary>
-public sealed record IngestDecision(string? JobId, string Outcome, string? Reason, string? EventId);
+public sealed record IngestDecision(string? JobId, string Outcome, string? Reason, string? EventId)
+{
+    /// <summary>For a reprocessed callback: whether its stored row takes this outcome (see <see cref="IngestPlan.Settle"/>).</summary>
+    public bool RewritesStoredCallback { get; init; }
+}
 
 /// <summary>
 /// The ingest decisions, free of SQL: given a batch and its jobs as read (under lock), which callback
@@ -15,10 +19,15 @@ public sealed record IngestDecision(string? JobId, string Outcome, string? Reaso
 public sealed class IngestPlan
 {
     private readonly IngestDecision[] _decisions;
+    private readonly IReadOnlyList<IngestItem> _items;
+    private readonly IReadOnlyDictionary<long, string> _storedOutcomes;
 
-    private IngestPlan(IngestDecision[] decisions, IReadOnlyList<Job> changedJobs, IReadOnlyList<NewEvent> events)
+    private IngestPlan(IngestDecision[] decisions, IReadOnlyList<IngestItem> items, IReadOnlyDictionary<long, string> storedOutcomes,
+        IReadOnlyList<Job> changedJobs, IReadOnlyList<NewEvent> events)
     {
         _decisions = decisions;
+        _items = items;
+        _storedOutcomes = storedOutcomes;
         ChangedJobs = changedJobs;
         Events = events;
     }
@@ -36,8 +45,9 @@ public sealed class IngestPlan
     /// For task ids this batch would bind to still-unbound jobs: the job that already owns each (see
     /// <see cref="TaskIdsToCheck"/>). A task id belongs to one job only.
     /// </param>
+    /// <param name="storedOutcomes">For reprocessed callbacks (<see cref="IngestItem.ReprocessCallbackId"/>): their outcome as stored.</param>
     public static IngestPlan Decide(IReadOnlyList<IngestItem> items, IReadOnlyDictionary<string, Job> jobsAsRead, DateTimeOffset now,
-        IReadOnlyDictionary<(string Provider, string TaskId), string>? taskOwners = null)
+        IReadOnlyDictionary<(string Provider, string TaskId), string>? taskOwners = null, IReadOnlyDictionary<long, string>? storedOutcomes = null)
     {
         var jobs = new Dictionary<string, Job>(jobsAsRead, StringComparer.Ordinal);
         var owners = new Dictionary<(string Provider, string TaskId), string>(taskOwners ?? new Dictionary<(string, string), string>());
@@ -60,26 +70,24 @@ public sealed class IngestPlan
                 decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Rejected, "the job's submission was refused; it takes no callbacks", null);
                 continue;
             }
-            if (item.ProviderTaskId is { Length: > 0 } taskId)
+            switch (TaskIdRule.Compare(job.ProviderTaskId, item.ProviderTaskId))
             {
-                if (job.ProviderTaskId is null && owners.TryGetValue((job.Provider, taskId), out var owner) && owner != job.JobId)
-                {
-                    decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Rejected, $"task id belongs to job {owner}", null);
-                    continue;
-                }
-                if (job.ProviderTaskId is null)
-                {
+                case TaskIdMatch.Binds:
+                    var taskId = item.ProviderTaskId!;
+                    if (owners.TryGetValue((job.Provider, taskId), out var owner) && TaskIdRule.OwnedByAnother(job.JobId, owner))
+                    {
+                        decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Rejected, $"task id belongs to job {owner}", null);
+                        continue;
+                    }
                     owners[(job.Provider, taskId)] = job.JobId;
                     // The callback raced the provider's answer to our submit: bind the task here.
                     var (bound, submitted) = JobStateMachine.Bind(job, taskId, job.NextCheckAt, now);
                     job = changed[job.JobId] = jobs[job.JobId] = bound;
                     if (submitted is not null) events.Add(WithTrace(submitted, item));
-                }
-                else if (!string.Equals(job.ProviderTaskId, taskId, StringComparison.Ordinal))
-                {
+                    break;
+                case TaskIdMatch.Different:
                     decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Rejected, "task id does not match the job", null);
                     continue;
-                }
             }
             if (item.Observation is null)
             {
@@ -102,7 +110,7 @@ public sealed class IngestPlan
                     break;
             }
         }
-        return new IngestPlan(decisions, changed.Values.ToList(), events);
+        return new IngestPlan(decisions, items, storedOutcomes ?? new Dictionary<long, string>(), changed.Values.ToList(), events);
     }
 
     /// <summary>
@@ -116,9 +124,15 @@ public sealed class IngestPlan
         items.Where(i => i.ProviderTaskId is { Length: > 0 } && jobsAsRead.TryGetValue(i.JobId, out var j) && j.ProviderTaskId is null)
             .GroupBy(i => i.Provider, i => i.ProviderTaskId!, StringComparer.Ordinal);
 
+    /// <summary>The callbacks being reprocessed in <paramref name="items"/>, whose stored outcomes must be read first.</summary>
+    public static IReadOnlyList<long> ReprocessedCallbacks(IReadOnlyList<IngestItem> items) =>
+        items.Where(i => i.ReprocessCallbackId is not null).Select(i => i.ReprocessCallbackId!.Value).Distinct().ToList();
+
     /// <summary>
     /// After the events were written: a callback whose event the database already had (written earlier, or by
-    /// another instance) is a duplicate after all, since the unique event id is what decides.
+    /// another instance) is a duplicate after all, since the unique event id is what decides. A reprocessed callback
+    /// keeps its history unless the rerun changed something: a failed one takes its new outcome, any becomes accepted,
+    /// and an accepted callback that now reads as a duplicate of itself stays accepted.
     /// </summary>
     public IReadOnlyList<IngestDecision> Settle(IReadOnlySet<string> insertedEventIds)
     {
@@ -128,6 +142,11 @@ public sealed class IngestPlan
             if (settled[i].EventId is { } id && !insertedEventIds.Contains(id))
             {
                 settled[i] = settled[i] with { Outcome = CallbackOutcomes.Duplicate, Reason = "event already exists" };
+            }
+            if (_items[i].ReprocessCallbackId is { } callbackId)
+            {
+                var stored = _storedOutcomes.GetValueOrDefault(callbackId);
+                settled[i] = settled[i] with { RewritesStoredCallback = stored == CallbackOutcomes.Failed || settled[i].Outcome == CallbackOutcomes.Accepted };
             }
         }
         return settled;

@@ -33,7 +33,11 @@ public sealed class IngestStore(SqlDatabase db)
                     owners[(group.Key, taskId)] = jobId;
                 }
             }
-            var plan = IngestPlan.Decide(items, jobs, now, owners);
+            var reprocessed = IngestPlan.ReprocessedCallbacks(items);
+            var storedOutcomes = reprocessed.Count == 0 ? null : (await c.QueryAsync<(long Id, string Outcome)>(new CommandDefinition(
+                $"SELECT id AS Id, outcome AS Outcome FROM callbacks WHERE {(db.ArrayParameters ? "id = ANY(@ids)" : "id IN @ids")}{db.ForUpdate}", new { ids = reprocessed.ToArray() }, tx, cancellationToken: cancellationToken)))
+                .ToDictionary(r => r.Id, r => r.Outcome);
+            var plan = IngestPlan.Decide(items, jobs, now, owners, storedOutcomes);
             timings?.JobsLoaded = Stopwatch.GetTimestamp();
             var inserted = await EventRows.InsertAsync(db, c, tx, plan.Events, cancellationToken);
             if (plan.Events.Count > 0) timings?.EventsInserted = Stopwatch.GetTimestamp();
@@ -49,14 +53,8 @@ public sealed class IngestStore(SqlDatabase db)
     }
 
     public Task<long> RecordRejectedCallbackAsync(RejectedCallback callback, CancellationToken cancellationToken) =>
-        db.WriteAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("""
-            INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
-            VALUES (@provider, @jobId, @receivedAt, @outcome, @reason, NULL, @headers, @body) RETURNING id
-            """, new
-            {
-                provider = callback.Provider, jobId = callback.JobId, receivedAt = Ms(callback.Raw.ReceivedAt), outcome = callback.Outcome,
-                reason = callback.Reason, headers = callback.Raw.HeadersJson, body = callback.Raw.Body,
-            }, cancellationToken: cancellationToken)), cancellationToken);
+        db.InTransactionAsync(async (c, tx) => (await InsertCallbacksAsync(c, tx,
+            [new CallbackRow(callback.Provider, callback.JobId, callback.Raw, callback.Outcome, callback.Reason, null)], cancellationToken))[0], cancellationToken);
 
     private async Task<Dictionary<string, Job>> LoadJobsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<string> jobIds, CancellationToken ct)
     {
@@ -75,13 +73,12 @@ public sealed class IngestStore(SqlDatabase db)
         {
             if (items[i].ReprocessCallbackId is { } existing)
             {
-                // A reprocessed callback keeps its history unless the rerun changed something: an accepted callback
-                // that now reads as a duplicate of itself stays accepted.
-                await c.ExecuteAsync(new CommandDefinition("""
-                    UPDATE callbacks SET outcome = @outcome, reason = @reason, event_id = COALESCE(@eventId, event_id)
-                    WHERE id = @existing AND (outcome = 'failed' OR @outcome = 'accepted')
-                    """, new { outcome = decisions[i].Outcome, reason = decisions[i].Reason, eventId = decisions[i].EventId, existing }, tx, cancellationToken: ct));
                 ids[i] = existing;
+                if (!decisions[i].RewritesStoredCallback) continue;
+                // The plan decided on the outcome it read, under lock (IngestAsync), so the row is still as read.
+                await c.ExecuteAsync(new CommandDefinition("""
+                    UPDATE callbacks SET outcome = @outcome, reason = @reason, event_id = COALESCE(@eventId, event_id) WHERE id = @existing
+                    """, new { outcome = decisions[i].Outcome, reason = decisions[i].Reason, eventId = decisions[i].EventId, existing }, tx, cancellationToken: ct));
             }
             else if (items[i].Raw is not null)
             {
@@ -89,25 +86,33 @@ public sealed class IngestStore(SqlDatabase db)
             }
         }
         if (fresh.Count == 0) return ids;
+        var keys = await InsertCallbacksAsync(c, tx,
+            fresh.Select(i => new CallbackRow(items[i].Provider, decisions[i].JobId, items[i].Raw!, decisions[i].Outcome, decisions[i].Reason, decisions[i].EventId)).ToList(), ct);
+        for (var k = 0; k < fresh.Count; k++) ids[fresh[k]] = keys[k];
+        return ids;
+    }
+
+    private sealed record CallbackRow(string Provider, string? JobId, RawCallback Raw, string Outcome, string? Reason, string? EventId);
+
+    /// <summary>The one insert of stored callbacks, accepted or refused; answers their ids in the rows' order.</summary>
+    private async Task<IReadOnlyList<long>> InsertCallbacksAsync(DbConnection c, DbTransaction tx, IReadOnlyList<CallbackRow> rows, CancellationToken ct)
+    {
         if (!db.ArrayParameters)
         {
-            // In process (SQLite): a statement per callback, nothing to save by batching.
-            foreach (var i in fresh)
+            // In process (SQLite): a statement per row, nothing to save by batching.
+            var ids = new List<long>(rows.Count);
+            foreach (var r in rows)
             {
-                var (item, decision) = (items[i], decisions[i]);
-                ids[i] = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
+                ids.Add(await c.ExecuteScalarAsync<long>(new CommandDefinition("""
                     INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
-                    VALUES (@Provider, @JobId, @receivedAt, @Outcome, @Reason, @EventId, @HeadersJson, @Body) RETURNING id
-                    """, new
-                    {
-                        item.Provider, decision.JobId, receivedAt = Ms(item.Raw!.ReceivedAt), decision.Outcome, decision.Reason, decision.EventId,
-                        item.Raw.HeadersJson, item.Raw.Body,
-                    }, tx, cancellationToken: ct));
+                    VALUES (@Provider, @JobId, @receivedAt, @Outcome, @Reason, @EventId, @headers, @body) RETURNING id
+                    """, new { r.Provider, r.JobId, receivedAt = Ms(r.Raw.ReceivedAt), r.Outcome, r.Reason, r.EventId, headers = r.Raw.HeadersJson, body = r.Raw.Body },
+                    tx, cancellationToken: ct)));
             }
             return ids;
         }
-        // One statement text for any batch; identity keys are assigned in row-number order, so the sorted keys line up.
-        var keys = (await c.QueryAsync<long>(new CommandDefinition("""
+        // One statement text for any batch (one round trip); identity keys are assigned in row-number order, so the sorted keys line up.
+        return (await c.QueryAsync<long>(new CommandDefinition("""
             INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
             SELECT v.p, v.j, v.r, v.o, v.re, v.e, v.h, v.b
             FROM unnest(@providers, @jobIds, @receivedAts, @outcomes, @reasons, @eventIds, @headers, @bodies)
@@ -116,12 +121,10 @@ public sealed class IngestStore(SqlDatabase db)
             RETURNING id
             """, new
             {
-                providers = fresh.Select(i => items[i].Provider).ToArray(), jobIds = fresh.Select(i => decisions[i].JobId).ToArray(),
-                receivedAts = fresh.Select(i => Ms(items[i].Raw!.ReceivedAt)).ToArray(), outcomes = fresh.Select(i => decisions[i].Outcome).ToArray(),
-                reasons = fresh.Select(i => decisions[i].Reason).ToArray(), eventIds = fresh.Select(i => decisions[i].EventId).ToArray(),
-                headers = fresh.Select(i => items[i].Raw!.HeadersJson).ToArray(), bodies = fresh.Select(i => items[i].Raw!.Body).ToArray(),
+                providers = rows.Select(r => r.Provider).ToArray(), jobIds = rows.Select(r => r.JobId).ToArray(),
+                receivedAts = rows.Select(r => Ms(r.Raw.ReceivedAt)).ToArray(), outcomes = rows.Select(r => r.Outcome).ToArray(),
+                reasons = rows.Select(r => r.Reason).ToArray(), eventIds = rows.Select(r => r.EventId).ToArray(),
+                headers = rows.Select(r => r.Raw.HeadersJson).ToArray(), bodies = rows.Select(r => r.Raw.Body).ToArray(),
             }, tx, cancellationToken: ct))).Order().ToList();
-        for (var k = 0; k < fresh.Count; k++) ids[fresh[k]] = keys[k];
-        return ids;
     }
 }

@@ -37,8 +37,8 @@ public static class SandboxExtensions
     /// <summary>On by default only for a developer who has configured no provider at all.</summary>
     public static bool IsEnabled(IConfiguration configuration, IHostEnvironment environment)
     {
-        var anyProviderKey = new[] { KieOptions.Section, ApiframeOptions.Section, NanoGptOptions.Section }
-            .Any(s => !string.IsNullOrEmpty(configuration[$"{s}:ApiKey"]));
+        // Any Providers:<name>:ApiKey, whichever providers are registered.
+        var anyProviderKey = configuration.GetSection("Providers").GetChildren().Any(p => !string.IsNullOrEmpty(p["ApiKey"]));
         return configuration.GetValue<bool?>($"{SandboxOptions.Section}:Enabled") ?? (environment.IsDevelopment() && !anyProviderKey);
     }
 
@@ -57,16 +57,11 @@ public static class SandboxExtensions
         // Callbacks go only to this service's own callback URLs, whoever submits to the simulator.
         services.AddOptions<SimulatorOptions>().Configure<SelfAddress>((o, self) =>
             o.CallbackUrlAllowed = url => url.StartsWith(self.PublicBaseUrl + "/v1/callbacks/", StringComparison.OrdinalIgnoreCase));
-        services.AddProviderSimulator(o =>
+        services.AddProviderSimulator();
+        services.AddOptions<SimulatorOptions>().Configure<IOptions<SandboxOptions>, IEnumerable<IProvider>>((o, sandbox, providers) =>
         {
-            o.KieApiKey = SandboxOptions.ApiKeyFor("kie");
-            o.ApiframeApiKey = SandboxOptions.ApiKeyFor("apiframe");
-            o.NanoGptApiKey = SandboxOptions.ApiKeyFor("nanogpt");
-        });
-        services.AddOptions<SimulatorOptions>().Configure<IOptions<SandboxOptions>, IOptions<KieOptions>>((o, sandbox, kie) =>
-        {
-            // Signed callbacks in the sandbox exactly when the service is configured to demand them.
-            o.KieWebhookHmacKey = kie.Value.WebhookHmacKey;
+            // Each provider module points the simulator's copy of it at our settings (its key, its signing).
+            foreach (var provider in providers) provider.ConfigureSimulator(o);
             o.CallbackDelay = sandbox.Value.CallbackDelay;
             o.ProgressInterval = sandbox.Value.ProgressInterval;
         });
@@ -81,9 +76,9 @@ public static class SandboxExtensions
             ? null
             : control => control.RequireAuthorization(Security.ApiKeyDefaults.AdminPolicy)).ExcludeFromDescription();
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
-            "SANDBOX MODE: Kie.ai, Apiframe and NanoGPT are simulated by this process under {Url}/sandbox. " +
+            "SANDBOX MODE: the providers ({Providers}) are simulated by this process under {Url}/sandbox. " +
             "No real provider is called. Configure Providers:*:ApiKey (or set Sandbox:Enabled=false) to use real providers.",
-            app.Services.GetRequiredService<SelfAddress>().LocalBaseUrl));
+            app.Services.GetRequiredService<ProviderRegistry>().NamesText, app.Services.GetRequiredService<SelfAddress>().LocalBaseUrl));
         return app;
     }
 }

@@ -2,17 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace VideoCallbacks.Api.Jobs;
 
-public static class ProviderNames
-{
-    public const string Kie = "kie";
-    public const string Apiframe = "apiframe";
-    public const string NanoGpt = "nanogpt";
-
-    public static readonly IReadOnlyList<string> All = [Kie, Apiframe, NanoGpt];
-
-    public static bool IsKnown(string? name) => name is Kie or Apiframe or NanoGpt;
-}
-
 public static class JobStatuses
 {
     public const string Submitted = "submitted";

@@ -9,16 +9,15 @@ using VideoCallbacks.Api.Submissions;
 namespace VideoCallbacks.Api.Providers;
 
 /// <summary>
-/// Asks providers about jobs: NanoGPT (no webhooks) every PollInterval, and Kie/Apiframe jobs whose
-/// callback has not come after Reconcile:After, with backoff. The schedule lives in the store and is
+/// Asks providers about jobs: a polled provider's (no webhooks) at its poll interval, and the jobs of providers
+/// that call back when their callback has not come after Reconcile:After, with backoff. The schedule lives in the store and is
 /// claimed with a lease, so it survives restarts and several instances never ask twice at once.
 /// Answers go through the same writer and state machine as callbacks, so they produce the same events.
 /// </summary>
 public sealed class ProviderCheckWorker(
     CheckScheduleStore store,
-    ProviderClients clients,
+    ProviderRegistry providers,
     IngestWriter writer,
-    IOptions<NanoGptOptions> nanoGpt,
     IOptions<ReconcileOptions> reconcile,
     TimeProvider time,
     Telemetry telemetry,
@@ -29,10 +28,12 @@ public sealed class ProviderCheckWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var concurrency = nanoGpt.Value.PollConcurrency;
+        // As many questions at once as the most demanding polled provider allows (8 when none is polled).
+        var polled = providers.All.Select(p => p.Polling).OfType<ProviderPolling>().ToList();
+        var concurrency = polled.Count == 0 ? 8 : polled.Max(p => p.Concurrency);
         using var gate = new SemaphoreSlim(concurrency);
-        var tick = TimeSpan.FromMilliseconds(Math.Clamp(
-            Math.Min(nanoGpt.Value.PollInterval.TotalMilliseconds, reconcile.Value.After.TotalMilliseconds) / 4, 20, 1000));
+        var shortest = polled.Select(p => p.Interval).Append(reconcile.Value.After).Min();
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 20, 1000));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -74,10 +75,10 @@ public sealed class ProviderCheckWorker(
                 return;
             }
 
-            var client = clients.Get(job.Provider);
+            var provider = providers.Get(job.Provider);
             // Says which instance polled what, so the share of the work across instances can be seen.
             logger.LogDebug("Job {JobId}: asking {Provider} for the status of its task", job.JobId, job.Provider);
-            var answer = await client.GetStatusAsync(job.ProviderTaskId, ct);
+            var answer = await provider.GetStatusAsync(job.ProviderTaskId, ct);
             telemetry.ProviderCheck(job.Provider, answer.Observation?.Status ?? "no-answer");
             if (answer.Observation is { } observation)
             {
@@ -98,7 +99,7 @@ public sealed class ProviderCheckWorker(
                 await GiveUpAsync(job, ct);
                 return;
             }
-            var wait = client.SendsCallbacks ? Backoff(attempts) : nanoGpt.Value.PollInterval;
+            var wait = provider.Polling?.Interval ?? Backoff(attempts);
             if (answer.RetryAfter is { } retryAfter && retryAfter > wait) wait = retryAfter;
             var next = now + wait;
             await store.RescheduleCheckAsync(job.JobId, next < giveUpAt ? next : giveUpAt, attempts, ct);

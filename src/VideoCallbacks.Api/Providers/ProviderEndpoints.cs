@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Infrastructure;
 
 namespace VideoCallbacks.Api.Providers;
@@ -10,25 +9,14 @@ public sealed record ProviderEndpoint(Uri BaseUrl, string ApiKey, TimeSpan Timeo
 /// Where each provider lives. In the sandbox that is this very process (the simulator is mapped
 /// under /sandbox), whose address is only known once the server listens, hence resolved per call.
 /// </summary>
-public sealed class ProviderEndpoints(
-    IOptions<KieOptions> kie,
-    IOptions<ApiframeOptions> apiframe,
-    IOptions<NanoGptOptions> nanoGpt,
-    IOptions<SandboxOptions> sandbox,
-    SelfAddress self)
+public sealed class ProviderEndpoints(IOptions<SandboxOptions> sandbox, SelfAddress self)
 {
-    public ProviderEndpoint For(string provider)
+    public ProviderEndpoint For(IProvider provider)
     {
-        ProviderEndpointOptions o = provider switch
-        {
-            ProviderNames.Kie => kie.Value,
-            ProviderNames.Apiframe => apiframe.Value,
-            ProviderNames.NanoGpt => nanoGpt.Value,
-            _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown provider"),
-        };
+        var o = provider.Options;
         if (sandbox.Value.Enabled)
         {
-            return new ProviderEndpoint(new Uri($"{self.LocalBaseUrl}/sandbox/{provider}/"), SandboxOptions.ApiKeyFor(provider), o.Timeout);
+            return new ProviderEndpoint(new Uri($"{self.LocalBaseUrl}/sandbox/{provider.Name}/"), SandboxOptions.ApiKeyFor(provider.Name), o.Timeout);
         }
         var baseUrl = o.BaseUrl.EndsWith('/') ? o.BaseUrl : o.BaseUrl + "/";
         return new ProviderEndpoint(new Uri(baseUrl), o.ApiKey ?? "", o.Timeout);

@@ -1,10 +1,4 @@
-using Microsoft.Extensions.Options;
-using VideoCallbacks.Api.Callbacks;
-using VideoCallbacks.Api.Jobs;
 using VideoCallbacks.Api.Infrastructure;
-using VideoCallbacks.Api.Providers.Apiframe;
-using VideoCallbacks.Api.Providers.Kie;
-using VideoCallbacks.Api.Providers.NanoGpt;
 
 namespace VideoCallbacks.Api.Providers;
 
@@ -12,33 +6,29 @@ public static class ProviderExtensions
 {
     public static IServiceCollection AddProviders(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddValidatedOptions<KieOptions>(configuration, KieOptions.Section);
-        services.AddValidatedOptions<ApiframeOptions>(configuration, ApiframeOptions.Section);
-        services.AddValidatedOptions<NanoGptOptions>(configuration, NanoGptOptions.Section);
         services.AddValidatedOptions<ReconcileOptions>(configuration, ReconcileOptions.Section);
-
         services.AddSingleton<SelfAddress>();
         services.AddSingleton<ProviderEndpoints>();
-        services.AddProviderHttpClients();
-        services.AddSingleton<KieClient>();
-        services.AddSingleton<ApiframeClient>();
-        services.AddSingleton<NanoGptClient>();
-        services.AddSingleton<ProviderClients>();
+        services.AddSingleton<ProviderRegistry>();
+        services.AddProviderModules();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers one provider module: its options (bound from <paramref name="section"/>, validated at start-up), the
+    /// provider itself, and its two HttpClients. Public so a provider can be added without touching the service.
+    /// </summary>
+    public static IServiceCollection AddProvider<TProvider, TOptions>(this IServiceCollection services, string name, string section)
+        where TProvider : class, IProvider
+        where TOptions : ProviderEndpointOptions
+    {
+        services.AddOptions<TOptions>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<TProvider>();
+        services.AddSingleton<IProvider>(sp => sp.GetRequiredService<TProvider>());
+        services.AddProviderHttpClients(name);
         return services;
     }
 
     public static IServiceCollection AddProviderChecks(this IServiceCollection services) =>
         services.AddSingleton<CheckScheduleStore>().AddHostedService<ProviderCheckWorker>();
-}
-
-/// <summary>The provider clients by name (each asks IHttpClientFactory per call, so none pins a handler).</summary>
-public sealed class ProviderClients(IServiceProvider services)
-{
-    public IProviderClient Get(string provider) => provider switch
-    {
-        ProviderNames.Kie => services.GetRequiredService<KieClient>(),
-        ProviderNames.Apiframe => services.GetRequiredService<ApiframeClient>(),
-        ProviderNames.NanoGpt => services.GetRequiredService<NanoGptClient>(),
-        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown provider"),
-    };
 }

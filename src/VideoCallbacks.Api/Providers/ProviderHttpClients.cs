@@ -1,7 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Http.Resilience;
-using Microsoft.Extensions.Options;
-using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Providers;
 
@@ -21,16 +19,13 @@ public static class ProviderHttpClients
 
     public static string Status(string provider) => $"{provider}-status";
 
-    public static IServiceCollection AddProviderHttpClients(this IServiceCollection services)
+    public static IServiceCollection AddProviderHttpClients(this IServiceCollection services, string provider)
     {
-        foreach (var provider in ProviderNames.All)
-        {
-            // The deadline is per call (ProviderHttp), so the client's own timeout is off.
-            services.AddHttpClient(Submit(provider), c => c.Timeout = Timeout.InfiniteTimeSpan);
-            services.AddHttpClient(Status(provider), c => c.Timeout = Timeout.InfiniteTimeSpan)
-                .AddStandardResilienceHandler()
-                .Configure((o, sp) => ConfigureStatus(o, TimeoutFor(provider, sp)));
-        }
+        // The deadline is per call (ProviderHttp), so the client's own timeout is off.
+        services.AddHttpClient(Submit(provider), c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(Status(provider), c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .AddStandardResilienceHandler()
+            .Configure((o, sp) => ConfigureStatus(o, sp.GetRequiredService<ProviderRegistry>().Get(provider).Options.Timeout));
         return services;
     }
 
@@ -47,11 +42,4 @@ public static class ProviderHttpClients
             && !(args.Outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } r
                  && ProviderHttp.RetryAfter(r.Headers.RetryAfter) > MaxInlineRetryAfter));
     }
-
-    private static TimeSpan TimeoutFor(string provider, IServiceProvider sp) => provider switch
-    {
-        ProviderNames.Kie => sp.GetRequiredService<IOptions<KieOptions>>().Value.Timeout,
-        ProviderNames.Apiframe => sp.GetRequiredService<IOptions<ApiframeOptions>>().Value.Timeout,
-        _ => sp.GetRequiredService<IOptions<NanoGptOptions>>().Value.Timeout,
-    };
 }

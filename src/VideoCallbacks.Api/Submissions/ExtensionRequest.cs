@@ -20,10 +20,6 @@ public sealed record ExtensionRequest
     public string? VideoUrl { get; init; }
     public string? CorrelationId { get; init; }
     public Dictionary<string, string>? Metadata { get; init; }
-
-    /// <summary>NanoGPT has two flows: task-based (a Midjourney run id) or source-video.</summary>
-    [JsonIgnore]
-    public bool IsNanoGptTaskBased => SourceTaskId is not null || (VideoUrl is null && Model is null);
 }
 
 /// <summary>The public job shape (VideoCallbacks.Contracts.JobResponse) from a stored job and its events.</summary>

@@ -17,7 +17,7 @@ public static class SubmissionEndpoints
     private static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
     {
         MaxDepth = 8,
-        // "index": "1" is a client mistake (Apiframe's own format leaking through), not a number.
+        // "index": "1" is a client mistake (one provider's own format leaking through), not a number.
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
     };
 
@@ -26,7 +26,7 @@ public static class SubmissionEndpoints
         services.AddValidatedOptions<IdempotencyOptions>(configuration, IdempotencyOptions.Section);
         services.AddSingleton<SubmissionStore>();
         // Every validator in this assembly, found by scanning; they hold no state, so one instance each.
-        services.AddValidatorsFromAssemblyContaining<ExtensionRequestValidator>(ServiceLifetime.Singleton);
+        services.AddSingleton<IValidator<ExtensionRequest>, ExtensionRequestValidator>();
         services.AddSingleton<SubmissionService>();
         return services;
     }
@@ -40,7 +40,7 @@ public static class SubmissionEndpoints
 
         group.MapPost("/", Submit)
             .Accepts<ExtensionRequest>("application/json")
-            .WithSummary("Submit a Midjourney video extension to Kie.ai, Apiframe or NanoGPT.");
+            .WithSummary("Submit a Midjourney video extension to one of the registered providers.");
         group.MapGet("/{jobId}", Get).WithName("GetExtension").WithSummary("The job, its state and its events.").ProducesProblem(404);
         return group;
     }

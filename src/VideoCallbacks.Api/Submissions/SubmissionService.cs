@@ -24,13 +24,12 @@ public sealed record SubmissionResult(SubmissionOutcome Outcome, Job Job, Submit
 public sealed class SubmissionService(
     SubmissionStore store,
     JobReader jobs,
-    ProviderClients clients,
+    ProviderRegistry providers,
     ProviderEndpoints endpoints,
     SelfAddress self,
     OutboxSignal signal,
     SubmissionAnswerCache answers,
     JobCredentialCache credentials,
-    IOptions<NanoGptOptions> nanoGpt,
     IOptions<ReconcileOptions> reconcile,
     IOptions<IdempotencyOptions> idempotency,
     TimeProvider time,
@@ -40,14 +39,14 @@ public sealed class SubmissionService(
     /// <param name="idempotencyScope">Where <paramref name="idempotencyKey"/> is remembered (per named client, or per key).</param>
     public async Task<SubmissionResult> SubmitAsync(ExtensionRequest request, string tenant, string idempotencyScope, string? idempotencyKey, CancellationToken ct)
     {
-        var client = clients.Get(request.Provider!);
+        var provider = providers.Get(request.Provider!);
         var now = time.GetUtcNow();
         var jobId = "job_" + Guid.CreateVersion7(now).ToString("N");
         using var activity = Telemetry.Source.StartActivity("extension.submit");
         activity?.SetTag("videocallbacks.provider", request.Provider);
         activity?.SetTag("videocallbacks.job_id", jobId);
         var token = Secrets.NewToken();
-        var secret = request.Provider == ProviderNames.Apiframe ? Secrets.NewToken() : null;
+        var secret = provider.Callbacks?.NeedsWebhookSecret == true ? Secrets.NewToken() : null;
         var requestJson = CanonicalRequest.Json(request);
         var expiredBefore = now - idempotency.Value.Lifetime;
         var claim = idempotencyKey is null ? null : new IdempotencyClaim(
@@ -94,14 +93,14 @@ public sealed class SubmissionService(
                 return replayed;
         }
 
-        var callbackUrl = client.SendsCallbacks ? $"{self.PublicBaseUrl}/v1/callbacks/{request.Provider}/{jobId}/{token}" : null;
-        var result = await client.SubmitAsync(new ProviderSubmission(request, callbackUrl, secret), CancellationToken.None);
+        var callbackUrl = provider.Callbacks is not null ? $"{self.PublicBaseUrl}/v1/callbacks/{request.Provider}/{jobId}/{token}" : null;
+        var result = await provider.SubmitAsync(new ProviderSubmission(request, callbackUrl, secret), CancellationToken.None);
         // A provider that echoes our request would hand our secrets to whoever reads its message: strip
         // everything we sent it that is secret before the text is logged, stored or returned.
-        result = result with { Message = SecretScrubber.Scrub(result.Message, callbackUrl, token, secret, endpoints.For(request.Provider!).ApiKey) };
+        result = result with { Message = SecretScrubber.Scrub(result.Message, callbackUrl, token, secret, endpoints.For(provider).ApiKey) };
         if (result.Outcome == SubmitOutcome.Accepted)
         {
-            var accepted = await AcceptAsync(jobId, result.TaskId!, NextCheck(client, time.GetUtcNow()));
+            var accepted = await AcceptAsync(jobId, result.TaskId!, NextCheck(provider, time.GetUtcNow()));
             if (accepted.Error?.Code == ErrorCodes.ProviderConflict)
             {
                 logger.LogError("Job {JobId}: {Provider} answered with task id {ProviderTaskId}, which belongs to another job; the job is failed with {Code}",
@@ -152,9 +151,8 @@ public sealed class SubmissionService(
 
     public Task<IReadOnlyList<StoredEvent>> GetEventsAsync(string jobId, CancellationToken ct) => store.GetJobEventsAsync(jobId, ct);
 
-    /// <summary>When to ask the provider next: NanoGPT is polled, the others only reconciled if silent.</summary>
-    public DateTimeOffset NextCheck(IProviderClient client, DateTimeOffset now) =>
-        now + (client.SendsCallbacks ? reconcile.Value.After : nanoGpt.Value.PollInterval);
+    /// <summary>When to ask the provider next: a polled provider at its interval, the others only if silent (Reconcile:After).</summary>
+    public DateTimeOffset NextCheck(IProvider provider, DateTimeOffset now) => now + (provider.Polling?.Interval ?? reconcile.Value.After);
 
     /// <summary>
     /// The same request again: answer with the original outcome. If the first request is still talking
@@ -198,21 +196,4 @@ public sealed class SubmissionService(
         SubmitOutcome.Timeout => ErrorCodes.SubmissionUnknown,
         _ => ErrorCodes.ProviderUnavailable,
     };
-}
-
-public static class ErrorCodes
-{
-    public const string ProviderInvalid = "provider_rejected";
-    public const string ProviderRateLimited = "provider_rate_limited";
-    public const string ProviderUnavailable = "provider_unavailable";
-    /// <summary>The provider did not answer the submit; a callback may still arrive and bind the job.</summary>
-    public const string SubmissionUnknown = "submission_unknown";
-    /// <summary>Nothing was heard from the provider before Reconcile:GiveUpAfter.</summary>
-    public const string ProviderTimeout = "provider_timeout";
-    /// <summary>The provider answered with a task id that already belongs to another job.</summary>
-    public const string ProviderConflict = "provider_conflict";
-
-    public static string ConflictMessage(string providerTaskId, string ownerJobId) =>
-        $"The provider answered with task id '{providerTaskId}', which already belongs to job {ownerJobId}. " +
-        "This job was not bound to that task and takes no callbacks; the task's events stay with the job that owns it.";
 }

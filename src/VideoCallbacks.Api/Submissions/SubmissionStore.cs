@@ -56,29 +56,12 @@ public sealed class SubmissionStore(SqlDatabase db)
         {
             var job = await JobRows.LoadAsync(db, c, tx, jobId, lockRow: true, cancellationToken)
                 ?? throw new InvalidOperationException($"Job {jobId} vanished during submission.");
-            if (job.Submission != SubmissionStates.Accepted)
-            {
-                var owners = await JobRows.TaskOwnersAsync(c, tx, job.Provider, [providerTaskId], cancellationToken);
-                if (owners.TryGetValue(providerTaskId, out var owner) && owner != jobId)
-                {
-                    // The provider handed out a task id we already gave to another job: binding it would steal that
-                    // job's callbacks. This job ends here, visibly, and takes no callbacks.
-                    job = job with
-                    {
-                        Submission = SubmissionStates.Rejected,
-                        Status = JobStatuses.Failed,
-                        Error = new JobError(ErrorCodes.ProviderConflict, ErrorCodes.ConflictMessage(providerTaskId, owner)),
-                        UpdatedAt = db.Settings.Time.GetUtcNow(),
-                        NextCheckAt = null,
-                    };
-                    await JobRows.UpdateAsync(c, tx, job, cancellationToken);
-                    return job;
-                }
-                (job, var submitted) = JobStateMachine.Bind(job, providerTaskId, nextCheckAt, db.Settings.Time.GetUtcNow());
-                await JobRows.UpdateManyAsync(db, c, tx, [job], cancellationToken);
-                await EventRows.InsertAsync(db, c, tx, submitted is null ? [] : [submitted], cancellationToken);
-            }
-            return job;
+            if (job.Submission == SubmissionStates.Accepted) return job;
+            var owners = await JobRows.TaskOwnersAsync(c, tx, job.Provider, [providerTaskId], cancellationToken);
+            var (next, submitted) = JobStateMachine.Accept(job, providerTaskId, owners.GetValueOrDefault(providerTaskId), nextCheckAt, db.Settings.Time.GetUtcNow());
+            await JobRows.UpdateManyAsync(db, c, tx, [next], cancellationToken);
+            await EventRows.InsertAsync(db, c, tx, submitted is null ? [] : [submitted], cancellationToken);
+            return next;
         }, cancellationToken);
 
     /// <summary>Records a refused or unknown submission; a refused one can release its idempotency key so a retry resubmits.</summary>
@@ -87,26 +70,17 @@ public sealed class SubmissionStore(SqlDatabase db)
         {
             var job = await JobRows.LoadAsync(db, c, tx, jobId, lockRow: true, cancellationToken)
                 ?? throw new InvalidOperationException($"Job {jobId} vanished during submission.");
-            if (job.Submission == SubmissionStates.Accepted)
+            if (JobStateMachine.FailSubmission(job, submission, error, nextCheckAt, db.Settings.Time.GetUtcNow()) is not { } failed)
             {
-                // A callback got here first, so the provider has the task after all.
                 return job;
             }
-            job = job with
-            {
-                Submission = submission,
-                Status = submission == SubmissionStates.Rejected ? JobStatuses.Failed : job.Status,
-                Error = error,
-                UpdatedAt = db.Settings.Time.GetUtcNow(),
-                NextCheckAt = submission == SubmissionStates.Rejected ? null : nextCheckAt,
-            };
-            await JobRows.UpdateAsync(c, tx, job, cancellationToken);
+            await JobRows.UpdateAsync(c, tx, failed, cancellationToken);
             if (releaseScopeKey is not null)
             {
                 await c.ExecuteAsync(new CommandDefinition("DELETE FROM idempotency_keys WHERE scope_key = @releaseScopeKey",
                     new { releaseScopeKey }, tx, cancellationToken: cancellationToken));
             }
-            return job;
+            return failed;
         }, cancellationToken);
 
     /// <summary>Forgets idempotency keys first used before <paramref name="before"/>, a batch at a time; the jobs stay (they are the record).</summary>

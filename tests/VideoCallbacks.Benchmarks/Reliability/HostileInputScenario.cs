@@ -57,7 +57,7 @@ public static class HostileInputScenario
         int committed, published;
         try
         {
-            using var api = service.Api();
+            var api = service.Driver;
             var (targets, genuineJobs) = await SetUpGenuineJobsAsync(api, fake, kieHmacKey);
             var jobsBefore = await JobTextsAsync(api, genuineJobs);
             var feedBefore = (await api.FeedAsync()).Select(e => e.GetRawText()).ToList();
@@ -149,11 +149,11 @@ public static class HostileInputScenario
         var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         async Task Kie(HandedOver job, string body) => Expect200(await api.PostCallbackAsync(new Uri(job.CallbackUrl).AbsolutePath, body, new Dictionary<string, string>
         {
-            [CallbackVerifier.KieTimestampHeader] = ts,
-            [CallbackVerifier.KieSignatureHeader] = CallbackVerifier.Sign(kieHmacKey, job.TaskId, ts),
+            [KieCallbacks.TimestampHeader] = ts,
+            [KieCallbacks.SignatureHeader] = KieCallbacks.Sign(kieHmacKey, job.TaskId, ts),
         }));
         async Task Apiframe(HandedOver job, string body) => Expect200(await api.PostCallbackAsync(new Uri(job.CallbackUrl).AbsolutePath, body,
-            new Dictionary<string, string> { [CallbackVerifier.ApiframeSecretHeader] = job.WebhookSecret! }));
+            new Dictionary<string, string> { [ApiframeCallbacks.SecretHeader] = job.WebhookSecret! }));
         await Kie(kie[0], $$$"""{"code":200,"msg":"success","data":{"taskId":"{{{kie[0].TaskId}}}","resultUrls":["https://cdn.example.com/genuine.mp4"]}}""");
         await Kie(kie[1], $$$"""{"code":500,"msg":"genuine failure","data":{"taskId":"{{{kie[1].TaskId}}}"}}""");
         await Apiframe(apiframe[0], $$"""{"task_id":"{{apiframe[0].TaskId}}","status":"processing","percentage":40}""");

@@ -157,7 +157,7 @@ public sealed class HostileRequests(HostileTargets targets)
         {
             0 => ("unknown-job", "job_" + Guid.NewGuid().ToString("N"), Token(r), job.TaskId, fresh, (string?)null),
             1 => ("other-jobs-token", job.JobId, OtherToken(r, job), job.TaskId, fresh, null),
-            2 => ("forged-signature", job.JobId, job.Token, job.TaskId, fresh, CallbackVerifier.Sign("not-the-key-" + r.Next(), job.TaskId, fresh)),
+            2 => ("forged-signature", job.JobId, job.Token, job.TaskId, fresh, KieCallbacks.Sign("not-the-key-" + r.Next(), job.TaskId, fresh)),
             3 => ("forged-signature", job.JobId, job.Token, job.TaskId, fresh, Convert.ToBase64String(Guid.NewGuid().ToByteArray())),
             4 => ("stale-signature", job.JobId, job.Token, job.TaskId, (now - r.Next(301, 1_000_000)).ToString(CultureInfo.InvariantCulture), null),
             5 => ("stale-signature", job.JobId, job.Token, job.TaskId, (now + r.Next(301, 100_000)).ToString(CultureInfo.InvariantCulture), null),
@@ -166,10 +166,10 @@ public sealed class HostileRequests(HostileTargets targets)
             _ => ("path-mangled", job.JobId, OtherToken(r, job), job.TaskId, fresh, null),
         };
         // Unless forged above, the signature is genuine for what is sent: the credential that is wrong is the one the category names.
-        signature ??= CallbackVerifier.Sign(targets.KieHmacKey, taskId, timestamp);
+        signature ??= KieCallbacks.Sign(targets.KieHmacKey, taskId, timestamp);
         var headers = new List<KeyValuePair<string, string>>();
-        if (r.Next(12) != 0) headers.Add(new(CallbackVerifier.KieTimestampHeader, timestamp));
-        if (r.Next(12) != 0) headers.Add(new(CallbackVerifier.KieSignatureHeader, signature));
+        if (r.Next(12) != 0) headers.Add(new(KieCallbacks.TimestampHeader, timestamp));
+        if (r.Next(12) != 0) headers.Add(new(KieCallbacks.SignatureHeader, signature));
         var (bodyCategory, body, type) = r.Next(2) == 0 ? ("completion", Encoding.UTF8.GetBytes(KieBody(r, taskId)), "application/json") : Body(r, KieBody(r, taskId));
         return new HostileRequest("callback-kie", category + "/" + bodyCategory, HttpMethod.Post, CallbackPath(r, "kie", jobId, token, category == "path-mangled"), body, type, headers);
     }
@@ -189,7 +189,7 @@ public sealed class HostileRequests(HostileTargets targets)
             6 => ("other-jobs-task", job.JobId, job.Token, job.WebhookSecret),
             _ => ("path-mangled", job.JobId, OtherToken(r, job), job.WebhookSecret),
         };
-        var headers = secret is null ? new List<KeyValuePair<string, string>>() : [new(CallbackVerifier.ApiframeSecretHeader, secret)];
+        var headers = secret is null ? new List<KeyValuePair<string, string>>() : [new(ApiframeCallbacks.SecretHeader, secret)];
         var taskId = category == "other-jobs-task" ? (other.JobId == job.JobId ? "apiframe-other" : other.TaskId) : job.TaskId;
         var (bodyCategory, body, type) = category == "verified-unparseable"
             ? Unparseable(r)

@@ -167,12 +167,12 @@ public sealed class LoadGenerator : IDisposable
             {
                 Content = new StringContent(callback.Body, Encoding.UTF8, "application/json"),
             };
-            if (task.WebhookSecret is { } secret) request.Headers.Add(CallbackVerifier.ApiframeSecretHeader, secret);
+            if (task.WebhookSecret is { } secret) request.Headers.Add(ApiframeCallbacks.SecretHeader, secret);
             if (task.Provider == "kie")
             {
                 var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-                request.Headers.Add(CallbackVerifier.KieTimestampHeader, timestamp);
-                request.Headers.Add(CallbackVerifier.KieSignatureHeader, CallbackVerifier.Sign(_kieHmacKey, task.TaskId, timestamp));
+                request.Headers.Add(KieCallbacks.TimestampHeader, timestamp);
+                request.Headers.Add(KieCallbacks.SignatureHeader, KieCallbacks.Sign(_kieHmacKey, task.TaskId, timestamp));
             }
             var (status, _) = await SendAsync(request, isCallback: true);
             if (status is >= 200 and < 300) return true;

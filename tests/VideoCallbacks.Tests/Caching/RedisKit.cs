@@ -42,7 +42,7 @@ internal sealed class TwoInstances(RedisServer redis, string prefix, TestApp a, 
 
     public static async Task<(HttpStatusCode Status, string Redis, string Body)> ReadyAsync(TestApp app)
     {
-        using var client = app.Client(apiKey: null);
+        var client = app.Driver.Anonymous;
         var response = await client.GetAsync("/readyz");
         var body = await response.Content.ReadAsStringAsync();
         using var doc = JsonDocument.Parse(body);

@@ -29,8 +29,8 @@ public sealed class RedisSharedLayerTests
     {
         await using var both = await TwoInstances.StartAsync();
         object body = new { provider = "kie", sourceTaskId = Kit.NewSource("~nocallback"), index = 0, prompt = "a slow pan", mode = "manual" };
-        using var clientA = both.A.Api();
-        using var clientB = both.B.Api();
+        var clientA = both.A.Driver;
+        var clientB = both.B.Driver;
 
         var first = await clientA.PostSubmitAsync(body, idempotencyKey: "order-7");
         var retry = await clientB.PostSubmitAsync(body, idempotencyKey: "order-7");
@@ -55,8 +55,8 @@ public sealed class RedisSharedLayerTests
             s["RateLimits:PerKeyPerSecond"] = "1";
             s["RateLimits:PerKeyBurst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
         });
-        using var clientA = both.A.Api();
-        using var clientB = both.B.Api();
+        var clientA = both.A.Driver;
+        var clientB = both.B.Driver;
 
         var clock = Stopwatch.StartNew();
         var statuses = new List<HttpResponseMessage>();
@@ -86,7 +86,7 @@ public sealed class RedisSharedLayerTests
         await Wait.UntilAsync(both.WakeupListenersAsync, n => n >= 2, "both instances listening for wake-ups");
         var first = await Kit.SubmitAsync(both.A, "apiframe", "~nocallback");
 
-        using var client = both.B.Client();
+        using var client = ServiceApi.NewClient(both.B.BaseUrl, TestApp.ClientKey);
         client.Timeout = Timeout.InfiniteTimeSpan;
         using var response = await client.GetAsync("/v1/events/stream?after=0", HttpCompletionOption.ResponseHeadersRead);
         var lines = new ConcurrentQueue<string>();
@@ -176,7 +176,7 @@ public sealed class RedisSharedLayerTests
             Fixture.Load("apiframe/finished-with-status.json", apiframe.ProviderTaskId!), url: both.OnB(apiframe.CallbackUrl)));
         await Kit.AckAsync(await Kit.PostKieAsync(both.B, kie, Fixture.Load("kie/callback-success.json", kie.ProviderTaskId!), key: kieHmacKey,
             url: both.OnB(kie.CallbackUrl)));
-        using var client = both.B.Api();
+        var client = both.B.Driver;
         await client.PostSubmitAsync(new { provider = "kie", sourceTaskId = Kit.NewSource("~nocallback"), index = 0, prompt = "p", mode = "manual" },
             idempotencyKey: "secret-scan");
 

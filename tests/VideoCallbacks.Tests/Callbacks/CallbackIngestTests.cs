@@ -24,7 +24,7 @@ public sealed class CallbackIngestTests
         ];
         foreach (var c in cases)
         {
-            var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+            var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
             var body = Fixture.Load(c.Fixture, hook.ProviderTaskId!);
 
             var ack = await Kit.AckAsync(await Kit.PostKieAsync(app, hook, body));
@@ -42,7 +42,7 @@ public sealed class CallbackIngestTests
             Assert.Equal(CallbackOutcomes.Accepted, stored.Outcome);
             Assert.Equal(body, stored.Body);
             Assert.Equal(terminalId, stored.EventId);
-            Assert.Equal(ProviderNames.Kie, stored.Provider);
+            Assert.Equal(KieProvider.Name, stored.Provider);
         }
     }
 
@@ -67,7 +67,7 @@ public sealed class CallbackIngestTests
 
         foreach (var c in cases)
         {
-            var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+            var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
             var body = c.Body.Replace("TASK_ID", hook.ProviderTaskId, StringComparison.Ordinal);
 
             var ack = await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, body));
@@ -101,7 +101,7 @@ public sealed class CallbackIngestTests
     public async Task Ten_identical_callbacks_give_one_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+        var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Kit.PostKieAsync(app, hook, body)));
@@ -122,7 +122,7 @@ public sealed class CallbackIngestTests
     public async Task Ten_identical_callbacks_one_after_another_give_one_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         var body = Fixture.Load("apiframe/finished-no-status.json", hook.ProviderTaskId!);
 
         var outcomes = new List<string>();
@@ -137,7 +137,7 @@ public sealed class CallbackIngestTests
     public async Task Progress_after_completion_gives_no_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         var task = hook.ProviderTaskId!;
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/progress-processing.json", task)))));
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/finished-no-status.json", task)))));
@@ -157,7 +157,7 @@ public sealed class CallbackIngestTests
     public async Task Progress_never_goes_backwards(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         string At(int p) => Fixture.Load("apiframe/progress-template.json", hook.ProviderTaskId!, ("STATUS", "processing"), ("\"PERCENTAGE\"", $"\"{p}\""));
 
         var outcomes = new List<string>();
@@ -181,7 +181,7 @@ public sealed class CallbackIngestTests
     public async Task Conflicting_terminal_report_is_recorded_as_an_anomaly_and_the_first_state_stays(Db db, string first, string second, string status)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+        var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(await Kit.PostKieAsync(app, hook, Fixture.Load(first, hook.ProviderTaskId!)))));
 
         // Answered 2xx: the provider must stop resending, and nothing about the job changes.
@@ -201,7 +201,7 @@ public sealed class CallbackIngestTests
     public async Task Apiframe_failure_after_finished_is_an_anomaly_and_the_job_stays_completed(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/finished-with-status.json", hook.ProviderTaskId!)));
 
         var ack = await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/failed-message.json", hook.ProviderTaskId!)));
@@ -220,7 +220,7 @@ public sealed class CallbackIngestTests
     public async Task Event_ids_are_derived_from_job_and_state(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/progress-processing.json", hook.ProviderTaskId!)));
         await Kit.AckAsync(await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/finished-no-status.json", hook.ProviderTaskId!)));
 
@@ -242,18 +242,18 @@ public sealed class CallbackIngestTests
     }
 
     [Theory]
-    [BothDatabases(ProviderNames.Kie, """{"hello":"world"}""")]
-    [BothDatabases(ProviderNames.Kie, "this is not json")]
-    [BothDatabases(ProviderNames.Kie, """{"code":200,"msg":"success","data":{"taskId":"TASK_ID","resultUrls":[]}}""")]
-    [BothDatabases(ProviderNames.Apiframe, """{"task_id":"TASK_ID","status":"exploded","percentage":"10"}""")]
-    [BothDatabases(ProviderNames.Apiframe, """["not","an","object"]""")]
+    [BothDatabases(KieProvider.Name, """{"hello":"world"}""")]
+    [BothDatabases(KieProvider.Name, "this is not json")]
+    [BothDatabases(KieProvider.Name, """{"code":200,"msg":"success","data":{"taskId":"TASK_ID","resultUrls":[]}}""")]
+    [BothDatabases(ApiframeProvider.Name, """{"task_id":"TASK_ID","status":"exploded","percentage":"10"}""")]
+    [BothDatabases(ApiframeProvider.Name, """["not","an","object"]""")]
     public async Task Verified_body_that_cannot_be_understood_is_kept_as_failed_and_answered_200(Db db, string provider, string template)
     {
         await using var app = await TestApp.StartAsync(db);
         var hook = await Kit.SubmitForHookAsync(app, provider);
         var body = template.Replace("TASK_ID", hook.ProviderTaskId, StringComparison.Ordinal);
 
-        var response = provider == ProviderNames.Kie ? await Kit.PostKieAsync(app, hook, body) : await Kit.PostApiframeAsync(app, hook, body);
+        var response = provider == KieProvider.Name ? await Kit.PostKieAsync(app, hook, body) : await Kit.PostApiframeAsync(app, hook, body);
 
         // 200, so the provider stops resending the same bytes; kept for operators to reprocess.
         var ack = await Kit.AckAsync(response);
@@ -267,13 +267,13 @@ public sealed class CallbackIngestTests
         Assert.Equal("submitted", (await app.Driver.JobAsync(hook.JobId)).GetProperty("status").GetString());
 
         // The job is not poisoned: a good callback afterwards still completes it.
-        var good = provider == ProviderNames.Kie
+        var good = provider == KieProvider.Name
             ? await Kit.PostKieAsync(app, hook, Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!))
             : await Kit.PostApiframeAsync(app, hook, Fixture.Load("apiframe/finished-no-status.json", hook.ProviderTaskId!));
         Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(await Kit.AckAsync(good)));
     }
 
-    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(KieProvider.Name, ApiframeProvider.Name)]
     public async Task Callback_that_races_the_submission_is_not_lost(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -284,11 +284,11 @@ public sealed class CallbackIngestTests
             () => Task.FromResult(Kit.TryFindHook(app, provider, b => b.ToString().Contains(source.Split('~')[0], StringComparison.Ordinal))),
             h => h is not null, "the submission to reach the simulator");
         var taskId = $"raced-{Guid.NewGuid():N}";
-        var body = provider == ProviderNames.Kie
+        var body = provider == KieProvider.Name
             ? Fixture.Load("kie/callback-success.json", taskId)
             : Fixture.Load("apiframe/finished-no-status.json", taskId);
 
-        var response = provider == ProviderNames.Kie
+        var response = provider == KieProvider.Name
             ? await Kit.PostKieAsync(app, hook!, body)
             : await Kit.PostApiframeAsync(app, hook!, body);
 

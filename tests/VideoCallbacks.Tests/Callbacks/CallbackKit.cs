@@ -45,8 +45,8 @@ internal static class Kit
     {
         object body = provider switch
         {
-            ProviderNames.Kie => new { provider, sourceTaskId = source, index = 0, prompt = "a slow pan over the sea", mode = "manual", correlationId = "order-42" },
-            ProviderNames.Apiframe => new { provider, sourceTaskId = source, index = 1, prompt = "a slow pan over the sea", correlationId = "order-42" },
+            KieProvider.Name => new { provider, sourceTaskId = source, index = 0, prompt = "a slow pan over the sea", mode = "manual", correlationId = "order-42" },
+            ApiframeProvider.Name => new { provider, sourceTaskId = source, index = 1, prompt = "a slow pan over the sea", correlationId = "order-42" },
             _ => new { provider, sourceTaskId = source, index = 2, correlationId = "order-42" },
         };
         return await app.Driver.PostSubmitAsync(body);
@@ -67,11 +67,11 @@ internal static class Kit
         {
             using var doc = JsonDocument.Parse(request.Body);
             var body = doc.RootElement;
-            var url = provider == ProviderNames.Kie ? Str(body, "callBackUrl") : Str(body, "webhook_url");
+            var url = provider == KieProvider.Name ? Str(body, "callBackUrl") : Str(body, "webhook_url");
             if (url is null || !match(body)) continue;
-            var source = provider == ProviderNames.Kie ? Str(body, "taskId") : Str(body, "parent_task_id");
+            var source = provider == KieProvider.Name ? Str(body, "taskId") : Str(body, "parent_task_id");
             var jobId = url.Split('/')[^2];
-            return new Hook(jobId, provider, null, url, provider == ProviderNames.Apiframe ? Str(body, "webhook_secret") : null, source ?? "");
+            return new Hook(jobId, provider, null, url, provider == ApiframeProvider.Name ? Str(body, "webhook_secret") : null, source ?? "");
         }
         return null;
     }

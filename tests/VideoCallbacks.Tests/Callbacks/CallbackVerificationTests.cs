@@ -9,26 +9,26 @@ public sealed class CallbackVerificationTests
     public async Task Kie_signature_cases_are_refused_with_a_bare_401_and_no_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db, s => s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey);
-        var a = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
-        var b = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+        var a = await Kit.SubmitForHookAsync(app, KieProvider.Name);
+        var b = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", a.ProviderTaskId!);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var goodSignature = CallbackVerifier.Sign(Kit.KieHmacKey, a.ProviderTaskId!, now);
+        var goodSignature = KieCallbacks.Sign(Kit.KieHmacKey, a.ProviderTaskId!, now);
 
         var refusals = new (string Case, Func<Task<HttpResponseMessage>> Send)[]
         {
             ("signed with the wrong key", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey + "-wrong")),
             ("unsigned", () => Kit.PostKieAsync(app, a, body)),
-            ("missing signature", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string> { [CallbackVerifier.KieTimestampHeader] = now })),
-            ("missing timestamp", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string> { [CallbackVerifier.KieSignatureHeader] = goodSignature })),
+            ("missing signature", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string> { [KieCallbacks.TimestampHeader] = now })),
+            ("missing timestamp", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string> { [KieCallbacks.SignatureHeader] = goodSignature })),
             ("garbage signature", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string>
             {
-                [CallbackVerifier.KieTimestampHeader] = now, [CallbackVerifier.KieSignatureHeader] = "bm90IGEgc2lnbmF0dXJl",
+                [KieCallbacks.TimestampHeader] = now, [KieCallbacks.SignatureHeader] = "bm90IGEgc2lnbmF0dXJl",
             })),
             ("timestamp not Unix seconds", () => app.Driver.PostCallbackAsync(a.CallbackUrl, body, new Dictionary<string, string>
             {
-                [CallbackVerifier.KieTimestampHeader] = "2025-01-01T00:00:00Z",
-                [CallbackVerifier.KieSignatureHeader] = CallbackVerifier.Sign(Kit.KieHmacKey, a.ProviderTaskId!, "2025-01-01T00:00:00Z"),
+                [KieCallbacks.TimestampHeader] = "2025-01-01T00:00:00Z",
+                [KieCallbacks.SignatureHeader] = KieCallbacks.Sign(Kit.KieHmacKey, a.ProviderTaskId!, "2025-01-01T00:00:00Z"),
             })),
             ("stale timestamp (400 s old)", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey, skew: TimeSpan.FromSeconds(-400))),
             ("stale timestamp (1 h old)", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey, skew: TimeSpan.FromHours(-1))),
@@ -38,7 +38,7 @@ public sealed class CallbackVerificationTests
                 () => Kit.PostKieAsync(app, a, Fixture.Load("kie/callback-success.json", b.ProviderTaskId!), key: Kit.KieHmacKey, signedTaskId: b.ProviderTaskId)),
             ("another job's token", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey, url: a.UrlWith(token: b.Token))),
             ("a made-up token", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey, url: a.UrlWith(token: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))),
-            ("the right job on another provider's path", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey, url: a.UrlWith(provider: ProviderNames.Apiframe))),
+            ("the right job on another provider's path", () => Kit.PostKieAsync(app, a, body, key: Kit.KieHmacKey, url: a.UrlWith(provider: ApiframeProvider.Name))),
         };
 
         foreach (var (name, send) in refusals)
@@ -64,7 +64,7 @@ public sealed class CallbackVerificationTests
             Assert.Null(r.EventId);
         });
         // Recorded under the provider named in the path it came in on.
-        Assert.Single(rejected, r => r.Provider == ProviderNames.Apiframe);
+        Assert.Single(rejected, r => r.Provider == ApiframeProvider.Name);
         var unmatched = Assert.Single(await Kit.CallbacksAsync(app, CallbackOutcomes.Unmatched));
         Assert.Null(unmatched.JobId);
         Assert.Equal(body, unmatched.Body);
@@ -82,7 +82,7 @@ public sealed class CallbackVerificationTests
         await using var app = await TestApp.StartAsync(db, s => s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey);
         foreach (var fixture in new[] { "kie/callback-success.json", "kie/callback-success-taskid-top-level.json", "kie/callback-success-data-task_id.json" })
         {
-            var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+            var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
             var ack = await Kit.AckAsync(await Kit.PostKieAsync(app, hook, Fixture.Load(fixture, hook.ProviderTaskId!), key: Kit.KieHmacKey));
             Assert.Equal(CallbackOutcomes.Accepted, Kit.Outcome(ack));
             Assert.Single(await app.Driver.FeedAsync(hook.JobId), ServiceApi.IsTerminal);
@@ -93,7 +93,7 @@ public sealed class CallbackVerificationTests
     public async Task Kie_without_a_webhook_key_still_refuses_replayed_timestamps(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+        var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!);
 
         await AssertBare401Async(await Kit.PostKieAsync(app, hook, body, key: "whatever", skew: TimeSpan.FromSeconds(-400)), "stale, unsigned mode");
@@ -110,9 +110,9 @@ public sealed class CallbackVerificationTests
     public async Task Apiframe_secret_cases_are_refused_with_a_bare_401_and_no_event(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var a = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
-        var b = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
-        var kie = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+        var a = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
+        var b = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
+        var kie = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("apiframe/finished-no-status.json", a.ProviderTaskId!);
         Assert.NotEqual(a.Secret, b.Secret);
 
@@ -125,12 +125,12 @@ public sealed class CallbackVerificationTests
             ("another job's token", () => Kit.PostApiframeAsync(app, a, body, url: a.UrlWith(token: b.Token))),
             ("another job's token and secret", () => Kit.PostApiframeAsync(app, a, body, secret: b.Secret, url: a.UrlWith(token: b.Token))),
             ("another job's task id in the body", () => Kit.PostApiframeAsync(app, a, Fixture.Load("apiframe/finished-no-status.json", b.ProviderTaskId!))),
-            ("the right job on another provider's path", () => Kit.PostApiframeAsync(app, a, body, url: a.UrlWith(provider: ProviderNames.Kie))),
+            ("the right job on another provider's path", () => Kit.PostApiframeAsync(app, a, body, url: a.UrlWith(provider: KieProvider.Name))),
         };
         foreach (var (name, send) in refusals) await AssertBare401Async(await send(), name);
 
         // A Kie job's URL used for an Apiframe document: the job is not an Apiframe job.
-        await AssertBare401Async(await Kit.PostApiframeAsync(app, a, body, url: kie.UrlWith(provider: ProviderNames.Apiframe)), "kie job on the apiframe path");
+        await AssertBare401Async(await Kit.PostApiframeAsync(app, a, body, url: kie.UrlWith(provider: ApiframeProvider.Name)), "kie job on the apiframe path");
         await AssertBare401Async(await Kit.PostApiframeAsync(app, a, body, url: a.UrlWith(jobId: "job_0000000000000000000000000000beef")), "unknown job id");
 
         foreach (var job in new[] { a, b, kie }) Assert.Equal([$"{job.JobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(job.JobId)));
@@ -147,9 +147,9 @@ public sealed class CallbackVerificationTests
     }
 
     [Theory]
-    [BothDatabases(ProviderNames.Kie, "~wrongsecret")]
-    [BothDatabases(ProviderNames.Kie, "~stale")]
-    [BothDatabases(ProviderNames.Apiframe, "~wrongsecret")]
+    [BothDatabases(KieProvider.Name, "~wrongsecret")]
+    [BothDatabases(KieProvider.Name, "~stale")]
+    [BothDatabases(ApiframeProvider.Name, "~wrongsecret")]
     public async Task Simulated_provider_with_bad_credentials_is_refused(Db db, string provider, string directive)
     {
         await using var app = await TestApp.StartAsync(db, s =>
@@ -165,7 +165,7 @@ public sealed class CallbackVerificationTests
         // Apiframe sends two progress updates and the final document; Kie sends its final callback and retries it 3 times.
         var refused = await Wait.UntilAsync(
             () => Task.FromResult(app.Get<SimulatorState>().Callbacks.Where(c => c.TaskId == taskId).ToList()),
-            c => c.Count >= (provider == ProviderNames.Kie ? 4 : 3), "the simulator's callbacks");
+            c => c.Count >= (provider == KieProvider.Name ? 4 : 3), "the simulator's callbacks");
 
         Assert.All(refused, c => Assert.Equal(401, c.StatusCode));
         Assert.Equal([$"{jobId}:submitted"], Kit.Ids(await app.Driver.FeedAsync(jobId)));

@@ -5,7 +5,7 @@ public sealed class IngestPlanTests
 {
     private static readonly DateTimeOffset Now = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static Job Accepted(string provider = ProviderNames.Kie) =>
+    private static Job Accepted(string provider = KieProvider.Name) =>
         StoreData.PendingJob(Now - TimeSpan.FromMinutes(1), provider) with
         {
             ProviderTaskId = "task-1",
@@ -49,9 +49,9 @@ public sealed class IngestPlanTests
     [Fact]
     public void Callback_naming_another_provider_is_unmatched()
     {
-        var job = Accepted(ProviderNames.Kie);
+        var job = Accepted(KieProvider.Name);
 
-        var plan = IngestPlan.Decide([Item(job, StoreData.Completed(), provider: ProviderNames.Apiframe)], Read(job), Now);
+        var plan = IngestPlan.Decide([Item(job, StoreData.Completed(), provider: ApiframeProvider.Name)], Read(job), Now);
 
         Assert.Equal(CallbackOutcomes.Unmatched, Assert.Single(plan.Decisions).Outcome);
         Assert.Empty(plan.Events);

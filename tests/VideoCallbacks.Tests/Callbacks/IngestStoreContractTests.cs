@@ -153,7 +153,7 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
 
         var unknown = await IngestOneAsync(ghost, StoreData.Completed());
         var wrongProvider = Assert.Single(await Ingest.IngestAsync(
-            [StoreData.Item(job, job.ProviderTaskId, StoreData.Completed(), Time.GetUtcNow(), provider: ProviderNames.Apiframe)], Ct));
+            [StoreData.Item(job, job.ProviderTaskId, StoreData.Completed(), Time.GetUtcNow(), provider: ApiframeProvider.Name)], Ct));
 
         Assert.Equal(CallbackOutcomes.Unmatched, unknown.Outcome);
         Assert.Equal(CallbackOutcomes.Unmatched, wrongProvider.Outcome);
@@ -260,12 +260,12 @@ public abstract class IngestStoreContract(ITestDatabase engine) : StoreContract(
     public async Task Rejected_callbacks_are_recorded_for_operators()
     {
         var id = await Ingest.RecordRejectedCallbackAsync(
-            new RejectedCallback(ProviderNames.Apiframe, "job_x", CallbackOutcomes.Rejected, "bad secret", StoreData.Raw(Time.GetUtcNow(), "{\"task_id\":\"t\"}")), Ct);
+            new RejectedCallback(ApiframeProvider.Name, "job_x", CallbackOutcomes.Rejected, "bad secret", StoreData.Raw(Time.GetUtcNow(), "{\"task_id\":\"t\"}")), Ct);
 
         var callback = await Admin.GetCallbackAsync(id, Ct);
 
         Assert.NotNull(callback);
-        Assert.Equal(new StoredCallback(id, ProviderNames.Apiframe, "job_x", Time.GetUtcNow(), CallbackOutcomes.Rejected, "bad secret", null,
+        Assert.Equal(new StoredCallback(id, ApiframeProvider.Name, "job_x", Time.GetUtcNow(), CallbackOutcomes.Rejected, "bad secret", null,
             """{"content-type":"application/json"}""", "{\"task_id\":\"t\"}"), callback);
         Assert.Null(await Admin.GetCallbackAsync(id + 1000, Ct));
     }

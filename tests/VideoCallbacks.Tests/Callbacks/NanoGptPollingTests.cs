@@ -10,7 +10,7 @@ public sealed class NanoGptPollingTests
     public async Task Polling_goes_through_queued_and_processing_to_completed(Db db, string shape)
     {
         await using var app = await TestApp.StartAsync(db);
-        var job = await Kit.SubmitAsync(app, ProviderNames.NanoGpt, "~steps=3" + shape);
+        var job = await Kit.SubmitAsync(app, NanoGptProvider.Name, "~steps=3" + shape);
         var jobId = job.GetProperty("jobId").GetString()!;
         var taskId = job.GetProperty("providerTaskId").GetString()!;
 
@@ -38,7 +38,7 @@ public sealed class NanoGptPollingTests
     public async Task Polling_goes_through_queued_and_processing_to_failed(Db db, string shape)
     {
         await using var app = await TestApp.StartAsync(db);
-        var job = await Kit.SubmitAsync(app, ProviderNames.NanoGpt, "~steps=2" + shape + "~fail=out of credits");
+        var job = await Kit.SubmitAsync(app, NanoGptProvider.Name, "~steps=2" + shape + "~fail=out of credits");
         var jobId = job.GetProperty("jobId").GetString()!;
 
         var events = await app.Driver.WaitForTerminalEventAsync(jobId);
@@ -61,8 +61,8 @@ public sealed class NanoGptPollingTests
     {
         // The simulator's status endpoint never rate-limits, so a handler in front of it answers the first poll with 429.
         var limiter = new RateLimitFirstStatusPoll(TimeSpan.FromHours(1));
-        await using var app = await TestApp.StartAsync(db, services: s => s.AddHttpClient(ProviderHttpClients.Status(ProviderNames.NanoGpt)).AddHttpMessageHandler(() => limiter.Handler()));
-        var job = await Kit.SubmitAsync(app, ProviderNames.NanoGpt, "~steps=1");
+        await using var app = await TestApp.StartAsync(db, services: s => s.AddHttpClient(ProviderHttpClients.Status(NanoGptProvider.Name)).AddHttpMessageHandler(() => limiter.Handler()));
+        var job = await Kit.SubmitAsync(app, NanoGptProvider.Name, "~steps=1");
         var jobId = job.GetProperty("jobId").GetString()!;
         var taskId = job.GetProperty("providerTaskId").GetString()!;
         var store = app.Get<JobReader>();
@@ -107,7 +107,7 @@ public sealed class NanoGptPollingTests
             string jobId, taskId;
             await using (var first = await TestApp.StartAsync(db, s => s["Providers:NanoGpt:PollInterval"] = "00:00:03", Shared, connectionString))
             {
-                var job = await Kit.SubmitAsync(first, ProviderNames.NanoGpt, "~steps=4");
+                var job = await Kit.SubmitAsync(first, NanoGptProvider.Name, "~steps=4");
                 jobId = job.GetProperty("jobId").GetString()!;
                 taskId = job.GetProperty("providerTaskId").GetString()!;
                 // Stop right after the first poll has been answered and its next one scheduled.

@@ -10,7 +10,7 @@ public sealed class ReconciliationTests
         s["Reconcile:MaxInterval"] = "00:00:01";
     };
 
-    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(KieProvider.Name, ApiframeProvider.Name)]
     public async Task Silent_job_is_found_completed_at_the_provider(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
@@ -23,8 +23,8 @@ public sealed class ReconciliationTests
     }
 
     [Theory]
-    [BothDatabases(ProviderNames.Kie, "kie_501")]
-    [BothDatabases(ProviderNames.Apiframe, "apiframe_failed")]
+    [BothDatabases(KieProvider.Name, "kie_501")]
+    [BothDatabases(ApiframeProvider.Name, "apiframe_failed")]
     public async Task Silent_job_is_found_failed_with_the_providers_message(Db db, string provider, string code)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:01:00"));
@@ -36,7 +36,7 @@ public sealed class ReconciliationTests
         Assert.True(StatusQueries(app, provider, taskId) >= 1);
     }
 
-    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(KieProvider.Name, ApiframeProvider.Name)]
     public async Task Job_that_never_finishes_fails_with_provider_timeout_after_GiveUpAfter(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, Reconcile("00:00:03"));
@@ -60,7 +60,7 @@ public sealed class ReconciliationTests
             Reconcile("00:01:00")(s);
             s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
         });
-        await SettleAsync(app, ProviderNames.Kie, "~wrongsecret", "completed");
+        await SettleAsync(app, KieProvider.Name, "~wrongsecret", "completed");
 
         Assert.All(app.Get<SimulatorState>().Callbacks, c => Assert.Equal(401, c.StatusCode));
     }
@@ -80,7 +80,7 @@ public sealed class ReconciliationTests
     }
 
     private static int StatusQueries(TestApp app, string provider, string taskId) =>
-        app.Get<SimulatorState>().Requests.Count(r => r.Provider == provider && (provider == ProviderNames.Kie
+        app.Get<SimulatorState>().Requests.Count(r => r.Provider == provider && (provider == KieProvider.Name
             ? r.Path.Contains("/record-info?", StringComparison.Ordinal) && r.Path.Contains(taskId, StringComparison.Ordinal)
             : r.Path.EndsWith("/fetch", StringComparison.Ordinal) && TaskIdOf(r.Body) == taskId));
 

@@ -6,7 +6,7 @@ public sealed class SandboxEndToEndTests
 {
     private static void CallbacksOnly(Dictionary<string, string?> s) => s["Reconcile:After"] = "01:00:00";
 
-    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe, ProviderNames.NanoGpt)]
+    [Theory, EachOnBothDatabases(KieProvider.Name, ApiframeProvider.Name, NanoGptProvider.Name)]
     public async Task Sandbox_submission_ends_with_its_completed_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, CallbacksOnly);
@@ -23,12 +23,12 @@ public sealed class SandboxEndToEndTests
         Assert.Equal(taskId, data.GetProperty("providerTaskId").GetString());
         Assert.Equal("order-42", data.GetProperty("correlationId").GetString());
         Assert.NotEqual(0, data.GetProperty("videoUrls").GetArrayLength());
-        if (provider == ProviderNames.Apiframe)
+        if (provider == ApiframeProvider.Name)
         {
             // Apiframe's own updates, 20 and 60, arrive as callbacks before the result.
             Assert.Equal([$"{jobId}:submitted", $"{jobId}:progress:20", $"{jobId}:progress:60", $"{jobId}:completed"], Kit.Ids(events));
         }
-        if (provider != ProviderNames.NanoGpt)
+        if (provider != NanoGptProvider.Name)
         {
             var delivered = app.Get<SimulatorState>().Callbacks.Where(c => c.TaskId == taskId).ToList();
             Assert.NotEmpty(delivered);
@@ -44,7 +44,7 @@ public sealed class SandboxEndToEndTests
             CallbacksOnly(s);
             s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
         });
-        var job = await Kit.SubmitAsync(app, ProviderNames.Kie);
+        var job = await Kit.SubmitAsync(app, KieProvider.Name);
         var jobId = job.GetProperty("jobId").GetString()!;
 
         var events = await app.Driver.WaitForTerminalEventAsync(jobId);
@@ -59,13 +59,13 @@ public sealed class SandboxEndToEndTests
     }
 
     [Theory]
-    [BothDatabases(ProviderNames.Kie, "~dup=3", "completed")]
-    [BothDatabases(ProviderNames.Kie, "~dup=10~dupconcurrent", "completed")]
-    [BothDatabases(ProviderNames.Kie, "~late", "completed")]
-    [BothDatabases(ProviderNames.Kie, "~late~fail=boom", "failed")]
-    [BothDatabases(ProviderNames.Apiframe, "~late", "completed")]
-    [BothDatabases(ProviderNames.Apiframe, "~finished~dup=3", "completed")]
-    [BothDatabases(ProviderNames.Apiframe, "~progress=5~fail=boom", "failed")]
+    [BothDatabases(KieProvider.Name, "~dup=3", "completed")]
+    [BothDatabases(KieProvider.Name, "~dup=10~dupconcurrent", "completed")]
+    [BothDatabases(KieProvider.Name, "~late", "completed")]
+    [BothDatabases(KieProvider.Name, "~late~fail=boom", "failed")]
+    [BothDatabases(ApiframeProvider.Name, "~late", "completed")]
+    [BothDatabases(ApiframeProvider.Name, "~finished~dup=3", "completed")]
+    [BothDatabases(ApiframeProvider.Name, "~progress=5~fail=boom", "failed")]
     public async Task Misbehaving_provider_still_gives_exactly_one_terminal_event(Db db, string provider, string directives, string terminal)
     {
         await using var app = await TestApp.StartAsync(db, CallbacksOnly);
@@ -73,7 +73,7 @@ public sealed class SandboxEndToEndTests
         var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
         var dup = directives.Contains("~dup=10", StringComparison.Ordinal) ? 10 : directives.Contains("~dup=3", StringComparison.Ordinal) ? 3 : 1;
         var late = directives.Contains("~late", StringComparison.Ordinal) ? 1 : 0;
-        var progress = provider == ProviderNames.Apiframe ? (directives.Contains("~progress=5", StringComparison.Ordinal) ? 5 : 2) : 0;
+        var progress = provider == ApiframeProvider.Name ? (directives.Contains("~progress=5", StringComparison.Ordinal) ? 5 : 2) : 0;
         var expected = progress + dup + late;
 
         // Wait for everything the simulator is going to send, not just the first terminal callback.
@@ -97,7 +97,7 @@ public sealed class SandboxEndToEndTests
         Assert.Equal(expected, stored.Count);
         Assert.Equal(progress + 1, stored.Count(c => c.Outcome == CallbackOutcomes.Accepted));
         Assert.Equal(dup - 1 + late, stored.Count(c => c.Outcome == CallbackOutcomes.Duplicate));
-        if (late == 1 && provider == ProviderNames.Kie)
+        if (late == 1 && provider == KieProvider.Name)
         {
             Assert.Single(stored, c => c.Reason is not null && c.Reason.StartsWith("anomaly", StringComparison.Ordinal));
         }

@@ -63,7 +63,7 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
         // Restarted on the same database: every acknowledged callback's completion is there.
         await using var again = ServiceProcess.Start(database, settings);
         await again.WaitUntilUpAsync();
-        using var client = again.Api();
+        var client = again.Driver;
         var completed = (await client.FeedAsync())
             .Where(e => e.GetProperty("type").GetString() == "video.extension.completed")
             .Select(e => e.GetProperty("subject").GetString())
@@ -74,7 +74,7 @@ public sealed class ShutdownUnderLoadTests(ITestOutputHelper output)
     /// <summary>Apiframe jobs whose sandbox never calls back; the test is the provider, with each job's URL and secret.</summary>
     private static async Task<List<(string JobId, string Url, string Secret, string TaskId)>> SubmitWithoutCallbacksAsync(ServiceProcess api)
     {
-        using var client = api.Api();
+        var client = api.Driver;
         var jobs = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < Jobs; i++)
         {

@@ -11,7 +11,7 @@ namespace VideoCallbacks.Tests.Callbacks;
 /// </summary>
 public sealed class StoreDownCallbackTests
 {
-    [Theory, EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]
+    [Theory, EachOnBothDatabases(KieProvider.Name, ApiframeProvider.Name)]
     public async Task Callback_while_the_store_is_down_gives_503_and_no_event(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db, s =>
@@ -21,10 +21,10 @@ public sealed class StoreDownCallbackTests
             s["Reconcile:After"] = "01:00:00";
         });
         var hook = await Kit.SubmitForHookAsync(app, provider);
-        var body = provider == ProviderNames.Kie
+        var body = provider == KieProvider.Name
             ? Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!)
             : Fixture.Load("apiframe/finished-no-status.json", hook.ProviderTaskId!);
-        Task<HttpResponseMessage> Send() => provider == ProviderNames.Kie ? Kit.PostKieAsync(app, hook, body) : Kit.PostApiframeAsync(app, hook, body);
+        Task<HttpResponseMessage> Send() => provider == KieProvider.Name ? Kit.PostKieAsync(app, hook, body) : Kit.PostApiframeAsync(app, hook, body);
 
         var refused = await WhileStoreDownAsync(app, Send);
 
@@ -57,7 +57,7 @@ public sealed class StoreDownCallbackTests
             s["Callbacks:CommitTimeout"] = "00:00:00.500";
             s["Reconcile:After"] = "01:00:00";
         });
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Kie);
+        var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!);
         Task<HttpResponseMessage> Send() => Kit.PostKieAsync(app, hook, body);
 

@@ -8,7 +8,7 @@ public abstract class FeedQueriesContract(ITestDatabase engine) : StoreContract(
     {
         Assert.Empty(await Feed.ReadEventsAsync(0, 100, Ct));
         var a = await CreateAcceptedAsync();
-        var b = await CreateAcceptedAsync(ProviderNames.Apiframe);
+        var b = await CreateAcceptedAsync(ApiframeProvider.Name);
         await IngestOneAsync(a, ProviderObservation.Processing(10));
         await IngestOneAsync(b, StoreData.Completed());
         await IngestOneAsync(a, StoreData.Completed());
@@ -36,7 +36,7 @@ public abstract class FeedQueriesContract(ITestDatabase engine) : StoreContract(
         // one and never see it.
         const int writers = 4, jobsPerWriter = 3, rounds = 12;
         var jobs = new List<Job>();
-        for (var i = 0; i < writers * jobsPerWriter; i++) jobs.Add(await CreateAcceptedAsync(ProviderNames.Apiframe));
+        for (var i = 0; i < writers * jobsPerWriter; i++) jobs.Add(await CreateAcceptedAsync(ApiframeProvider.Name));
         var writing = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
             var own = Open(ConnectionString);

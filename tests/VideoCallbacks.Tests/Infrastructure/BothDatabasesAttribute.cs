@@ -5,7 +5,7 @@ namespace VideoCallbacks.Tests.Infrastructure;
 
 /// <summary>
 /// Runs a <c>[Theory]</c> whose first parameter is a <see cref="Db"/> once on SQLite and once on PostgreSQL, with the
-/// rest of the row given here: <c>[BothDatabases(ProviderNames.Kie, "~stale")]</c> is the two rows
+/// rest of the row given here: <c>[BothDatabases(KieProvider.Name, "~stale")]</c> is the two rows
 /// <c>(Db.Sqlite, "kie", "~stale")</c> and <c>(Db.Postgres, "kie", "~stale")</c>. Repeat it for more rows.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
@@ -16,7 +16,7 @@ public sealed class BothDatabasesAttribute(params object?[] row) : DataAttribute
 
 /// <summary>
 /// Runs a <c>[Theory]</c> taking a <see cref="Db"/> and one value once per value on SQLite and once on PostgreSQL:
-/// <c>[EachOnBothDatabases(ProviderNames.Kie, ProviderNames.Apiframe)]</c> is four rows.
+/// <c>[EachOnBothDatabases(KieProvider.Name, ApiframeProvider.Name)]</c> is four rows.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class EachOnBothDatabasesAttribute(params object[] values) : DataAttribute

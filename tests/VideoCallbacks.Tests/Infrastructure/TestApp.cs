@@ -110,19 +110,10 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
         if (_services is not null) builder.ConfigureTestServices(_services);
     }
 
-    public HttpClient Client(string? apiKey = ClientKey)
-    {
-        var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        if (apiKey is not null) client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-        return client;
-    }
-
-    public HttpClient Admin() => Client(AdminKey);
-
-    /// <summary>A driver for this app with another key (dispose it).</summary>
-    public ServiceApi Api(string? apiKey = ClientKey) => new(BaseUrl, apiKey);
-
-    /// <summary>The suite's driver for this app with the client key, disposed with the app.</summary>
+    /// <summary>
+    /// The one way tests talk to this app: the client key, with <see cref="ServiceApi.Admin"/>, <see cref="ServiceApi.Anonymous"/>
+    /// and <see cref="ServiceApi.As"/> for other keys; disposed with the app.
+    /// </summary>
     public ServiceApi Driver => _driver ??= new ServiceApi(BaseUrl);
 
     private ServiceApi? _driver;

@@ -43,9 +43,9 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
     public async Task List_events_filters_and_pages()
     {
         var t0 = Time.GetUtcNow();
-        var kie = await CreateAcceptedAsync(ProviderNames.Kie);
+        var kie = await CreateAcceptedAsync(KieProvider.Name);
         Time.Advance(TimeSpan.FromMinutes(1));
-        var apiframe = await CreateAcceptedAsync(ProviderNames.Apiframe);
+        var apiframe = await CreateAcceptedAsync(ApiframeProvider.Name);
         Time.Advance(TimeSpan.FromMinutes(1));
         await IngestOneAsync(kie, StoreData.Completed());
         Time.Advance(TimeSpan.FromMinutes(1));
@@ -61,13 +61,13 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
         Assert.Equal([all[1].EventId], (await Admin.ListEventsAsync(Filter(status: PublishStatuses.Failed), Ct)).Select(e => e.EventId));
         Assert.Equal(3, (await Admin.ListEventsAsync(Filter(status: PublishStatuses.Pending), Ct)).Count);
         Assert.Equal([$"{apiframe.JobId}:submitted", $"{apiframe.JobId}:failed"],
-            (await Admin.ListEventsAsync(Filter(provider: ProviderNames.Apiframe), Ct)).Select(e => e.EventId));
+            (await Admin.ListEventsAsync(Filter(provider: ApiframeProvider.Name), Ct)).Select(e => e.EventId));
         Assert.Equal([$"{kie.JobId}:completed"], (await Admin.ListEventsAsync(Filter(type: EventTypes.Completed), Ct)).Select(e => e.EventId));
         Assert.Equal([$"{apiframe.JobId}:failed"],
-            (await Admin.ListEventsAsync(Filter(provider: ProviderNames.Apiframe, type: EventTypes.Failed, status: PublishStatuses.Pending), Ct)).Select(e => e.EventId));
+            (await Admin.ListEventsAsync(Filter(provider: ApiframeProvider.Name, type: EventTypes.Failed, status: PublishStatuses.Pending), Ct)).Select(e => e.EventId));
         Assert.Equal([$"{apiframe.JobId}:submitted", $"{kie.JobId}:completed"],
             (await Admin.ListEventsAsync(Filter(since: t0 + TimeSpan.FromMinutes(1), until: t0 + TimeSpan.FromMinutes(3)), Ct)).Select(e => e.EventId));
-        Assert.Empty(await Admin.ListEventsAsync(Filter(provider: ProviderNames.NanoGpt), Ct));
+        Assert.Empty(await Admin.ListEventsAsync(Filter(provider: NanoGptProvider.Name), Ct));
 
         var page1 = await Admin.ListEventsAsync(Filter(limit: 3), Ct);
         var page2 = await Admin.ListEventsAsync(Filter(limit: 3, after: page1[^1].Sequence), Ct);
@@ -79,8 +79,8 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
     public async Task List_callbacks_filters_and_pages()
     {
         var t0 = Time.GetUtcNow();
-        var kie = await CreateAcceptedAsync(ProviderNames.Kie);
-        var apiframe = await CreateAcceptedAsync(ProviderNames.Apiframe);
+        var kie = await CreateAcceptedAsync(KieProvider.Name);
+        var apiframe = await CreateAcceptedAsync(ApiframeProvider.Name);
         var accepted = await IngestOneAsync(kie, ProviderObservation.Processing(10));
         Time.Advance(TimeSpan.FromMinutes(1));
         var duplicate = await IngestOneAsync(kie, ProviderObservation.Processing(10));
@@ -88,7 +88,7 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
         Time.Advance(TimeSpan.FromMinutes(1));
         var unmatched = await IngestOneAsync(apiframe with { JobId = "job_nobody" }, StoreData.Completed());
         var verification = await Ingest.RecordRejectedCallbackAsync(
-            new RejectedCallback(ProviderNames.Kie, kie.JobId, CallbackOutcomes.Rejected, "bad signature", StoreData.Raw(Time.GetUtcNow())), Ct);
+            new RejectedCallback(KieProvider.Name, kie.JobId, CallbackOutcomes.Rejected, "bad signature", StoreData.Raw(Time.GetUtcNow())), Ct);
         var ids = new[] { accepted.CallbackId!.Value, duplicate.CallbackId!.Value, rejected.CallbackId!.Value, unmatched.CallbackId!.Value, verification };
 
         static CallbackFilter Filter(string? outcome = null, string? provider = null, DateTimeOffset? since = null, DateTimeOffset? until = null,
@@ -98,8 +98,8 @@ public abstract class AdminStoreContract(ITestDatabase engine) : StoreContract(e
         Assert.Equal([rejected.CallbackId!.Value, verification], (await Admin.ListCallbacksAsync(Filter(outcome: CallbackOutcomes.Rejected), Ct)).Select(c => c.Id));
         Assert.Equal([unmatched.CallbackId!.Value], (await Admin.ListCallbacksAsync(Filter(outcome: CallbackOutcomes.Unmatched), Ct)).Select(c => c.Id));
         Assert.Equal([rejected.CallbackId!.Value, unmatched.CallbackId!.Value],
-            (await Admin.ListCallbacksAsync(Filter(provider: ProviderNames.Apiframe), Ct)).Select(c => c.Id));
-        Assert.Equal([verification], (await Admin.ListCallbacksAsync(Filter(outcome: CallbackOutcomes.Rejected, provider: ProviderNames.Kie), Ct)).Select(c => c.Id));
+            (await Admin.ListCallbacksAsync(Filter(provider: ApiframeProvider.Name), Ct)).Select(c => c.Id));
+        Assert.Equal([verification], (await Admin.ListCallbacksAsync(Filter(outcome: CallbackOutcomes.Rejected, provider: KieProvider.Name), Ct)).Select(c => c.Id));
         Assert.Equal([duplicate.CallbackId!.Value, rejected.CallbackId!.Value],
             (await Admin.ListCallbacksAsync(Filter(since: t0 + TimeSpan.FromMinutes(1), until: t0 + TimeSpan.FromMinutes(2)), Ct)).Select(c => c.Id));
         Assert.Empty(await Admin.ListCallbacksAsync(Filter(outcome: CallbackOutcomes.Failed), Ct));

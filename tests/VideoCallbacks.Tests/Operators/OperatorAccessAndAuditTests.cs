@@ -28,10 +28,10 @@ public sealed class OperatorAccessAndAuditTests
             (HttpMethod.Post, $"/v1/admin/callbacks/{callbackId}/reprocess", null),
             (HttpMethod.Get, "/v1/admin/audit", null),
         ];
-        using var client = h.App.Client(TestApp.ClientKey);
-        using var otherClient = h.App.Client(TestApp.OtherClientKey);
-        using var anonymous = h.App.Client(apiKey: null);
-        using var unknown = h.App.Client("not-a-key-anyone-configured-0123456789");
+        var client = h.App.Driver.Http;
+        var otherClient = h.App.Driver.As(TestApp.OtherClientKey).Http;
+        var anonymous = h.App.Driver.Anonymous;
+        var unknown = h.App.Driver.As("not-a-key-anyone-configured-0123456789").Http;
         foreach (var (method, path, body) in routes)
         {
             foreach (var forbidden in new[] { client, otherClient })

@@ -100,7 +100,7 @@ public sealed class RelayFaultTests
             s["Relay:MaxAttempts"] = "1000";
         }, connectionString: database.ConnectionString))
         {
-            using var client = misconfigured.Api();
+            var client = misconfigured.Driver;
             var jobs = await RelayKit.SubmitJobsAsync(client, kie: 2);
             await client.WaitForJobsAsync(jobs);
             committed = await client.FeedAsync();
@@ -209,10 +209,7 @@ public sealed class RelayFaultTests
         try
         {
             broker.FailUntilCleared(BrokerFault.NeverSettle);
-            using (var client = app.Api())
-            {
-                await RelayKit.SubmitJobsAsync(client, kie: 1);
-            }
+            await RelayKit.SubmitJobsAsync(app.Driver, kie: 1);
 
             await Wait.UntilAsync(
                 () => Task.FromResult(broker.Transfers.Count(t => t.Outcome == "never-settled")),

@@ -84,7 +84,7 @@ internal static class RelayKit
         try
         {
             await instance.WaitUntilUpAsync();
-            using var api = instance.Api();
+            var api = instance.Driver;
             var jobs = await SubmitJobsAsync(api, kie, apiframe);
             await api.WaitForJobsAsync(jobs);
             await WaitForHangingSendAsync(broker);

@@ -12,7 +12,7 @@ public sealed class RelayReadinessTests
         var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 1);
         await bus.Api.WaitUntilPublishedAsync(committed.Count);
 
-        using var anonymous = bus.App.Api(apiKey: null);
+        var anonymous = bus.App.Driver.As(null);
         var (status, ready) = await anonymous.ReadyAsync();
 
         Assert.Equal(HttpStatusCode.OK, status);

@@ -12,8 +12,8 @@ public sealed class RelayScaleOutTests(ITestOutputHelper output)
         await using var broker = await LocalServiceBus.StartAsync();
         await using var a = await TestApp.StartAsync(Db.Postgres, Configure(broker), connectionString: database.ConnectionString);
         await using var b = await TestApp.StartAsync(Db.Postgres, Configure(broker), connectionString: database.ConnectionString);
-        using var clientA = a.Api();
-        using var clientB = b.Api();
+        var clientA = a.Driver;
+        var clientB = b.Driver;
 
         // Clients spread over both instances; each instance's sandbox calls back to that instance.
         var submitted = await Task.WhenAll(
@@ -28,7 +28,7 @@ public sealed class RelayScaleOutTests(ITestOutputHelper output)
             (await clientB.FeedAsync()).Select(e => e.GetProperty("id").GetString()));
         Assert.All(submitted.SelectMany(jobs => jobs), job => Assert.Contains(committed, e => e.GetProperty("subject").GetString() == job));
 
-        using var admin = b.Api();
+        var admin = b.Driver;
         var published = await admin.WaitUntilPublishedAsync(committed.Count);
 
         // Every event once on the topic; a second send of a MessageId would only be the broker dropping a re-send.

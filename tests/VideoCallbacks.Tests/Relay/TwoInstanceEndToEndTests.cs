@@ -51,8 +51,8 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
         try
         {
             await Task.WhenAll(a.WaitUntilUpAsync(), b.WaitUntilUpAsync());
-            using var clientA = a.Api();
-            using var clientB = b.Api();
+            var clientA = a.Driver;
+            var clientB = b.Driver;
 
             // Phase 1: both instances take submissions (and their providers' callbacks) alternately.
             for (var i = 0; i < 18; i++)
@@ -78,7 +78,7 @@ public sealed class TwoInstanceEndToEndTests(ITestOutputHelper output)
             // B finishes A's jobs too (A's providers cannot call it back; B's reconciliation asks them) and relays everything.
             await clientB.WaitForJobsAsync(jobs);
             var committed = await clientB.FeedAsync();
-            using var admin = b.Api();
+            var admin = b.Driver;
             await admin.WaitUntilPublishedAsync(committed.Count);
 
             foreach (var job in jobs)

@@ -7,7 +7,7 @@ public sealed class ApiDocsTests
     public async Task The_OpenAPI_document_is_served_without_a_key_by_default()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Client(apiKey: null);
+        var anonymous = app.Driver.Anonymous;
 
         using var response = await anonymous.GetAsync("/openapi/v1.json");
 
@@ -19,8 +19,8 @@ public sealed class ApiDocsTests
     public async Task With_RequireApiKey_the_OpenAPI_document_needs_a_client_key()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, s => s["ApiDocs:RequireApiKey"] = "true");
-        using var anonymous = app.Client(apiKey: null);
-        using var client = app.Client();
+        var anonymous = app.Driver.Anonymous;
+        var client = app.Driver.Http;
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/openapi/v1.json")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);

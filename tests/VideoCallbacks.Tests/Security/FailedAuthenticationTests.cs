@@ -19,8 +19,8 @@ public sealed class FailedAuthenticationTests
             s["Logging:LogLevel:Default"] = "Information";
         }, services => services.AddSingleton<ILoggerProvider>(logs));
         const string wrongKey = "wrong-key-that-must-never-be-logged";
-        using var wrong = app.Client(wrongKey);
-        using var none = app.Client(apiKey: null);
+        var wrong = app.Driver.As(wrongKey).Http;
+        var none = app.Driver.Anonymous;
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 100; i++)
@@ -37,7 +37,7 @@ public sealed class FailedAuthenticationTests
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Unauthorized));
         Assert.Equal(95, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
         // Only failures are throttled: a valid key from the same address is still answered.
-        using var valid = app.Client();
+        var valid = app.Driver.Http;
         Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync("/v1/events")).StatusCode);
 
         var records = logs.Collector.GetSnapshot();
@@ -51,8 +51,8 @@ public sealed class FailedAuthenticationTests
     public async Task Failed_attempts_from_one_address_do_not_limit_requests_with_a_valid_key_before_the_budget_is_spent()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, s => s["RateLimits:FailedAuthPerMinute"] = "5");
-        using var wrong = app.Client("another-wrong-key");
-        using var valid = app.Client();
+        var wrong = app.Driver.As("another-wrong-key").Http;
+        var valid = app.Driver.Http;
 
         for (var i = 0; i < 4; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("/v1/events")).StatusCode);
 
@@ -63,20 +63,20 @@ public sealed class FailedAuthenticationTests
     public async Task Bad_keys_from_one_address_never_lock_out_the_valid_client_and_admin_keys()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var valid = app.Client();
-        using var admin = app.Admin();
+        var valid = app.Driver.Http;
+        var admin = app.Driver.Admin;
 
         // The probe's attack: 61 made-up keys trip the throttle, then three more a second keep it tripped.
         for (var i = 0; i < 61; i++)
         {
-            using var bad = app.Client($"not-a-key-{i}");
+            using var bad = ServiceApi.NewClient(app.BaseUrl, $"not-a-key-{i}");
             using var _ = await bad.GetAsync("/v1/events");
         }
         for (var round = 0; round < 3; round++)
         {
             for (var i = 0; i < 3; i++)
             {
-                using var bad = app.Client($"not-a-key-again-{round}-{i}");
+                using var bad = ServiceApi.NewClient(app.BaseUrl, $"not-a-key-again-{round}-{i}");
                 using var refused = await bad.GetAsync("/v1/events");
                 Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
             }
@@ -117,7 +117,7 @@ public sealed class FailedAuthenticationTests
 
     private static async Task<List<HttpStatusCode>> FailuresFromAsync(TestApp app, string forwardedFor, int count)
     {
-        using var client = app.Client("a-wrong-key-for-the-proxy-test");
+        var client = app.Driver.As("a-wrong-key-for-the-proxy-test").Http;
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < count; i++)
         {

@@ -14,7 +14,7 @@ public sealed class HostileInputTests
     public async Task A_misspelled_admin_body_field_is_refused_naming_it_instead_of_running_for_real(string path, string body, string field)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var admin = app.Admin();
+        var admin = app.Driver.Admin;
 
         using var response = await admin.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
@@ -29,7 +29,7 @@ public sealed class HostileInputTests
     public async Task A_correctly_spelled_dry_run_still_only_counts()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var admin = app.Admin();
+        var admin = app.Driver.Admin;
 
         using var response = await admin.PostAsync("/v1/admin/events/purge",
             new StringContent("""{"status":"failed","dryRun":true}""", System.Text.Encoding.UTF8, "application/json"));
@@ -42,7 +42,7 @@ public sealed class HostileInputTests
     public async Task A_null_metadata_value_is_refused_naming_the_entry()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        var client = app.Driver.Http;
 
         using var response = await client.PostAsync("/v1/extensions", new StringContent(
             """{"provider":"kie","sourceTaskId":"src-null-meta","index":0,"mode":"auto","metadata":{"ok":"yes","customer":null}}""",
@@ -59,7 +59,7 @@ public sealed class HostileInputTests
         var logs = new FakeLoggerProvider();
         await using var app = await TestApp.StartAsync(Db.Sqlite, s => s["Logging:LogLevel:Default"] = "Debug",
             services => services.AddSingleton<ILoggerProvider>(logs));
-        using var client = app.Client();
+        var client = app.Driver.Http;
         var huge = new string('9', 5000);
 
         foreach (var query in new[] { "after=abc", $"after={huge}", "limit=lots" })
@@ -79,7 +79,7 @@ public sealed class HostileInputTests
     public async Task The_event_stream_refuses_a_negative_after_like_the_feed_does()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var client = app.Client();
+        var client = app.Driver.Http;
 
         using var page = await client.GetAsync("/v1/events?after=-1");
         using var stream = await client.GetAsync("/v1/events/stream?after=-1", HttpCompletionOption.ResponseHeadersRead);
@@ -92,7 +92,7 @@ public sealed class HostileInputTests
     public async Task A_backwards_time_range_is_a_400_on_every_admin_filter(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var admin = app.Admin();
+        var admin = app.Driver.Admin;
         const string range = "since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z";
 
         using var events = await admin.GetAsync($"/v1/admin/events?{range}");

@@ -17,7 +17,7 @@ public sealed class HostileTextTests
     public async Task A_NUL_character_in_a_submission_is_a_400_naming_each_field_on_every_engine(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var client = app.Client();
+        var client = app.Driver.Http;
 
         using var response = await client.PostAsync("/v1/extensions", new StringContent(
             """{"provider":"kie","sourceTaskId":"src-nul","index":0,"mode":"manual","prompt":"a\u0000b","correlationId":"c\u0000","metadata":{"k":"v\u0000"}}""",
@@ -35,7 +35,7 @@ public sealed class HostileTextTests
     public async Task A_verified_callback_carrying_a_NUL_byte_is_kept_as_not_understood_instead_of_answered_503(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
 
         using var response = await Kit.PostApiframeAsync(app, hook, "{\"task_id\":\"x\0\",\"status\":\"finished\"\0");
 
@@ -49,7 +49,7 @@ public sealed class HostileTextTests
     public async Task A_provider_message_with_an_escaped_NUL_fails_the_job_with_the_message_kept(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
 
         using var response = await Kit.PostApiframeAsync(app, hook,
             $$"""{"task_id":"{{hook.ProviderTaskId}}","status":"failed","message":"moderation\u0000 refused"}""");
@@ -63,7 +63,7 @@ public sealed class HostileTextTests
     public async Task A_callback_body_with_an_escaped_lone_surrogate_is_refused_or_kept_as_not_understood_never_a_500(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var hook = await Kit.SubmitForHookAsync(app, ProviderNames.Apiframe);
+        var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         const string loneKey = """{"\ud800x":1,"task_id":"t","status":"finished","video_urls":["https://cdn.example.com/v.mp4"]}""";
         const string loneValue = """{"task_id":"a\udc00b","status":"finished","video_urls":["https://cdn.example.com/v.mp4"]}""";
 

@@ -18,9 +18,9 @@ public sealed class NamedClientTests
     public async Task A_client_reads_only_its_own_jobs_and_events_and_an_admin_key_reads_every_client(Db db)
     {
         await using var app = await TestApp.StartAsync(db, TwoClients);
-        using var acme = app.Api(AcmeKey);
-        using var acmeRotated = app.Api(AcmeRotatedKey);
-        using var globex = app.Api(GlobexKey);
+        var acme = app.Driver.As(AcmeKey);
+        var acmeRotated = app.Driver.As(AcmeRotatedKey);
+        var globex = app.Driver.As(GlobexKey);
 
         var acmeJob = (await acme.SubmitAsync(Kie(sourceTaskId: "tenant-acme~never", correlationId: "acme-order"))).JobId();
         var globexJob = (await globex.SubmitAsync(Kie(sourceTaskId: "tenant-globex~never"))).JobId();
@@ -41,7 +41,7 @@ public sealed class NamedClientTests
         Assert.Equal([defaultJob], (await app.Driver.FeedAsync()).Select(e => e.Subject()).Distinct());
 
         // An admin key sees every client, and can filter by one.
-        using var admin = app.Api(TestApp.AdminKey);
+        var admin = app.Driver.As(TestApp.AdminKey);
         Assert.Equal([acmeJob, globexJob, defaultJob], (await admin.FeedAsync()).Select(e => e.Subject()).Distinct());
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/v1/extensions/{acmeJob}")).StatusCode);
         var acmeEvents = await app.Driver.AdminEventsAsync("client=acme");
@@ -56,8 +56,8 @@ public sealed class NamedClientTests
     public async Task A_clients_event_stream_never_carries_another_clients_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db, TwoClients);
-        using var acme = app.Api(AcmeKey);
-        using var globex = app.Api(GlobexKey);
+        var acme = app.Driver.As(AcmeKey);
+        var globex = app.Driver.As(GlobexKey);
         var globexFirst = (await globex.SubmitAsync(Kie(sourceTaskId: "tenant-stream-0~never"))).JobId();
 
         var reading = Sse.ReadAsync(globex, got => got.Any(e => e.Json().Subject() != globexFirst));
@@ -73,9 +73,9 @@ public sealed class NamedClientTests
     public async Task An_idempotency_key_is_scoped_to_the_client_and_survives_a_key_rotation(Db db)
     {
         await using var app = await TestApp.StartAsync(db, TwoClients);
-        using var acme = app.Api(AcmeKey);
-        using var acmeRotated = app.Api(AcmeRotatedKey);
-        using var globex = app.Api(GlobexKey);
+        var acme = app.Driver.As(AcmeKey);
+        var acmeRotated = app.Driver.As(AcmeRotatedKey);
+        var globex = app.Driver.As(GlobexKey);
         var body = Kie(sourceTaskId: "tenant-idem~never");
 
         var first = await acme.SubmitAsync(body, idempotencyKey: "order-1");
@@ -91,7 +91,7 @@ public sealed class NamedClientTests
     public async Task Service_Bus_messages_carry_the_client_so_each_subscription_can_filter_on_it(Db db)
     {
         await using var bus = await BusApp.StartAsync(db, TwoClients);
-        using var acme = bus.App.Api(AcmeKey);
+        var acme = bus.App.Driver.As(AcmeKey);
         var acmeJob = (await acme.SubmitAsync(Kie(sourceTaskId: "tenant-bus-0~never"))).JobId();
         var defaultJob = (await bus.Api.SubmitAsync(Kie(sourceTaskId: "tenant-bus-1~never"))).JobId();
 

@@ -17,7 +17,7 @@ public sealed class ProviderAnswerLimitTests
         provider.Given(Request.Create().WithPath("/api/v1/mj/generateVideoExtend").UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(Huge));
         await using var app = await StartServiceAsync(db, provider);
-        using var client = app.Client();
+        var client = app.Driver.Http;
 
         using var response = await client.PostJsonAsync("/v1/extensions", new { provider = "kie", sourceTaskId = "src-huge", index = 0, mode = "auto" });
 

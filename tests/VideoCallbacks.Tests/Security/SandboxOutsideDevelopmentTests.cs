@@ -21,9 +21,9 @@ public sealed class SandboxOutsideDevelopmentTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
 
-        using var anonymous = app.Client(apiKey: null);
-        using var client = app.Client();
-        using var admin = app.Admin();
+        var anonymous = app.Driver.Anonymous;
+        var client = app.Driver.Http;
+        var admin = app.Driver.Admin;
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/sandbox/_sim/requests")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/sandbox/_sim/requests")).StatusCode);
@@ -37,7 +37,7 @@ public sealed class SandboxOutsideDevelopmentTests
         using var victim = WireMockServer.Start();
         victim.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(200));
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Client(apiKey: null);
+        var anonymous = app.Driver.Anonymous;
         using var request = new HttpRequestMessage(HttpMethod.Post, "/sandbox/kie/api/v1/mj/generateVideoExtend")
         {
             Content = System.Net.Http.Json.JsonContent.Create(new { taskType = "mj_video_extend_auto", taskId = "src-outside", index = 0, callBackUrl = $"{victim.Url}/hook" }),

@@ -28,7 +28,7 @@ public sealed class SecretEchoTests
             };
         }));
         await using var app = await StartServiceAsync(db, provider);
-        using var client = app.Client();
+        var client = app.Driver.Http;
 
         object request = name == "kie"
             ? new { provider = name, sourceTaskId = "src-echo", index = 0, mode = "auto" }

@@ -7,10 +7,10 @@ public sealed class SecurityHeadersTests
     public async Task Every_response_says_nosniff_no_referrer_and_no_framing_and_html_pages_carry_a_CSP()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Client(apiKey: null);
+        var anonymous = app.Driver.Anonymous;
 
         foreach (var (client, path) in new[] { (anonymous, "/swagger/index.html"), (anonymous, "/healthz"), (anonymous, "/openapi/v1.json"),
-                     (app.Client(), "/v1/events"), (anonymous, "/v1/events"), (app.Client(), "/v1/extensions/job_missing") })
+                     (app.Driver.Http, "/v1/events"), (anonymous, "/v1/events"), (app.Driver.Http, "/v1/extensions/job_missing") })
         {
             using var response = await client.GetAsync(path);
             Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));

@@ -17,7 +17,7 @@ public sealed class TaskIdConflictTests
         provider.Given(Request.Create().WithPath(SubmitPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithBodyAsJson(new { code = 200, msg = "success", data = new { taskId = "same-task" } }));
         await using var app = await StartServiceAsync(db, provider);
-        using var client = app.Client();
+        var client = app.Driver.Http;
 
         using var first = await client.PostJsonAsync("/v1/extensions", KieBody("src-a"));
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
@@ -69,7 +69,7 @@ public sealed class TaskIdConflictTests
         provider.Given(Request.Create().WithPath(SubmitPath).UsingPost().WithBody(b => b is not null && b.Contains("src-owner", StringComparison.Ordinal)))
             .RespondWith(Response.Create().WithBodyAsJson(new { code = 200, msg = "success", data = new { taskId = "owned-task" } }));
         await using var app = await StartServiceAsync(db, provider, s => s["Providers:Kie:Timeout"] = "00:00:01");
-        using var client = app.Client();
+        var client = app.Driver.Http;
 
         using var ownerResponse = await client.PostJsonAsync("/v1/extensions", KieBody("src-owner"));
         var owner = (await ownerResponse.JsonAsync()).GetProperty("jobId").GetString()!;

@@ -43,7 +43,7 @@ public sealed class SqliteUpgradeTests
                 var events = await app.Driver.FeedAsync(limit: 100);
                 Assert.Equal(12, events.Count);
                 Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), events.Select(e => e.Sequence()));
-                using var callbacks = await app.Admin().GetAsync("/v1/admin/callbacks?limit=50");
+                using var callbacks = await app.Driver.Admin.GetAsync("/v1/admin/callbacks?limit=50");
                 Assert.Equal(HttpStatusCode.OK, callbacks.StatusCode);
                 Assert.Equal(5, (await callbacks.JsonAsync()).GetProperty("items").GetArrayLength());
 

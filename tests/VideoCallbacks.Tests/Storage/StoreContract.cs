@@ -44,7 +44,7 @@ public abstract class StoreContract(ITestDatabase engine) : IAsyncLifetime
 
     public Task DisposeAsync() => Engine.ReleaseAsync();
 
-    protected async Task<Job> CreatePendingAsync(string provider = ProviderNames.Kie, string? correlationId = null)
+    protected async Task<Job> CreatePendingAsync(string provider = KieProvider.Name, string? correlationId = null)
     {
         var job = StoreData.PendingJob(Time.GetUtcNow(), provider, correlationId);
         var created = await Submissions.CreateJobAsync(job, null, Ct);
@@ -52,7 +52,7 @@ public abstract class StoreContract(ITestDatabase engine) : IAsyncLifetime
         return job;
     }
 
-    protected async Task<Job> CreateAcceptedAsync(string provider = ProviderNames.Kie, string? correlationId = null)
+    protected async Task<Job> CreateAcceptedAsync(string provider = KieProvider.Name, string? correlationId = null)
     {
         var job = await CreatePendingAsync(provider, correlationId);
         return await Submissions.AcceptSubmissionAsync(job.JobId, "task-" + Guid.NewGuid().ToString("N"), Time.GetUtcNow() + TimeSpan.FromMinutes(15), Ct);

@@ -6,7 +6,7 @@ public static class StoreData
     public static string NewJobId() => "job_" + Guid.NewGuid().ToString("N");
 
     /// <summary>A job as the submission path writes it: submitted, not yet answered by the provider.</summary>
-    public static Job PendingJob(DateTimeOffset now, string provider = ProviderNames.Kie, string? correlationId = null) => new()
+    public static Job PendingJob(DateTimeOffset now, string provider = KieProvider.Name, string? correlationId = null) => new()
     {
         JobId = NewJobId(),
         Provider = provider,

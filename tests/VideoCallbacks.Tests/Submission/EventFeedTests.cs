@@ -131,7 +131,7 @@ public sealed class EventFeedTests
     public async Task Feed_and_stream_need_an_api_key()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Api(null);
+        var anonymous = app.Driver.As(null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/events")).StatusCode);
         using var stream = await anonymous.GetAsync("/v1/events/stream", HttpCompletionOption.ResponseHeadersRead);

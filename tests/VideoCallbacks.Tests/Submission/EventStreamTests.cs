@@ -46,7 +46,7 @@ public sealed class EventStreamTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, s => s["Events:MaxStreamsPerClient"] = "3");
         var open = new List<HttpResponseMessage>();
         // Two keys of the one client `default`: the cap is the client's, whichever key it uses.
-        using var otherKey = app.Api(TestApp.OtherClientKey);
+        var otherKey = app.Driver.As(TestApp.OtherClientKey);
         for (var i = 0; i < 3; i++)
         {
             var response = await (i % 2 == 0 ? app.Driver : otherKey).GetAsync("/v1/events/stream", HttpCompletionOption.ResponseHeadersRead);

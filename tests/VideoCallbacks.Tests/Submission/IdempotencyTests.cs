@@ -39,8 +39,8 @@ public sealed class IdempotencyTests
     public async Task Different_api_keys_with_the_same_idempotency_key_are_independent(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var alice = app.Api(TestApp.ClientKey);
-        using var bob = app.Api(TestApp.OtherClientKey);
+        var alice = app.Driver;
+        var bob = app.Driver.As(TestApp.OtherClientKey);
         var body = Kie(sourceTaskId: "idem-keys~never");
 
         var a = await alice.SubmitAsync(body, idempotencyKey: "shared-key");
@@ -79,7 +79,7 @@ public sealed class IdempotencyTests
     {
         var limiter = new FirstCallsRateLimited(calls: 1);
         await using var app = await TestApp.StartAsync(db, services: services =>
-            services.Configure<HttpClientFactoryOptions>(ProviderHttpClients.Submit(ProviderNames.Kie),
+            services.Configure<HttpClientFactoryOptions>(ProviderHttpClients.Submit(KieProvider.Name),
                 o => o.HttpMessageHandlerBuilderActions.Add(b => b.AdditionalHandlers.Add(new RateLimitHandler(limiter)))));
         var body = Kie(sourceTaskId: "idem-retry~never");
 

@@ -35,7 +35,7 @@ public sealed class ProviderFaultApp : IAsyncLifetime
         // Warm the whole submit path once (JIT, connection pools), so a cold first test cannot hit the timeout.
         Provider.Given(Request.Create().UsingPost())
             .RespondWith(Response.Create().WithBody("""{"code":200,"msg":"success","data":{"taskId":"warm"},"task_id":"warm","runId":"warm"}"""));
-        using var client = App.Client();
+        var client = App.Driver.Http;
         foreach (var body in new[] { Kie(sourceTaskId: "warm"), Apiframe(sourceTaskId: "warm"), NanoGptTask(sourceTaskId: "warm") })
         {
             using var response = await client.PostJsonAsync("/v1/extensions", body);
@@ -53,12 +53,10 @@ public sealed class ProviderFaultApp : IAsyncLifetime
 
 /// <summary>Every fault a provider can answer a submission with, through the service, with the job's state checked.</summary>
 [StartsFirst]
-public sealed class ProviderFaultTests(ProviderFaultApp fixture) : IClassFixture<ProviderFaultApp>, IDisposable
+public sealed class ProviderFaultTests(ProviderFaultApp fixture) : IClassFixture<ProviderFaultApp>
 {
     private readonly WireMockServer _provider = Reset(fixture.Provider);
-    private readonly HttpClient _client = fixture.App.Client();
-
-    public void Dispose() => _client.Dispose();
+    private readonly HttpClient _client = fixture.App.Driver.Http;
 
     private static WireMockServer Reset(WireMockServer server)
     {

@@ -18,14 +18,14 @@ public sealed class RestartTests
             string firstJobJson;
             await using (var first = await TestApp.StartAsync(db, connectionString: connectionString))
             {
-                using var client = first.Api();
+                var client = first.Driver;
                 var job = await client.SubmitAsync(Apiframe(sourceTaskId: "restart-src~never~progress=0", index: 2), idempotencyKey: "restart-1");
                 jobId = job.JobId();
                 firstJobJson = await client.Http.GetStringAsync($"/v1/extensions/{jobId}");
             }
 
             await using var second = await TestApp.StartAsync(db, connectionString: connectionString);
-            using var again = second.Api();
+            var again = second.Driver;
             using var response = await again.GetAsync($"/v1/extensions/{jobId}");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var restored = await response.JsonAsync();

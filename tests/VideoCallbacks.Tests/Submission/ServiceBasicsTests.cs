@@ -10,7 +10,7 @@ public sealed class ServiceBasicsTests
     public async Task Health_and_readiness_answer_without_a_key()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Api(null);
+        var anonymous = app.Driver.As(null);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz")).StatusCode);
         var ready = await anonymous.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -28,8 +28,8 @@ public sealed class ServiceBasicsTests
     public async Task Requests_without_a_valid_api_key_get_a_401_problem(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var anonymous = app.Api(null);
-        using var wrong = app.Api("not-a-configured-key-at-all-000000");
+        var anonymous = app.Driver.As(null);
+        var wrong = app.Driver.As("not-a-configured-key-at-all-000000");
 
         foreach (var client in new[] { anonymous, wrong })
         {
@@ -49,7 +49,7 @@ public sealed class ServiceBasicsTests
     public async Task Admin_key_may_use_the_client_api()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var admin = app.Api(TestApp.AdminKey);
+        var admin = app.Driver.As(TestApp.AdminKey);
 
         await admin.SubmitAsync(Kie(sourceTaskId: "admin-submits~never"));
     }
@@ -58,7 +58,7 @@ public sealed class ServiceBasicsTests
     public async Task OpenApi_document_is_served_and_describes_the_extensions_endpoint()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var anonymous = app.Api(null);
+        var anonymous = app.Driver.As(null);
 
         using var response = await anonymous.GetAsync("/openapi/v1.json");
 
@@ -103,8 +103,8 @@ public sealed class ServiceBasicsTests
             s["RateLimits:PerKeyPerSecond"] = "1";
             s["RateLimits:PerKeyBurst"] = "2";
         });
-        using var busy = app.Api(TestApp.ClientKey);
-        using var other = app.Api(TestApp.OtherClientKey);
+        var busy = app.Driver;
+        var other = app.Driver.As(TestApp.OtherClientKey);
 
         HttpResponseMessage? limited = null;
         for (var i = 0; i < 20 && limited is null; i++)

@@ -10,7 +10,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
         var job = new Job
         {
             JobId = StoreData.NewJobId(),
-            Provider = ProviderNames.Apiframe,
+            Provider = ApiframeProvider.Name,
             ProviderTaskId = "task-8f1c",
             Status = JobStatuses.Processing,
             Submission = SubmissionStates.Accepted,
@@ -43,7 +43,7 @@ public abstract class SubmissionStoreContract(ITestDatabase engine) : StoreContr
         var job = new Job
         {
             JobId = StoreData.NewJobId(),
-            Provider = ProviderNames.NanoGpt,
+            Provider = NanoGptProvider.Name,
             Status = JobStatuses.Submitted,
             Submission = SubmissionStates.Pending,
             RequestJson = "{}",

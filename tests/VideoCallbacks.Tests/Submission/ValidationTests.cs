@@ -142,7 +142,7 @@ public sealed class ValidationTests(ValidationApp fixture) : IClassFixture<Valid
 
     private async Task<HttpResponseMessage> PostAsync(string body, string contentType = "application/json")
     {
-        using var client = fixture.App.Client();
+        var client = fixture.App.Driver.Http;
         using var content = new StringContent(body, Encoding.UTF8, contentType);
         return await client.PostAsync("/v1/extensions", content);
     }
@@ -269,7 +269,7 @@ public sealed class ValidationTests(ValidationApp fixture) : IClassFixture<Valid
     public async Task Chunked_body_over_64_KiB_is_a_413_problem()
     {
         var bytes = Encoding.UTF8.GetBytes(Bodies.With(Bodies.Kie, ("prompt", new string('p', 70 * 1024))));
-        using var client = fixture.App.Client();
+        var client = fixture.App.Driver.Http;
         // A stream of unknown length goes out chunked, without Content-Length.
         using var content = new StreamContent(new NonSeekableStream(bytes));
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
@@ -297,7 +297,7 @@ public sealed class ValidationTests(ValidationApp fixture) : IClassFixture<Valid
     [Fact]
     public async Task Idempotency_key_over_200_chars_is_refused()
     {
-        using var client = fixture.App.Client();
+        var client = fixture.App.Driver.Http;
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/extensions")
         {
             Content = new StringContent(Bodies.Kie, Encoding.UTF8, "application/json"),
@@ -319,7 +319,7 @@ public sealed class ValidationTests(ValidationApp fixture) : IClassFixture<Valid
 /// <summary>The validator on its own: every valid shape of every provider and flow passes, boundaries included.</summary>
 public sealed class RequestValidationUnitTests
 {
-    private static readonly ExtensionRequestValidator Validator = new();
+    private static readonly ExtensionRequestValidator Validator = new(Providers.Contract.ProviderStub.Registry());
 
     private static readonly Dictionary<string, ExtensionRequest> ValidShapes = new()
     {

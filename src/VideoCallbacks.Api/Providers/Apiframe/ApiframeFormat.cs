@@ -1,5 +1,5 @@
 using System.Text.Json;
-using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Providers.Apiframe;
 

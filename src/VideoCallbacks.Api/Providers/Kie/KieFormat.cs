@@ -1,5 +1,5 @@
 using System.Text.Json;
-using VideoCallbacks.Api.Events;
+using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Providers.Kie;
 
@@ -36,17 +36,26 @@ public static class KieFormat
             case 0:
                 return new StatusResult(ProviderObservation.Processing(null));
             case 1:
-                var info = data.Value.Prop("resultInfoJson");
-                // Documented as an object; accept a JSON string too, as Kie does elsewhere (promptJson).
-                if (info is { ValueKind: JsonValueKind.String } s && JsonRead.TryParse(s.GetString() ?? "", out var parsed)) info = parsed;
-                var urls = info?.Prop("resultUrls").Urls("resultUrl", "url") ?? [];
-                return new StatusResult(ProviderObservation.Completed(urls));
+                return new StatusResult(ProviderObservation.Completed(ResultUrls(data.Value)));
             case 2 or 3:
                 var message = data.Value.Prop("errorMessage").Str() ?? "Kie reported the generation failed";
                 var errorCode = data.Value.Prop("errorCode").Str();
                 return new StatusResult(ProviderObservation.Failed(errorCode is null ? $"kie_flag_{flag}" : $"kie_{errorCode}", message));
             default:
-                return new StatusResult(null, Problem: $"record-info has unknown successFlag {flag}");
+                // Kie documents more flags on other models' status pages (4: "generation succeeded but callback failed"):
+                // result URLs mean the video exists, whatever the flag; without them the flag says nothing we know.
+                var found = ResultUrls(data.Value);
+                return found.Count > 0
+                    ? new StatusResult(ProviderObservation.Completed(found))
+                    : new StatusResult(null, Problem: $"record-info has unknown successFlag {flag}");
         }
+    }
+
+    private static IReadOnlyList<string> ResultUrls(JsonElement data)
+    {
+        var info = data.Prop("resultInfoJson");
+        // Documented as an object; accept a JSON string too, as Kie does elsewhere (promptJson).
+        if (info is { ValueKind: JsonValueKind.String } s && JsonRead.TryParse(s.GetString() ?? "", out var parsed)) info = parsed;
+        return info?.Prop("resultUrls").Urls("resultUrl", "url") ?? [];
     }
 }

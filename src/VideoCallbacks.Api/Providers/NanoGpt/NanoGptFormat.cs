@@ -1,5 +1,4 @@
 using System.Text.Json;
-using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Jobs;
 
 namespace VideoCallbacks.Api.Providers.NanoGpt;
@@ -22,8 +21,7 @@ public static class NanoGptFormat
             case "PROCESSING" or "IN_PROGRESS" or "GENERATING" or "DELIVERING" or "RUNNING":
                 return new StatusResult(ProviderObservation.Processing(progress));
             case "COMPLETED" or "COMPLETE" or "SUCCEEDED" or "SUCCESS":
-                var url = doc.FirstStr(["videoUrl"], ["output", "video", "url"], ["video_url"], ["url"]);
-                var urls = url is null ? doc.Prop("videoUrls").Urls("url") : [url];
+                var urls = VideoUrls(doc);
                 return urls.Count == 0
                     ? new StatusResult(null, Problem: "completed without a video URL")
                     : new StatusResult(ProviderObservation.Completed(urls));
@@ -34,6 +32,23 @@ public static class NanoGptFormat
             default:
                 return new StatusResult(null, Problem: $"unknown status '{status}'");
         }
+    }
+
+    /// <summary>
+    /// Every video the document carries, in order, each once: midjourney-video is documented to return four while the
+    /// status example shows one <c>output.video.url</c>, so the single fields and the arrays are all read; none is dropped.
+    /// </summary>
+    public static IReadOnlyList<string> VideoUrls(JsonElement doc)
+    {
+        var urls = new List<string>();
+        foreach (var single in new[] { doc.Path("videoUrl"), doc.Path("output", "video", "url"), doc.Path("video_url"), doc.Path("url") })
+        {
+            if (single is { ValueKind: JsonValueKind.String } && single.Str() is { } u && !string.IsNullOrWhiteSpace(u)) urls.Add(u);
+        }
+        urls.AddRange(doc.Path("output", "videos").Urls("url"));
+        urls.AddRange(doc.Prop("videoUrls").Urls("url"));
+        urls.AddRange(doc.Prop("urls").Urls("url"));
+        return urls.Distinct(StringComparer.Ordinal).ToList();
     }
 
     private static string Message(JsonElement doc, string fallback) =>

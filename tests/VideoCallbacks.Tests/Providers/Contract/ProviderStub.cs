@@ -41,20 +41,31 @@ public sealed class ProviderStub : IDisposable
             ["Providers:NanoGpt:Timeout"] = t,
             ["Callbacks:PublicBaseUrl"] = "https://hooks.example.com",
         }).Build();
+        _services = Services(configuration);
+    }
+
+    /// <summary>The service's provider registrations (<c>AddProviders</c>) and nothing else, on <paramref name="configuration"/>.</summary>
+    public static ServiceProvider Services(IConfiguration configuration)
+    {
         var services = new ServiceCollection();
         services.AddLogging();
+        services.AddSingleton(configuration);
         services.AddSingleton<IServer, NotListening>();
         services.AddProviders(configuration);
-        _services = services.BuildServiceProvider();
+        return services.BuildServiceProvider();
     }
+
+    /// <summary>The registered providers, as the service builds them (for tests of what they decide, without a host).</summary>
+    public static ProviderRegistry Registry() =>
+        Services(new ConfigurationBuilder().Build()).GetRequiredService<ProviderRegistry>();
 
     public WireMockServer Server { get; }
 
-    public KieClient Kie => _services.GetRequiredService<KieClient>();
+    public KieProvider Kie => _services.GetRequiredService<KieProvider>();
 
-    public ApiframeClient Apiframe => _services.GetRequiredService<ApiframeClient>();
+    public ApiframeProvider Apiframe => _services.GetRequiredService<ApiframeProvider>();
 
-    public NanoGptClient NanoGpt => _services.GetRequiredService<NanoGptClient>();
+    public NanoGptProvider NanoGpt => _services.GetRequiredService<NanoGptProvider>();
 
     /// <summary>Every request WireMock received on this path, in order.</summary>
     public IReadOnlyList<WireMock.IRequestMessage> Requests(string path) =>

@@ -12,11 +12,11 @@ public sealed class UnknownOutcomeContractTests
 {
     public static TheoryData<string, string> MalformedBodies() => new()
     {
-        { ProviderNames.Kie, """{"code":200,"msg":"success","data":{"taskId":""" },
-        { ProviderNames.Apiframe, """{"task_id": """ },
-        { ProviderNames.Apiframe, "" },
-        { ProviderNames.NanoGpt, """{"runId": """ },
-        { ProviderNames.NanoGpt, "" },
+        { KieProvider.Name, """{"code":200,"msg":"success","data":{"taskId":""" },
+        { ApiframeProvider.Name, """{"task_id": """ },
+        { ApiframeProvider.Name, "" },
+        { NanoGptProvider.Name, """{"runId": """ },
+        { NanoGptProvider.Name, "" },
     };
 
     [Theory]
@@ -38,12 +38,12 @@ public sealed class UnknownOutcomeContractTests
 
     public static TheoryData<string, FaultType> BrokenReplies() => new()
     {
-        { ProviderNames.Kie, FaultType.EMPTY_RESPONSE },
-        { ProviderNames.Kie, FaultType.MALFORMED_RESPONSE_CHUNK },
-        { ProviderNames.Apiframe, FaultType.EMPTY_RESPONSE },
-        { ProviderNames.Apiframe, FaultType.MALFORMED_RESPONSE_CHUNK },
-        { ProviderNames.NanoGpt, FaultType.EMPTY_RESPONSE },
-        { ProviderNames.NanoGpt, FaultType.MALFORMED_RESPONSE_CHUNK },
+        { KieProvider.Name, FaultType.EMPTY_RESPONSE },
+        { KieProvider.Name, FaultType.MALFORMED_RESPONSE_CHUNK },
+        { ApiframeProvider.Name, FaultType.EMPTY_RESPONSE },
+        { ApiframeProvider.Name, FaultType.MALFORMED_RESPONSE_CHUNK },
+        { NanoGptProvider.Name, FaultType.EMPTY_RESPONSE },
+        { NanoGptProvider.Name, FaultType.MALFORMED_RESPONSE_CHUNK },
     };
 
     [Theory]
@@ -63,9 +63,9 @@ public sealed class UnknownOutcomeContractTests
     }
 
     [Theory]
-    [InlineData(ProviderNames.Kie)]
-    [InlineData(ProviderNames.Apiframe)]
-    [InlineData(ProviderNames.NanoGpt)]
+    [InlineData(KieProvider.Name)]
+    [InlineData(ApiframeProvider.Name)]
+    [InlineData(NanoGptProvider.Name)]
     public async Task Reply_slower_than_the_timeout_is_an_unknown_outcome_sent_once(string provider)
     {
         using var stub = new ProviderStub(timeout: TimeSpan.FromSeconds(1));
@@ -82,18 +82,18 @@ public sealed class UnknownOutcomeContractTests
 
     private static string SubmitPath(string provider) => provider switch
     {
-        ProviderNames.Kie => "/api/v1/mj/generateVideoExtend",
-        ProviderNames.Apiframe => "/imagine-video-extend",
+        KieProvider.Name => "/api/v1/mj/generateVideoExtend",
+        ApiframeProvider.Name => "/imagine-video-extend",
         _ => "/api/generate-video/extend",
     };
 
     private static Task<SubmitResult> SubmitAsync(ProviderStub stub, string provider)
     {
-        var request = new ExtensionRequest { Provider = provider, SourceTaskId = "source-task-1", Index = 0, Prompt = "a slow pan", Mode = provider == ProviderNames.Kie ? "manual" : null };
-        IProviderClient client = provider switch
+        var request = new ExtensionRequest { Provider = provider, SourceTaskId = "source-task-1", Index = 0, Prompt = "a slow pan", Mode = provider == KieProvider.Name ? "manual" : null };
+        IProvider client = provider switch
         {
-            ProviderNames.Kie => stub.Kie,
-            ProviderNames.Apiframe => stub.Apiframe,
+            KieProvider.Name => stub.Kie,
+            ApiframeProvider.Name => stub.Apiframe,
             _ => stub.NanoGpt,
         };
         return client.SubmitAsync(Submit(request), CancellationToken.None);

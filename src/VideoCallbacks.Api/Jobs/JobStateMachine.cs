@@ -1,6 +1,6 @@
-using VideoCallbacks.Api.Jobs;
+using VideoCallbacks.Api.Events;
 
-namespace VideoCallbacks.Api.Events;
+namespace VideoCallbacks.Api.Jobs;
 
 /// <summary>What a provider told us about a task, in provider-neutral terms.</summary>
 public sealed record ProviderObservation(
@@ -98,5 +98,46 @@ public static class JobStateMachine
             NextCheckAt = nextCheckAt,
         };
         return (job, job.Status == JobStatuses.Submitted ? NewEvent.For(job, now) : null);
+    }
+
+    /// <summary>
+    /// The provider accepted the submission with <paramref name="providerTaskId"/>. Already bound (a callback came first):
+    /// unchanged. The task already belongs to another job (<paramref name="ownerJobId"/>): binding it would steal that
+    /// job's callbacks, so this job ends here, visibly, refused, and takes no callbacks. Otherwise it is bound.
+    /// </summary>
+    public static (Job Job, NewEvent? Submitted) Accept(Job job, string providerTaskId, string? ownerJobId, DateTimeOffset? nextCheckAt, DateTimeOffset now)
+    {
+        if (job.Submission == SubmissionStates.Accepted) return (job, null);
+        if (TaskIdRule.OwnedByAnother(job.JobId, ownerJobId))
+        {
+            return (job with
+            {
+                Submission = SubmissionStates.Rejected,
+                Status = JobStatuses.Failed,
+                Error = new JobError(ErrorCodes.ProviderConflict, ErrorCodes.ConflictMessage(providerTaskId, ownerJobId!)),
+                UpdatedAt = now,
+                NextCheckAt = null,
+            }, null);
+        }
+        return Bind(job, providerTaskId, nextCheckAt, now);
+    }
+
+    /// <summary>
+    /// The provider refused the submission (<see cref="SubmissionStates.Rejected"/>: the job fails, nothing is asked again)
+    /// or did not answer (<see cref="SubmissionStates.Unknown"/>: it stays open for a callback until its give-up check).
+    /// Null when a callback bound the job first: the provider has the task after all, and the job stands as it is.
+    /// </summary>
+    public static Job? FailSubmission(Job job, string submission, JobError error, DateTimeOffset? nextCheckAt, DateTimeOffset now)
+    {
+        if (job.Submission == SubmissionStates.Accepted) return null;
+        var refused = submission == SubmissionStates.Rejected;
+        return job with
+        {
+            Submission = submission,
+            Status = refused ? JobStatuses.Failed : job.Status,
+            Error = error,
+            UpdatedAt = now,
+            NextCheckAt = refused ? null : nextCheckAt,
+        };
     }
 }

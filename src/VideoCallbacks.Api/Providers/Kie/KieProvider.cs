@@ -1,19 +1,63 @@
 using System.Net.Http.Headers;
-using VideoCallbacks.Api.Jobs;
+using FluentValidation;
+using Microsoft.Extensions.Options;
+using VideoCallbacks.Api.Callbacks;
+using VideoCallbacks.Simulator;
 
 namespace VideoCallbacks.Api.Providers.Kie;
 
-/// <summary>Kie.ai: Bearer auth; the outcome lives in the body's <c>code</c>, whatever the HTTP status.</summary>
-public sealed class KieClient(IHttpClientFactory http, ProviderEndpoints endpoints) : IProviderClient
+/// <summary>
+/// Kie.ai (Midjourney video extend): Bearer auth; the outcome lives in the body's <c>code</c>, whatever the HTTP status;
+/// calls back, signed with HMAC when <c>Providers:Kie:WebhookHmacKey</c> is set.
+/// </summary>
+public sealed class KieProvider(
+    IHttpClientFactory http,
+    ProviderEndpoints endpoints,
+    IOptions<KieOptions> options,
+    IOptions<CallbackOptions> callbackOptions,
+    TimeProvider time) : IProvider
 {
-    public string Provider => ProviderNames.Kie;
+    public const string Name = "kie";
 
-    public bool SendsCallbacks => true;
+    private readonly KieCallbacks _callbacks = new(options, callbackOptions, time);
+
+    string IProvider.Name => Name;
+
+    public string DisplayName => "Kie.ai";
+
+    public ProviderEndpointOptions Options => options.Value;
+
+    public ICallbackScheme Callbacks => _callbacks;
+
+    public ProviderPolling? Polling => null;
+
+    public void AddRequestRules(ProviderRequestRules rules)
+    {
+        rules.SourceAndIndex();
+        rules.RuleFor(x => x.Mode).Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("mode is required for kie: manual or auto.")
+            .Must(m => m is "manual" or "auto").WithMessage("mode must be 'manual' or 'auto'.");
+        rules.When(x => x.Mode == "manual", () => rules.RequiredPrompt("prompt is required when mode is manual."));
+        rules.When(x => x.Mode == "auto", () =>
+            rules.RuleFor(x => x.Prompt).Null().WithMessage("prompt is not accepted when mode is auto (Kie continues the video by itself)."));
+        rules.RuleFor(x => x.Watermark).MaximumLength(100).WithMessage("watermark must be at most 100 characters.");
+        rules.NotFor(Name, x => x.Motion, "motion");
+        rules.NotFor(Name, x => x.ImageUrl, "imageUrl");
+        rules.NotFor(Name, x => x.Model, "model");
+        rules.NotFor(Name, x => x.VideoUrl, "videoUrl");
+    }
+
+    public void ConfigureSimulator(SimulatorOptions simulator)
+    {
+        simulator.KieApiKey = Infrastructure.SandboxOptions.ApiKeyFor(Name);
+        // Signed callbacks in the sandbox exactly when the service is configured to demand them.
+        simulator.KieWebhookHmacKey = options.Value.WebhookHmacKey;
+    }
 
     public async Task<SubmitResult> SubmitAsync(ProviderSubmission submission, CancellationToken cancellationToken)
     {
         var r = submission.Request;
-        var endpoint = endpoints.For(Provider);
+        var endpoint = endpoints.For(this);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl, "api/v1/mj/generateVideoExtend"))
         {
             Content = ProviderHttp.Json(new
@@ -27,7 +71,7 @@ public sealed class KieClient(IHttpClientFactory http, ProviderEndpoints endpoin
             }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-        var (answer, failure) = await ProviderHttp.SendOnceAsync(http.CreateClient(ProviderHttpClients.Submit(Provider)), request, endpoint.Timeout, "Kie.ai", cancellationToken);
+        var (answer, failure) = await ProviderHttp.SendOnceAsync(http.CreateClient(ProviderHttpClients.Submit(Name)), request, endpoint.Timeout, "Kie.ai", cancellationToken);
         if (failure is not null) return failure;
         if (!JsonRead.TryParse(answer!.Body, out var root))
         {
@@ -53,10 +97,10 @@ public sealed class KieClient(IHttpClientFactory http, ProviderEndpoints endpoin
 
     public async Task<StatusResult> GetStatusAsync(string providerTaskId, CancellationToken cancellationToken)
     {
-        var endpoint = endpoints.For(Provider);
+        var endpoint = endpoints.For(this);
         using var request = new HttpRequestMessage(HttpMethod.Get,
             new Uri(endpoint.BaseUrl, $"api/v1/mj/record-info?taskId={Uri.EscapeDataString(providerTaskId)}"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
-        return await StatusQuery.RunAsync(http.CreateClient(ProviderHttpClients.Status(Provider)), request, "Kie.ai", KieFormat.FromRecordInfo, cancellationToken);
+        return await StatusQuery.RunAsync(http.CreateClient(ProviderHttpClients.Status(Name)), request, "Kie.ai", KieFormat.FromRecordInfo, cancellationToken);
     }
 }
