@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using VideoCallbacks.Api.Infrastructure;
 
 namespace VideoCallbacks.Api.Providers;
@@ -7,6 +8,7 @@ public static class ProviderExtensions
     public static IServiceCollection AddProviders(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<ReconcileOptions>(configuration, ReconcileOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SelfAddress>();
         services.AddSingleton<ProviderEndpoints>();
         services.AddSingleton<ProviderRegistry>();

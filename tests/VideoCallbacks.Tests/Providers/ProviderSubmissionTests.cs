@@ -139,7 +139,8 @@ public sealed class ProviderSubmissionTests
         Assert.Equal("POST", sent.Method);
         Assert.Equal("sim-nanogpt-key", sent.Headers["x-api-key"]);
         var body = sent.Json();
-        Assert.Equal(["index", "runId"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["index", "runId", "taskId"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(body.GetProperty("runId").GetString(), body.GetProperty("taskId").GetString());
         Assert.Equal(JsonValueKind.Number, body.GetProperty("index").ValueKind);
         Assert.Equal(3, body.GetProperty("index").GetInt32());
         AssertNoCallbackSent(sent);

@@ -38,8 +38,10 @@ public sealed class NanoGptContractTests : ContractTests
         Assert.Equal("POST", sent.Method);
         Assert.Equal(NanoGptKey, Header(sent, "x-api-key"));
         Assert.False(HasHeader(sent, "Authorization"), "one auth scheme only");
-        Assert.Equal(new Dictionary<string, JsonValueKind> { ["runId"] = JsonValueKind.String, ["index"] = JsonValueKind.Number }, Shape(sent));
+        // The pages prefer runId ("taskId" a legacy alias) while the OpenAPI schema requires taskId: both, same id.
+        Assert.Equal(new Dictionary<string, JsonValueKind> { ["runId"] = JsonValueKind.String, ["taskId"] = JsonValueKind.String, ["index"] = JsonValueKind.Number }, Shape(sent));
         Assert.Equal("vid_m1abc123def456", Json(sent).GetProperty("runId").GetString());
+        Assert.Equal("vid_m1abc123def456", Json(sent).GetProperty("taskId").GetString());
         Assert.Equal(3, Json(sent).GetProperty("index").GetInt32());
     }
 
