@@ -9,6 +9,9 @@ public static class Secrets
     /// <summary>256 bits, URL-safe: unguessable and fine inside a path segment.</summary>
     public static string NewToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The length of every <see cref="NewToken"/>: 32 bytes as unpadded base64url.</summary>
+    public const int TokenLength = 43;
+
     /// <summary>SHA-256 is enough here: tokens are high-entropy, so there is nothing to brute-force.</summary>
     public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 

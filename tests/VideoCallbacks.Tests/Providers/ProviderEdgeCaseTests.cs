@@ -54,16 +54,17 @@ public sealed class ProviderEdgeCaseTests
     [Fact]
     public void Stored_callback_headers_keep_every_header_and_no_secret_value()
     {
+        var secret = VideoCallbacks.Api.Security.Secrets.NewToken();
         var job = new JobCredentials("job_1", ApiframeProvider.Name, VideoCallbacks.Api.Security.Secrets.Hash("url-token"),
-            VideoCallbacks.Api.Security.Secrets.Hash("the-webhook-secret"), "t1");
+            VideoCallbacks.Api.Security.Secrets.Hash(secret), "t1");
         var headers = new HeaderDictionary
         {
             ["Content-Type"] = "application/json",
             ["User-Agent"] = "apiframe/1.0",
-            ["x-webhook-secret"] = "the-webhook-secret",
+            ["x-webhook-secret"] = secret,
             ["X-Apiframe-Signature"] = "sig-value",
             ["Authorization"] = "Bearer abc",
-            ["X-Echo"] = "the-webhook-secret",
+            ["X-Echo"] = secret,
             ["X-Request-Id"] = "r-1",
         };
 
@@ -73,12 +74,12 @@ public sealed class ProviderEdgeCaseTests
         Assert.Equal(headers.Keys.Order(StringComparer.OrdinalIgnoreCase), kept.Keys.Order(StringComparer.OrdinalIgnoreCase));
         Assert.Equal("apiframe/1.0", kept["User-Agent"]);
         Assert.Equal("r-1", kept["X-Request-Id"]);
-        Assert.Equal("[redacted: present, 18 characters]", kept["x-webhook-secret"]);
+        Assert.Equal("[redacted: present, 43 characters]", kept["x-webhook-secret"]);
         Assert.StartsWith("[redacted", kept["X-Apiframe-Signature"], StringComparison.Ordinal);
         Assert.StartsWith("[redacted", kept["Authorization"], StringComparison.Ordinal);
         // The job's own secret under a header nobody documented is still recognised and hidden.
         Assert.StartsWith("[redacted", kept["X-Echo"], StringComparison.Ordinal);
-        Assert.DoesNotContain("the-webhook-secret", json, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, json, StringComparison.Ordinal);
         Assert.DoesNotContain("sig-value", json, StringComparison.Ordinal);
     }
 
