@@ -64,7 +64,7 @@ public sealed class CallbackReceiver(
         {
             verifying?.SetTag("videocallbacks.provider", request.Provider);
             verifying?.SetTag("videocallbacks.job_id", job?.JobId);
-            reason = verifier.Verify(request.Provider, scheme, job, request.Token, request.Headers, read.TaskId);
+            reason = verifier.Verify(request.Provider, scheme, job, request.Token, request.Headers, read.TaskId, request.Body);
             verifying?.SetTag("videocallbacks.verified", reason is null);
         }
         if (reason is not null)

@@ -11,14 +11,15 @@ namespace VideoCallbacks.Api.Callbacks;
 public sealed class CallbackVerifier
 {
     /// <summary>Null when genuine; otherwise the reason, for operators only (the caller gets a bare 401).</summary>
-    public string? Verify(string provider, ICallbackScheme scheme, JobCredentials? job, string token, IHeaderDictionary headers, string? bodyTaskId)
+    public string? Verify(string provider, ICallbackScheme scheme, JobCredentials? job, string token, IHeaderDictionary headers, string? bodyTaskId,
+        ReadOnlyMemory<byte> body = default)
     {
         // Hash and compare the token even for an unknown job, so the answer takes the same time.
         var tokenOk = Secrets.MatchesHash(token, job?.TokenHash ?? UnknownJobHash);
         if (job is null) return "no such job";
         if (!tokenOk) return "wrong callback token";
         if (job.Provider != provider) return $"job belongs to {job.Provider}, not {provider}";
-        if (scheme.Verify(new CallbackProof(headers, job.SecretHash, bodyTaskId ?? job.ProviderTaskId)) is { } problem) return problem;
+        if (scheme.Verify(new CallbackProof(headers, job.SecretHash, bodyTaskId ?? job.ProviderTaskId, body)) is { } problem) return problem;
         return TaskIdRule.Compare(job.ProviderTaskId, bodyTaskId) == TaskIdMatch.Different ? "task id in the body is not this job's task" : null;
     }
 

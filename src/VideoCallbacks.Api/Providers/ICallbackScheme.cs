@@ -6,7 +6,8 @@ namespace VideoCallbacks.Api.Providers;
 /// <summary>What a callback offers as proof, beyond the per-job URL token the service checks for every provider.</summary>
 /// <param name="SecretHash">The hash of the job's webhook secret, when the scheme asked for one at submission.</param>
 /// <param name="TaskId">The task id the callback is about: the body's, else the one the job is bound to.</param>
-public sealed record CallbackProof(IHeaderDictionary Headers, string? SecretHash, string? TaskId);
+/// <param name="Body">The body's bytes exactly as received, for schemes that sign the whole body (Standard Webhooks style).</param>
+public sealed record CallbackProof(IHeaderDictionary Headers, string? SecretHash, string? TaskId, ReadOnlyMemory<byte> Body = default);
 
 /// <summary>How one provider calls back: what it needs at submission, how its bodies read, how its proof is checked.</summary>
 public interface ICallbackScheme
