@@ -1,7 +1,7 @@
 // VideoCallbacks on Azure: everything one resource group needs to run the service with several replicas.
 // Deploy (see infra/README.md):
 //   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
-// Modules: identity -> monitoring, Key Vault -> Service Bus, PostgreSQL, Redis -> Container Apps.
+// Modules: identity -> monitoring, Key Vault -> Service Bus, PostgreSQL, Redis, Storage -> Container Apps.
 
 targetScope = 'resourceGroup'
 
@@ -75,6 +75,23 @@ param kieWebhookHmacKey string = ''
 param apiframeApiKey string = ''
 @secure()
 param nanoGptApiKey string = ''
+
+// ---- Blob Storage (video archive) ----
+@allowed([ 'Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS' ])
+param storageSku string = 'Standard_LRS'
+
+@description('Private container for the archived videos (Archive:AzureBlob:Container).')
+@minLength(3)
+@maxLength(63)
+param videoContainerName string = 'videos'
+
+@description('Days after archiving before a video moves to the cool tier (lifecycle policy); 0 keeps videos hot.')
+@minValue(0)
+param coolAfterDays int = 30
+
+@description('Days after archiving before a video is deleted (lifecycle policy); 0 (default) never deletes.')
+@minValue(0)
+param deleteAfterDays int = 0
 
 @description('Key Vault purge protection (recommended; a purge-protected vault name stays taken for 90 days after deletion).')
 param keyVaultPurgeProtection bool = true
@@ -155,6 +172,20 @@ module redis 'modules/redis.bicep' = {
   }
 }
 
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: 'st${take(replace(toLower(name), '-', ''), 9)}${suffix}' // storage account names: 3-24 letters and digits
+    location: location
+    tags: tags
+    sku: storageSku
+    containerName: videoContainerName
+    coolAfterDays: coolAfterDays
+    deleteAfterDays: deleteAfterDays
+    principalId: identity.outputs.principalId
+  }
+}
+
 // App settings (../shared/DESIGN.md, configuration table) whose values live in Key Vault:
 // { name: environment variable, secret: Key Vault secret name (also the Container App secret name) }.
 var secretSettings = concat(
@@ -170,14 +201,19 @@ var secretSettings = concat(
   empty(nanoGptApiKey) ? [] : [ { name: 'Providers__NanoGpt__ApiKey', secret: 'nanogpt-api-key' } ]
 )
 
-// Plain settings. No Service Bus connection string: the SDK signs in with DefaultAzureCredential as the
-// user-assigned identity (AZURE_CLIENT_ID), which holds "Azure Service Bus Data Sender" on the topic.
+// Plain settings. No Service Bus connection string and no storage key: the SDKs sign in with
+// DefaultAzureCredential as the user-assigned identity (AZURE_CLIENT_ID, set by modules/containerapp.bicep),
+// which holds "Azure Service Bus Data Sender" on the topic and "Storage Blob Data Contributor" and
+// "Storage Blob Delegator" on the storage account (downloads are user-delegation SAS URLs).
 var settings = [
   { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
   { name: 'Storage__Provider', value: 'Postgres' }
   { name: 'Bus__Transport', value: 'ServiceBus' }
   { name: 'Bus__ServiceBus__FullyQualifiedNamespace', value: serviceBus.outputs.fullyQualifiedNamespace }
   { name: 'Bus__ServiceBus__Topic', value: serviceBus.outputs.topicName }
+  { name: 'Archive__Store', value: 'AzureBlob' }
+  { name: 'Archive__AzureBlob__ServiceUri', value: storage.outputs.blobEndpoint }
+  { name: 'Archive__AzureBlob__Container', value: storage.outputs.containerName }
   { name: 'Sandbox__Enabled', value: 'false' }
 ]
 
@@ -214,4 +250,6 @@ output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace
 output topicName string = serviceBus.outputs.topicName
 output keyVaultName string = keyVault.outputs.name
 output postgresServer string = postgres.outputs.fullyQualifiedDomainName
+output storageAccountName string = storage.outputs.name
+output archiveBlobEndpoint string = storage.outputs.blobEndpoint
 output identityClientId string = identity.outputs.clientId

@@ -20,6 +20,11 @@ param duplicateDetectionWindow = 'PT1H'
 param postgresVersion = '15'
 param postgresAdminPassword = readEnvironmentVariable('VC_POSTGRES_PASSWORD')
 
+param storageSku = 'Standard_LRS'
+param videoContainerName = 'videos'
+param coolAfterDays = 30
+param deleteAfterDays = 0
+
 param clientApiKey = readEnvironmentVariable('VC_CLIENT_API_KEY')
 param adminApiKey = readEnvironmentVariable('VC_ADMIN_API_KEY')
 param kieApiKey = readEnvironmentVariable('VC_KIE_API_KEY', '')

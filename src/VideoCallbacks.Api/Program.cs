@@ -1,4 +1,5 @@
 using VideoCallbacks.Api.Admin;
+using VideoCallbacks.Api.Archive;
 using VideoCallbacks.Api.Bus;
 using VideoCallbacks.Api.Caching;
 using VideoCallbacks.Api.Callbacks;
@@ -37,6 +38,7 @@ builder.Services.AddSubmissions(builder.Configuration);
 builder.Services.AddEventFeed(builder.Configuration);
 builder.Services.AddCallbacks(builder.Configuration);
 builder.Services.AddProviderChecks();
+builder.Services.AddArchive(builder.Configuration);
 builder.Services.AddAdmin(builder.Configuration);
 builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
@@ -55,6 +57,7 @@ app.MapApiDocs();
 app.MapSubmissions();
 app.MapEventFeed();
 app.MapCallbacks();
+app.MapArchive();
 app.MapAdmin();
 app.MapSandbox();
 

@@ -8,8 +8,9 @@ namespace VideoCallbacks.Simulator;
 public static class SimulatorEndpointExtensions
 {
     /// <summary>
-    /// Maps the fake providers under <c>{prefix}/kie</c>, <c>{prefix}/apiframe</c>, <c>{prefix}/nanogpt</c>
-    /// and the control endpoints under <c>{prefix}/_sim</c>.
+    /// Maps the fake providers under <c>{prefix}/kie</c>, <c>{prefix}/apiframe</c>, <c>{prefix}/nanogpt</c>, the CDN
+    /// serving their result videos under <c>{prefix}/cdn</c> (see <see cref="SimulatorOptions.CdnBaseUrl"/>) and the
+    /// control endpoints under <c>{prefix}/_sim</c>.
     /// </summary>
     /// <param name="secureControl">
     /// Protects the control endpoints (they show every callback URL and secret the simulator was handed, and
@@ -34,6 +35,8 @@ public static class SimulatorEndpointExtensions
         KieSimulator.Map(ProviderGroup(root, KieSimulator.Provider));
         ApiframeSimulator.Map(ProviderGroup(root, ApiframeSimulator.Provider));
         NanoGptSimulator.Map(ProviderGroup(root, NanoGptSimulator.Provider));
+        // Recorded like a provider, so tests can count the downloads of each result URL.
+        CdnSimulator.Map(ProviderGroup(root, CdnSimulator.Provider));
         var control = root.MapGroup("/_sim");
         if (secureControl is null) control.AllowAnonymous();
         else secureControl(control);

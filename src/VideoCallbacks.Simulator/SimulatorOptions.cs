@@ -23,4 +23,11 @@ public sealed class SimulatorOptions
 
     /// <summary>Time between Apiframe progress updates.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Base of the result URLs, normally the simulator's own CDN (<c>{server}{prefix}/cdn</c>); asked once per task, as
+    /// a host knows its address only once it listens. Null uses <c>https://cdn.simulator.invalid</c>, which never
+    /// resolves, so nothing downloads by accident.
+    /// </summary>
+    public Func<string>? CdnBaseUrl { get; set; }
 }

@@ -30,6 +30,7 @@ public static class SimulatorServiceCollectionExtensions
         services.TryAddSingleton<KieSimulator>();
         services.TryAddSingleton<ApiframeSimulator>();
         services.TryAddSingleton<NanoGptSimulator>();
+        services.TryAddSingleton<CdnSimulator>();
         services.TryAddSingleton<SimulatorBackground>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SimulatorBackground>(
             provider => provider.GetRequiredService<SimulatorBackground>()));

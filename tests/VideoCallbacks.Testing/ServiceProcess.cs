@@ -73,6 +73,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["RateLimits:PerKeyPerSecond"] = "1000",
             ["RateLimits:PerKeyBurst"] = "1000",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Archive:Store"] = "None",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) arguments[key] = value;
         foreach (var argument in new[] { dll, "--urls", url, "--environment", environment }) psi.ArgumentList.Add(argument);

@@ -104,65 +104,16 @@ public sealed class OutboxRelay(
         }
     }
 
-    /// <summary>
-    /// Publishes while renewing the claim every third of the lease, so a short lease survives a slow bus but
-    /// a crashed instance's claims free up within one lease. If renewal fails (store unreachable, or the lease
-    /// already expired and may be someone else's) the publish is cancelled: never two publishers for one claim.
-    /// </summary>
-    private async Task PublishHoldingLeaseAsync(IReadOnlyList<StoredEvent> claimed, CancellationToken stoppingToken)
+    /// <summary>Publishes while holding the claim (<see cref="LeaseHold"/>): never two publishers for one claim.</summary>
+    private Task PublishHoldingLeaseAsync(IReadOnlyList<StoredEvent> claimed, CancellationToken stoppingToken)
     {
-        using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        using var renewing = new CancellationTokenSource();
         var sequences = claimed.Select(e => e.Sequence).ToList();
-        var renewal = RenewWhilePublishingAsync(sequences, publishing, renewing.Token);
-        try
-        {
-            await PublishAsync(claimed, publishing.Token);
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            await renewing.CancelAsync();
-            if (await renewal is { } reason) throw new LeaseLostException(reason);
-            throw;
-        }
-        finally
-        {
-            await renewing.CancelAsync();
-            await renewal;
-        }
-    }
-
-    /// <summary>Renews until <paramref name="done"/>; returns why it cancelled the publish, or null if it never had to.</summary>
-    private async Task<string?> RenewWhilePublishingAsync(List<long> sequences, CancellationTokenSource publishing, CancellationToken done)
-    {
         var lease = options.Value.Lease;
-        try
+        return LeaseHold.RunAsync(ct => PublishAsync(claimed, ct), async ct =>
         {
-            while (true)
-            {
-                await Task.Delay(lease / 3, time, done);
-                string? problem;
-                try
-                {
-                    var held = await store.RenewClaimsAsync(_owner, sequences, time.GetUtcNow(), lease, done);
-                    problem = held == sequences.Count ? null : $"the lease on {sequences.Count - held} of {sequences.Count} claimed events had expired";
-                }
-                catch (Exception e) when (!done.IsCancellationRequested)
-                {
-                    problem = $"the lease could not be renewed ({e.GetType().Name}: {e.Message})";
-                }
-
-                if (problem is not null)
-                {
-                    await publishing.CancelAsync();
-                    return problem;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (done.IsCancellationRequested)
-        {
-            return null;
-        }
+            var held = await store.RenewClaimsAsync(_owner, sequences, time.GetUtcNow(), lease, ct);
+            return held == sequences.Count ? null : $"the lease on {sequences.Count - held} of {sequences.Count} claimed events had expired";
+        }, lease, time, stoppingToken);
     }
 
     /// <summary>Graceful stop: unfinished claims are handed back, so any instance retries them now instead of after the lease.</summary>
@@ -180,8 +131,6 @@ public sealed class OutboxRelay(
             logger.LogWarning(e, "Outbox relay stopping: could not release {Count} claimed events; they become claimable when the lease expires", claimed.Count);
         }
     }
-
-    private sealed class LeaseLostException(string message) : Exception(message);
 
     private async Task PublishAsync(IReadOnlyList<StoredEvent> events, CancellationToken ct)
     {
@@ -230,14 +179,12 @@ public sealed class OutboxRelay(
         }
     }
 
-    /// <summary>Exponential backoff with jitter; configuration problems wait the longest.</summary>
+    /// <summary>Exponential backoff with jitter (<see cref="Backoff"/>); configuration problems wait the longest.</summary>
     private TimeSpan Delay(PublishFailureKind kind, int attempts)
     {
         var o = options.Value;
-        var ms = kind == PublishFailureKind.Configuration
-            ? o.MaxDelay.TotalMilliseconds
-            : Math.Min(o.MaxDelay.TotalMilliseconds, o.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 30)));
-        // Jitter in [50%, 100%] so instances that failed together do not retry together.
-        return TimeSpan.FromMilliseconds(ms * (0.5 + Random.Shared.NextDouble() / 2));
+        return kind == PublishFailureKind.Configuration
+            ? Backoff.Jittered(o.MaxDelay, o.MaxDelay, 1)
+            : Backoff.Jittered(o.BaseDelay, o.MaxDelay, attempts);
     }
 }

@@ -46,8 +46,10 @@ public sealed class IngestPlan
     /// <see cref="TaskIdsToCheck"/>). A task id belongs to one job only.
     /// </param>
     /// <param name="storedOutcomes">For reprocessed callbacks (<see cref="IngestItem.ReprocessCallbackId"/>): their outcome as stored.</param>
+    /// <param name="archiveVideos">Whether completions wait for the archive stage (see <see cref="JobStateMachine.Apply"/>).</param>
     public static IngestPlan Decide(IReadOnlyList<IngestItem> items, IReadOnlyDictionary<string, Job> jobsAsRead, DateTimeOffset now,
-        IReadOnlyDictionary<(string Provider, string TaskId), string>? taskOwners = null, IReadOnlyDictionary<long, string>? storedOutcomes = null)
+        IReadOnlyDictionary<(string Provider, string TaskId), string>? taskOwners = null, IReadOnlyDictionary<long, string>? storedOutcomes = null,
+        bool archiveVideos = false)
     {
         var jobs = new Dictionary<string, Job>(jobsAsRead, StringComparer.Ordinal);
         var owners = new Dictionary<(string Provider, string TaskId), string>(taskOwners ?? new Dictionary<(string, string), string>());
@@ -94,7 +96,7 @@ public sealed class IngestPlan
                 decisions[i] = new IngestDecision(job.JobId, CallbackOutcomes.Failed, item.Problem ?? "body not understood", null);
                 continue;
             }
-            var transition = JobStateMachine.Apply(job, item.Observation, now);
+            var transition = JobStateMachine.Apply(job, item.Observation, now, archiveVideos);
             switch (transition.Kind)
             {
                 case TransitionKind.Advanced:

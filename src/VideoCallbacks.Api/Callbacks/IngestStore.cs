@@ -11,7 +11,7 @@ namespace VideoCallbacks.Api.Callbacks;
 /// Callback ingest's SQL: a whole batch in one transaction (group commit), decided by <see cref="IngestPlan"/>;
 /// and the rows kept for callbacks that were refused before they got that far.
 /// </summary>
-public sealed class IngestStore(SqlDatabase db)
+public sealed class IngestStore(SqlDatabase db, Archive.ArchiveMode? archive = null)
 {
     /// <summary>Callbacks and poll answers: one transaction for the whole batch.</summary>
     /// <param name="timings">When given, filled with where the transaction spent its time (diagnostics).</param>
@@ -37,7 +37,7 @@ public sealed class IngestStore(SqlDatabase db)
             var storedOutcomes = reprocessed.Count == 0 ? null : (await c.QueryAsync<(long Id, string Outcome)>(new CommandDefinition(
                 $"SELECT id AS Id, outcome AS Outcome FROM callbacks WHERE {(db.ArrayParameters ? "id = ANY(@ids)" : "id IN @ids")}{db.ForUpdate}", new { ids = reprocessed.ToArray() }, tx, cancellationToken: cancellationToken)))
                 .ToDictionary(r => r.Id, r => r.Outcome);
-            var plan = IngestPlan.Decide(items, jobs, now, owners, storedOutcomes);
+            var plan = IngestPlan.Decide(items, jobs, now, owners, storedOutcomes, archive?.KeepsVideos ?? false);
             timings?.JobsLoaded = Stopwatch.GetTimestamp();
             var inserted = await EventRows.InsertAsync(db, c, tx, plan.Events, cancellationToken);
             if (plan.Events.Count > 0) timings?.EventsInserted = Stopwatch.GetTimestamp();

@@ -10,6 +10,8 @@ public static class EventTypes
     public const string Progress = "video.extension.progress";
     public const string Completed = "video.extension.completed";
     public const string Failed = "video.extension.failed";
+    /// <summary>A completed job's videos were stored after all (an operator retried a failed archive).</summary>
+    public const string Archived = "video.extension.archived";
 }
 
 /// <summary>The contract's event payload.</summary>
@@ -26,9 +28,19 @@ public sealed record ExtensionEventData(
     string? CorrelationId,
     IReadOnlyDictionary<string, string> Metadata)
 {
+    /// <summary>The result videos: durable <c>url</c>, the provider's, SHA-256, size and type (empty before completion).</summary>
+    public IReadOnlyList<JobVideo> Videos { get; init; } = [];
+
+    /// <summary>Null until the provider reported the videos.</summary>
+    public JobArchive? Archive { get; init; }
+
     public static ExtensionEventData From(Job job) => new(
         job.JobId, job.Provider, job.ProviderTaskId, job.SourceTaskId, job.Index, job.Status, job.Progress,
-        job.VideoUrls, job.Error, job.CorrelationId, job.Metadata);
+        job.VideoUrls, job.Error, job.CorrelationId, job.Metadata)
+    {
+        Videos = job.Videos,
+        Archive = job.Archive,
+    };
 }
 
 /// <summary>An outbox row that is about to be written.</summary>
@@ -53,6 +65,13 @@ public sealed record NewEvent(string EventId, string Type, string JobId, string 
         };
         var data = JsonSerializer.Serialize(ExtensionEventData.From(job), EventJson.Options);
         return new NewEvent(id, type, job.JobId, job.Provider, job.Status, job.CorrelationId, time, data) { Client = job.Client };
+    }
+
+    /// <summary>A completed job's late archive: once per job, since a job is archived once.</summary>
+    public static NewEvent Archived(Job job, DateTimeOffset time)
+    {
+        var data = JsonSerializer.Serialize(ExtensionEventData.From(job), EventJson.Options);
+        return new NewEvent($"{job.JobId}:archived", EventTypes.Archived, job.JobId, job.Provider, job.Status, job.CorrelationId, time, data) { Client = job.Client };
     }
 }
 

@@ -8,7 +8,13 @@ namespace VideoCallbacks.Api.Infrastructure;
 /// <param name="Outbox">Backlog at a glance (null when the store is unreachable); informational, never a reason to be unready.</param>
 /// <param name="Redis">off (not configured), up, or degraded (unreachable: slower, never unready, since the database decides everything).</param>
 public sealed record Readiness(string Status, string Store, bool StoreReachable, string Bus, string? BusProblem, OutboxReadiness? Outbox,
-    string Redis = RedisStates.Off);
+    string Redis = RedisStates.Off)
+{
+    /// <summary>The video store (<c>None</c>, <c>FileSystem</c>, <c>AzureBlob</c>) and, when it cannot be written, why: degraded, never unready.</summary>
+    public ArchiveReadiness? Archive { get; init; }
+}
+
+public sealed record ArchiveReadiness(string Store, bool Writable, string? Problem);
 
 public sealed record OutboxReadiness(long Pending, long Failed, double? OldestPendingSeconds);
 
@@ -68,7 +74,12 @@ public static class HealthEndpoints
             (string)bus.Data["transport"],
             bus.Status == HealthStatus.Healthy ? null : bus.Description,
             outbox.Data.TryGetValue("outbox", out var o) ? (OutboxReadiness)o : null,
-            (string)redis.Data["state"]);
+            (string)redis.Data["state"])
+        {
+            Archive = report.Entries.TryGetValue("archive", out var archive)
+                ? new ArchiveReadiness((string)archive.Data["store"], archive.Status == HealthStatus.Healthy, archive.Status == HealthStatus.Healthy ? null : archive.Description)
+                : null,
+        };
         http.Response.ContentType = "application/json; charset=utf-8";
         return http.Response.WriteAsJsonAsync(body, Json);
     }

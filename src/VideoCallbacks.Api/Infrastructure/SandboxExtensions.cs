@@ -54,10 +54,16 @@ public static class SandboxExtensions
                 $"Sandbox:Enabled is true in the {environment.EnvironmentName} environment. The sandbox serves fake providers that anyone " +
                 "can drive; turn it off (Sandbox:Enabled=false and configure Providers:*:ApiKey), or, for a shared test environment only, " +
                 "set Sandbox:UnsafeAllowOutsideDevelopment=true (its control endpoints then need an admin key).");
-        // Callbacks go only to this service's own callback URLs, whoever submits to the simulator.
         services.AddOptions<SimulatorOptions>().Configure<SelfAddress>((o, self) =>
-            o.CallbackUrlAllowed = url => url.StartsWith(self.PublicBaseUrl + "/v1/callbacks/", StringComparison.OrdinalIgnoreCase));
+        {
+            // Callbacks go only to this service's own callback URLs, whoever submits to the simulator.
+            o.CallbackUrlAllowed = url => url.StartsWith(self.PublicBaseUrl + "/v1/callbacks/", StringComparison.OrdinalIgnoreCase);
+            // Result URLs point at the simulator's CDN in this process (MapSandbox's prefix), so archiving downloads real bytes.
+            o.CdnBaseUrl = () => $"{self.LocalBaseUrl}/sandbox/cdn";
+        });
         services.AddProviderSimulator();
+        // The simulator's CDN is this process (loopback): the archive may download from it, as it may from nothing private in production.
+        services.PostConfigure<Archive.ArchiveOptions>(o => o.AllowPrivateAddresses = true);
         services.AddOptions<SimulatorOptions>().Configure<IOptions<SandboxOptions>, IEnumerable<IProvider>>((o, sandbox, providers) =>
         {
             // Each provider module points the simulator's copy of it at our settings (its key, its signing).

@@ -13,6 +13,16 @@ public static class JobStatuses
 }
 
 /// <summary>Where the provider submission stands; internal, never part of the public job shape.</summary>
+public static class ArchiveStatuses
+{
+    public const string Pending = "pending";
+    public const string Archived = "archived";
+    public const string Failed = "failed";
+    public const string Off = "off";
+    /// <summary>Stored, then deleted by <c>Archive:Retention</c>.</summary>
+    public const string Expired = "expired";
+}
+
 public static class SubmissionStates
 {
     /// <summary>Row written, provider not yet answered.</summary>
@@ -49,6 +59,15 @@ public sealed record Job
     /// <summary>When the poller/reconciler should next ask the provider about this job.</summary>
     public DateTimeOffset? NextCheckAt { get; init; }
     public int CheckAttempts { get; init; }
+    /// <summary>The result videos, the provider's URLs and, once stored, our copies.</summary>
+    public IReadOnlyList<JobVideo> Videos { get; init; } = [];
+    /// <summary>Null until the provider reports the videos.</summary>
+    public JobArchive? Archive { get; init; }
+    /// <summary>When the archive worker should next try to copy the videos (pending archives only).</summary>
+    public DateTimeOffset? ArchiveNextAt { get; init; }
 
     public bool IsTerminal => JobStatuses.IsTerminal(Status);
+
+    /// <summary>The provider has finished with it and its videos are being copied: nothing a provider says changes it now.</summary>
+    public bool IsArchiving => Archive?.Status == ArchiveStatuses.Pending && Status == JobStatuses.Processing;
 }

@@ -32,8 +32,19 @@ public sealed record Transition(TransitionKind Kind, Job Job, NewEvent? Event, s
 /// </summary>
 public static class JobStateMachine
 {
-    public static Transition Apply(Job job, ProviderObservation observation, DateTimeOffset now)
+    /// <param name="archiveVideos">
+    /// True when videos are kept (<c>Archive:Store</c> is not <c>None</c>): a completion then waits, as processing at
+    /// 100, until the archive stage has copied the videos (<see cref="Archived"/>, <see cref="ArchiveGaveUp"/>).
+    /// </param>
+    public static Transition Apply(Job job, ProviderObservation observation, DateTimeOffset now, bool archiveVideos)
     {
+        if (job.IsArchiving)
+        {
+            // The provider is done with it; only the archive stage moves it on.
+            return observation.Status == JobStatuses.Failed
+                ? new Transition(TransitionKind.Anomaly, job, null, "provider reported 'failed' after it reported the videos; the completion stands")
+                : new Transition(TransitionKind.Duplicate, job, null, "the videos are being archived");
+        }
         if (job.IsTerminal)
         {
             if (JobStatuses.IsTerminal(observation.Status) && observation.Status != job.Status)
@@ -48,13 +59,21 @@ public static class JobStateMachine
         switch (observation.Status)
         {
             case JobStatuses.Completed:
+                var urls = observation.VideoUrls ?? [];
+                var videos = urls.Select((url, i) => new JobVideo(i, url, url)).ToList();
+                // Nothing to copy: complete at once (a provider that reports success without videos).
+                var archiving = archiveVideos && urls.Count > 0;
                 next = job with
                 {
-                    Status = JobStatuses.Completed,
+                    Status = archiving ? JobStatuses.Processing : JobStatuses.Completed,
                     Progress = 100,
-                    VideoUrls = observation.VideoUrls ?? [],
+                    VideoUrls = urls,
+                    Videos = videos,
+                    Archive = new JobArchive(archiving ? ArchiveStatuses.Pending : archiveVideos ? ArchiveStatuses.Archived : ArchiveStatuses.Off),
+                    ArchiveNextAt = archiving ? now : null,
                     Error = null,
                     UpdatedAt = now,
+                    // Waiting for its archive is not silence: nobody asks the provider about it again.
                     NextCheckAt = null,
                 };
                 break;
@@ -82,6 +101,54 @@ public static class JobStateMachine
 
         return new Transition(TransitionKind.Advanced, next, NewEvent.For(next, now), null);
     }
+
+    /// <summary>
+    /// Every video is stored: a job waiting for its archive completes (the completed event carries the durable URLs);
+    /// a completed job whose archive an operator retried announces the durable URLs with an archived event.
+    /// Null when the job is not waiting for this (an operator, or another instance, settled it first).
+    /// </summary>
+    public static Transition? Archived(Job job, IReadOnlyList<JobVideo> stored, DateTimeOffset now)
+    {
+        if (job.Archive?.Status != ArchiveStatuses.Pending) return null;
+        var next = job with
+        {
+            Status = JobStatuses.Completed,
+            Progress = 100,
+            Videos = stored,
+            VideoUrls = [.. stored.Select(v => v.Url)],
+            Archive = new JobArchive(ArchiveStatuses.Archived),
+            ArchiveNextAt = null,
+            UpdatedAt = now,
+        };
+        var lateArchive = job.Status == JobStatuses.Completed;
+        return new Transition(TransitionKind.Advanced, next, lateArchive ? NewEvent.Archived(next, now) : NewEvent.For(next, now), null);
+    }
+
+    /// <summary>
+    /// The videos could not be copied: the completion is still published, with the provider's URLs and the reason.
+    /// For an operator's retry of a completed job: the job records the new failure, and no event is sent.
+    /// </summary>
+    public static Transition? ArchiveGaveUp(Job job, JobError reason, DateTimeOffset now)
+    {
+        if (job.Archive?.Status != ArchiveStatuses.Pending) return null;
+        var next = job with
+        {
+            Status = JobStatuses.Completed,
+            Progress = 100,
+            Videos = [.. job.Videos.Select(v => new JobVideo(v.Index, v.ProviderUrl, v.ProviderUrl))],
+            VideoUrls = [.. job.Videos.Select(v => v.ProviderUrl)],
+            Archive = new JobArchive(ArchiveStatuses.Failed, reason),
+            ArchiveNextAt = null,
+            UpdatedAt = now,
+        };
+        return new Transition(TransitionKind.Advanced, next, job.Status == JobStatuses.Completed ? null : NewEvent.For(next, now), null);
+    }
+
+    /// <summary>An operator asks for another try at a completed job's failed archive. Null when there is nothing to retry.</summary>
+    public static Job? RetryArchive(Job job, DateTimeOffset now) =>
+        job.Status == JobStatuses.Completed && job.Archive?.Status == ArchiveStatuses.Failed && job.Videos.Count > 0
+            ? job with { Archive = new JobArchive(ArchiveStatuses.Pending), ArchiveNextAt = now, UpdatedAt = now }
+            : null;
 
     /// <summary>
     /// Binds the provider's task id (the provider accepted the submission, or a callback raced its answer);

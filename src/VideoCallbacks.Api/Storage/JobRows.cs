@@ -14,7 +14,9 @@ public static class JobRows
         progress AS Progress, video_urls AS VideoUrls, error_code AS ErrorCode, error_message AS ErrorMessage,
         correlation_id AS CorrelationId, metadata AS Metadata, source_task_id AS SourceTaskId, idx AS Idx,
         request_json AS RequestJson, token_hash AS TokenHash, secret_hash AS SecretHash, created_at AS CreatedAt,
-        updated_at AS UpdatedAt, next_check_at AS NextCheckAt, check_attempts AS CheckAttempts
+        updated_at AS UpdatedAt, next_check_at AS NextCheckAt, check_attempts AS CheckAttempts, videos AS Videos,
+        archive_status AS ArchiveStatus, archive_error_code AS ArchiveErrorCode, archive_error_message AS ArchiveErrorMessage,
+        archive_next_at AS ArchiveNextAt
         """;
 
     public static async Task<Job?> LoadAsync(SqlDatabase db, DbConnection c, DbTransaction? tx, string jobId, bool lockRow, CancellationToken ct)
@@ -28,10 +30,10 @@ public static class JobRows
         c.ExecuteAsync(new CommandDefinition("""
             INSERT INTO jobs (job_id, client, provider, provider_task_id, status, submission, progress, video_urls, error_code, error_message,
                 correlation_id, metadata, source_task_id, idx, request_json, token_hash, secret_hash, created_at, updated_at,
-                next_check_at, check_attempts)
+                next_check_at, check_attempts, videos, archive_status, archive_error_code, archive_error_message, archive_next_at)
             VALUES (@JobId, @Client, @Provider, @ProviderTaskId, @Status, @Submission, @Progress, @VideoUrls, @ErrorCode, @ErrorMessage,
                 @CorrelationId, @Metadata, @SourceTaskId, @Idx, @RequestJson, @TokenHash, @SecretHash, @CreatedAt, @UpdatedAt,
-                @NextCheckAt, @CheckAttempts)
+                @NextCheckAt, @CheckAttempts, @Videos, @ArchiveStatus, @ArchiveErrorCode, @ArchiveErrorMessage, @ArchiveNextAt)
             """, JobRow.From(job), tx, cancellationToken: ct));
 
     /// <summary>Which jobs own these provider task ids (task id -> job id); ids nobody owns are absent.</summary>
@@ -51,7 +53,8 @@ public static class JobRows
         c.ExecuteAsync(new CommandDefinition("""
             UPDATE jobs SET provider_task_id = @ProviderTaskId, status = @Status, submission = @Submission, progress = @Progress,
                 video_urls = @VideoUrls, error_code = @ErrorCode, error_message = @ErrorMessage, updated_at = @UpdatedAt,
-                next_check_at = @NextCheckAt, check_attempts = @CheckAttempts
+                next_check_at = @NextCheckAt, check_attempts = @CheckAttempts, videos = @Videos, archive_status = @ArchiveStatus,
+                archive_error_code = @ArchiveErrorCode, archive_error_message = @ArchiveErrorMessage, archive_next_at = @ArchiveNextAt
             WHERE job_id = @JobId
             """, JobRow.From(job), tx, cancellationToken: ct));
 
@@ -66,8 +69,10 @@ public static class JobRows
         var rows = jobs.Select(JobRow.From).ToList();
         await c.ExecuteAsync(new CommandDefinition("""
             UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
-                error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca
-            FROM unnest(@ids, @tks, @sts, @sbs, @pgs, @vus, @ecs, @ems, @uas, @ncs, @cas) AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca)
+                error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca,
+                videos = v.vd, archive_status = v.ast, archive_error_code = v.aec, archive_error_message = v.aem, archive_next_at = v.ana
+            FROM unnest(@ids, @tks, @sts, @sbs, @pgs, @vus, @ecs, @ems, @uas, @ncs, @cas, @vds, @asts, @aecs, @aems, @anas)
+                AS v(id, tk, st, sb, pg, vu, ec, em, ua, nc, ca, vd, ast, aec, aem, ana)
             WHERE j.job_id = v.id
             """, new
             {
@@ -76,7 +81,9 @@ public static class JobRows
                 pgs = rows.Select(r => r.Progress).ToArray(), vus = rows.Select(r => r.VideoUrls).ToArray(),
                 ecs = rows.Select(r => r.ErrorCode).ToArray(), ems = rows.Select(r => r.ErrorMessage).ToArray(),
                 uas = rows.Select(r => r.UpdatedAt).ToArray(), ncs = rows.Select(r => r.NextCheckAt).ToArray(),
-                cas = rows.Select(r => r.CheckAttempts).ToArray(),
+                cas = rows.Select(r => r.CheckAttempts).ToArray(), vds = rows.Select(r => r.Videos).ToArray(),
+                asts = rows.Select(r => r.ArchiveStatus).ToArray(), aecs = rows.Select(r => r.ArchiveErrorCode).ToArray(),
+                aems = rows.Select(r => r.ArchiveErrorMessage).ToArray(), anas = rows.Select(r => r.ArchiveNextAt).ToArray(),
             }, tx, cancellationToken: ct));
     }
 }
@@ -105,6 +112,11 @@ public sealed class JobRow
     public long UpdatedAt { get; set; }
     public long? NextCheckAt { get; set; }
     public long CheckAttempts { get; set; }
+    public string Videos { get; set; } = "[]";
+    public string? ArchiveStatus { get; set; }
+    public string? ArchiveErrorCode { get; set; }
+    public string? ArchiveErrorMessage { get; set; }
+    public long? ArchiveNextAt { get; set; }
 
     public static JobRow From(Job j) => new()
     {
@@ -113,6 +125,8 @@ public sealed class JobRow
         CorrelationId = j.CorrelationId, Metadata = JsonSerializer.Serialize(j.Metadata), SourceTaskId = j.SourceTaskId, Idx = j.Index,
         RequestJson = j.RequestJson, TokenHash = j.TokenHash, SecretHash = j.SecretHash, CreatedAt = Ms(j.CreatedAt),
         UpdatedAt = Ms(j.UpdatedAt), NextCheckAt = Ms(j.NextCheckAt), CheckAttempts = j.CheckAttempts,
+        Videos = JsonSerializer.Serialize(j.Videos), ArchiveStatus = j.Archive?.Status, ArchiveErrorCode = j.Archive?.Error?.Code,
+        ArchiveErrorMessage = j.Archive?.Error?.Message, ArchiveNextAt = Ms(j.ArchiveNextAt),
     };
 
     public Job ToJob() => new()
@@ -123,6 +137,9 @@ public sealed class JobRow
         CorrelationId = CorrelationId, Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata) ?? [],
         SourceTaskId = SourceTaskId, Index = (int?)Idx, RequestJson = RequestJson, TokenHash = TokenHash, SecretHash = SecretHash,
         CreatedAt = FromMs(CreatedAt)!.Value, UpdatedAt = FromMs(UpdatedAt)!.Value, NextCheckAt = FromMs(NextCheckAt),
-        CheckAttempts = (int)CheckAttempts,
+        CheckAttempts = (int)CheckAttempts, Videos = JsonSerializer.Deserialize<List<JobVideo>>(Videos) ?? [],
+        Archive = ArchiveStatus is null ? null
+            : new JobArchive(ArchiveStatus, ArchiveErrorCode is null ? null : new JobError(ArchiveErrorCode, ArchiveErrorMessage ?? "")),
+        ArchiveNextAt = FromMs(ArchiveNextAt),
     };
 }

@@ -115,5 +115,19 @@ public static class Schema
                 created_at    BIGINT NOT NULL
             );
             """),
+        new(7, "archived videos and the archive stage's claims", """
+            ALTER TABLE jobs ADD COLUMN videos TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE jobs ADD COLUMN archive_status TEXT NULL;
+            ALTER TABLE jobs ADD COLUMN archive_error_code TEXT NULL;
+            ALTER TABLE jobs ADD COLUMN archive_error_message TEXT NULL;
+            ALTER TABLE jobs ADD COLUMN archive_next_at BIGINT NULL;
+            ALTER TABLE jobs ADD COLUMN archive_attempts BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN archive_started_at BIGINT NULL;
+            ALTER TABLE jobs ADD COLUMN archive_last_error TEXT NULL;
+            ALTER TABLE jobs ADD COLUMN archive_lease_owner TEXT NULL;
+            ALTER TABLE jobs ADD COLUMN archive_lease_until BIGINT NULL;
+            CREATE INDEX ix_jobs_archive_due ON jobs (archive_next_at) WHERE archive_next_at IS NOT NULL;
+            CREATE INDEX ix_jobs_archive_failed ON jobs (updated_at, job_id) WHERE archive_status = 'failed';
+            """),
     ];
 }

@@ -27,5 +27,9 @@ public static class JobResponses
 {
     public static JobResponse From(Job job, IEnumerable<Events.StoredEvent> events) => new(
         job.JobId, job.Provider, job.ProviderTaskId, job.Status, job.Progress, job.VideoUrls, job.Error, job.CorrelationId,
-        job.Metadata, job.CreatedAt, job.UpdatedAt, events.Select(e => new JobEventRef(e.EventId, e.Type, e.Time)).ToList());
+        job.Metadata, job.CreatedAt, job.UpdatedAt, events.Select(e => new JobEventRef(e.EventId, e.Type, e.Time)).ToList())
+    {
+        Videos = job.Videos,
+        Archive = job.Archive,
+    };
 }

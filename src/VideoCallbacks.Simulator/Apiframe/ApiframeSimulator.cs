@@ -58,7 +58,7 @@ internal sealed class ApiframeSimulator(
             SimHttp.String(body, "webhook_secret"),
             SimHttp.Body(context),
             directives,
-            [.. Enumerable.Range(1, 4).Select(n => SimHttp.ResultUrl(taskId, n))],
+            [.. Enumerable.Range(1, 4).Select(n => SimHttp.ResultUrl(options.Value, taskId, n, directives))],
             SimulatedTaskStatus.Queued,
             time.GetUtcNow());
         state.Add(task);

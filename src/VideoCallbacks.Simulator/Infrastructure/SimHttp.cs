@@ -24,7 +24,10 @@ internal static class SimHttp
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Host of every result URL; <c>.invalid</c> never resolves, so nothing downloads them by accident.</summary>
+    /// <summary>
+    /// Host of the result URLs unless <see cref="SimulatorOptions.CdnBaseUrl"/> is set; <c>.invalid</c> never resolves,
+    /// so nothing downloads them by accident.
+    /// </summary>
     public const string CdnBase = "https://cdn.simulator.invalid";
 
     private const string BodyItemKey = "VideoCallbacks.Simulator.Body";
@@ -118,8 +121,16 @@ internal static class SimHttp
         return TypedResults.Empty;
     }
 
-    public static string ResultUrl(string taskId, int n) =>
-        string.Create(CultureInfo.InvariantCulture, $"{CdnBase}/{Uri.EscapeDataString(taskId)}/{n}.mp4");
+    /// <summary>
+    /// Result URL <paramref name="n"/> of a task, with its <c>~cdn-*</c> directives in the query string so the CDN
+    /// knows them from the request alone.
+    /// </summary>
+    public static string ResultUrl(SimulatorOptions options, string taskId, int n, Directives directives)
+    {
+        var cdnBase = options.CdnBaseUrl?.Invoke().TrimEnd('/') ?? CdnBase;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{cdnBase}/{Uri.EscapeDataString(taskId)}/{n}.mp4{CdnSimulator.Query(directives)}");
+    }
 
     public static string Iso(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

@@ -62,7 +62,7 @@ internal sealed class KieSimulator(
             webhookSecret: null,
             SimHttp.Body(context),
             directives,
-            [.. Enumerable.Range(0, 4).Select(n => SimHttp.ResultUrl(taskId, n))],
+            [.. Enumerable.Range(0, 4).Select(n => SimHttp.ResultUrl(options.Value, taskId, n, directives))],
             SimulatedTaskStatus.Processing,
             time.GetUtcNow());
         state.Add(task);

@@ -208,7 +208,7 @@ internal sealed class NanoGptSimulator(SimulatorState state, IOptions<SimulatorO
             webhookSecret: null,
             SimHttp.Body(context),
             directives,
-            [SimHttp.ResultUrl(taskId, 0)],
+            [SimHttp.ResultUrl(options.Value, taskId, 0, directives)],
             SimulatedTaskStatus.Queued,
             time.GetUtcNow());
         state.Add(task);

@@ -24,7 +24,9 @@ public sealed class NanoGptPollingTests
         Assert.Equal(expected, Kit.Ids(events));
         var data = events[^1].GetProperty("data");
         Assert.Equal("completed", data.GetProperty("status").GetString());
-        Assert.Equal([$"https://cdn.simulator.invalid/{taskId}/0.mp4"], data.GetProperty("videoUrls").EnumerateArray().Select(u => u.GetString()!));
+        // The sandbox points result URLs at the simulator's CDN in the same process.
+        var self = app.Get<VideoCallbacks.Api.Infrastructure.SelfAddress>().LocalBaseUrl;
+        Assert.Equal([$"{self}/sandbox/cdn/{taskId}/0.mp4"], data.GetProperty("videoUrls").EnumerateArray().Select(u => u.GetString()!));
         Assert.Equal(2, data.GetProperty("index").GetInt32());
 
         // Polling stops at the terminal state.

@@ -49,6 +49,62 @@ public sealed class ProvisioningTests
     }
 
     [Fact]
+    public void An_npm_package_that_is_there_is_used_and_a_missing_one_is_installed_when_node_and_npm_are()
+    {
+        const string install = "npm install --no-audit --no-fund --prefix /tmp/x/azurite-3.37.0 azurite@3.37.0";
+        Assert.Equal(new ProvisionStep.Use("/tmp/x/azurite-blob"),
+            ProvisionStep.DecideNpm("Azurite", "/tmp/x/azurite-blob", node: "/usr/bin/node", npm: null, install, "AZURITE_BLOB"));
+        Assert.Equal(new ProvisionStep.Install(install),
+            ProvisionStep.DecideNpm("Azurite", found: null, node: "/usr/bin/node", npm: "/usr/bin/npm", install, "AZURITE_BLOB"));
+    }
+
+    [Theory]
+    [InlineData(null, null, null)]
+    [InlineData("/tmp/x/azurite-blob", null, "/usr/bin/npm")]
+    [InlineData(null, "/usr/bin/node", null)]
+    public void An_npm_package_without_node_or_npm_fails_with_the_exact_command(string? found, string? node, string? npm)
+    {
+        var step = Assert.IsType<ProvisionStep.Fail>(ProvisionStep.DecideNpm("Azurite", found, node, npm, "npm install azurite", "AZURITE_BLOB"));
+
+        Assert.Contains("sudo apt-get install -y nodejs npm", step.Message, StringComparison.Ordinal);
+        Assert.Contains("AZURITE_BLOB", step.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', step.Message);
+    }
+
+    [Fact]
+    public async Task Azurite_is_installed_at_its_pinned_version_and_answers_http()
+    {
+        var azurite = await AzuriteServer.GetAsync();
+        Assert.Equal($"http://127.0.0.1:{azurite.Port}/devstoreaccount1", azurite.BlobEndpoint);
+        Assert.Contains($"BlobEndpoint={azurite.BlobEndpoint};", azurite.ConnectionString, StringComparison.Ordinal);
+
+        using var http = new HttpClient();
+        using var response = await http.GetAsync(new Uri($"{azurite.BlobEndpoint}?comp=list"));
+
+        // Listing needs the account key: anonymous is refused, by Azurite itself.
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal($"Azurite-Blob/{AzuriteServer.Version}", response.Headers.Server.ToString());
+    }
+
+    [Fact]
+    public async Task A_dedicated_Azurite_stops_and_starts_again_on_the_same_port_and_workspace()
+    {
+        await using var azurite = await AzuriteServer.StartDedicatedAsync();
+        var (port, location) = (azurite.Port, azurite.Location);
+        using var http = new HttpClient();
+        var list = new Uri($"{azurite.BlobEndpoint}?comp=list");
+
+        await azurite.StopAsync();
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(list));
+        await azurite.StartAgainAsync();
+
+        Assert.Equal((port, location), (azurite.Port, azurite.Location));
+        using var response = await http.GetAsync(list);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.True(File.Exists(Path.Combine(location, "__azurite_db_blob__.json")), "the blob index is kept across the restart");
+    }
+
+    [Fact]
     public async Task Redis_and_PostgreSQL_are_found_or_installed_and_start()
     {
         var redisBinary = await Provisioning.EnsureAsync("redis-server", "redis-server", "REDIS_SERVER",

@@ -32,6 +32,9 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
     public int Port { get; }
     public Uri BaseUrl { get; }
     public string StorageConnectionString => _settings["Storage:ConnectionString"]!;
+    /// <summary>Where a FileSystem archive keeps this job's videos.</summary>
+    public string ArchivePath(string jobId) => Path.Combine(_settings["Archive:Path"]!, jobId);
+
     public Db Db => _settings["Storage:Provider"] == "Postgres" ? Db.Postgres : Db.Sqlite;
 
     /// <summary>Starts an app. Pass <paramref name="connectionString"/> to reuse a database (restart tests).</summary>
@@ -73,6 +76,9 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
                 ["RateLimits:PerKeyPerSecond"] = "1000",
                 ["RateLimits:PerKeyBurst"] = "1000",
                 ["Logging:LogLevel:Default"] = "Warning",
+                // Archiving is the archive tests' subject (Archive/); elsewhere completions publish at once, as before.
+                ["Archive:Store"] = "None",
+                ["Archive:Path"] = Path.Combine(Path.GetTempPath(), "vc-tests", Guid.NewGuid().ToString("N"), "videos"),
             };
             configure?.Invoke(settings);
             var app = new TestApp(settings, services, tempDir, p);
