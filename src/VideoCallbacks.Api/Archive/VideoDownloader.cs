@@ -140,7 +140,11 @@ public sealed class VideoDownloader(IHttpClientFactory http, IOptions<ArchiveOpt
     /// proxy, and a connect callback that resolves the name and refuses addresses <see cref="AddressGuard"/> refuses
     /// before a connection is opened.
     /// </summary>
-    public static SocketsHttpHandler CreateHandler(bool allowPrivateAddresses) => new()
+    public static SocketsHttpHandler CreateHandler(bool allowPrivateAddresses) =>
+        CreateHandler(allowPrivateAddresses ? _ => null : endpoint => AddressGuard.Refusal(endpoint.Address));
+
+    /// <param name="refusal">Null when a connection to the endpoint may be opened; else why not.</param>
+    public static SocketsHttpHandler CreateHandler(Func<IPEndPoint, string?> refusal) => new()
     {
         AllowAutoRedirect = false,
         UseCookies = false,
@@ -152,14 +156,12 @@ public sealed class VideoDownloader(IHttpClientFactory http, IOptions<ArchiveOpt
         {
             var host = context.DnsEndPoint.Host;
             var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-            if (!allowPrivateAddresses)
+            // Every address is checked before any is tried, so a name with one private address among public ones is refused.
+            foreach (var address in addresses)
             {
-                foreach (var address in addresses)
+                if (refusal(new IPEndPoint(address, context.DnsEndPoint.Port)) is { } why)
                 {
-                    if (AddressGuard.Refusal(address) is { } why)
-                    {
-                        throw new RefusedAddressException($"{host} resolves to {address}, a {why} address; downloads reach public addresses only");
-                    }
+                    throw new RefusedAddressException($"{host} resolves to {address}, a {why} address; downloads reach public addresses only");
                 }
             }
             Exception? last = null;

@@ -31,7 +31,7 @@ public sealed class ArchiveFailureTests
         Assert.Single(app.CdnRequests(data.GetProperty("providerTaskId").GetString()!));
         Assert.Empty(Directory.Exists(app.ArchivePath(jobId)) ? Directory.GetFiles(app.ArchivePath(jobId)) : []);
 
-        var failed = await app.Driver.AllPagesAsync<AdminArchive>("/v1/admin/archives", "?status=failed", 10);
+        var failed = await app.Driver.AllPagesAsync<AdminArchive>("/v1/admin/archives", "status=failed", 10);
         var listed = Assert.Single(failed, a => a.JobId == jobId);
         Assert.Equal(code, listed.Error?.Code);
         using var video0 = await app.Driver.GetAsync($"/v1/extensions/{jobId}/videos/0");
