@@ -98,9 +98,9 @@ public sealed class ArchiveOptions : IValidatableObject
         {
             yield return new ValidationResult("Archive:MaxDelay must not be shorter than Archive:BaseDelay.", [nameof(MaxDelay)]);
         }
-        if (Retention is { } r && r < TimeSpan.FromHours(1))
+        if (Retention is { } r && r < TimeSpan.FromSeconds(1))
         {
-            yield return new ValidationResult("Archive:Retention must be at least 01:00:00 (unset keeps videos for ever).", [nameof(Retention)]);
+            yield return new ValidationResult("Archive:Retention must be at least 00:00:01 (unset keeps videos for ever).", [nameof(Retention)]);
         }
         if (!Regex.IsMatch(AzureBlob.Container, "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
         {

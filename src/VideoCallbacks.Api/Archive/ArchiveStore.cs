@@ -112,7 +112,7 @@ public sealed class ArchiveStore(SqlDatabase db)
             SELECT job_id FROM jobs WHERE archive_status = 'archived' AND updated_at < @before ORDER BY updated_at LIMIT @limit
             """, new { before = Ms(before), limit }, cancellationToken: ct))).ToList(), ct);
 
-    /// <summary>After retention deleted the copies: the job points at the provider's URLs again, marked as expired.</summary>
+    /// <summary>After retention deleted the copies: the job stays, its archive marked expired (its durable URLs now answer 404).</summary>
     public Task MarkExpiredAsync(string jobId, DateTimeOffset now, CancellationToken ct) =>
         db.WriteAsync(c => c.ExecuteAsync(new CommandDefinition("""
             UPDATE jobs SET archive_status = 'expired', updated_at = @now WHERE job_id = @jobId AND archive_status = 'archived'

@@ -175,7 +175,7 @@ public sealed class ArchiveWorker(
         if (options.Value.Retention is not { } retention) return;
         var now = time.GetUtcNow();
         if (now < _nextRetention) return;
-        _nextRetention = now + RetentionEvery;
+        _nextRetention = now + (retention / 4 < RetentionEvery ? retention / 4 : RetentionEvery);
         foreach (var jobId in await store.ArchivedBeforeAsync(now - retention, 500, ct))
         {
             await videos.DeleteJobAsync(jobId, ct);
