@@ -90,6 +90,21 @@ public sealed class AdminClient : IDisposable
         return SendAsync<JobResponse>(HttpMethod.Get, $"v1/extensions/{Uri.EscapeDataString(jobId)}", null, cancellationToken);
     }
 
+    public Task<ApiResponse<Page<AdminArchive>>> ListArchivesAsync(string? status, int? limit, string? cursor, CancellationToken cancellationToken = default)
+    {
+        var path = "v1/admin/archives" + QueryString(
+            ("status", status),
+            ("limit", limit?.ToString(CultureInfo.InvariantCulture)),
+            ("cursor", cursor));
+        return SendAsync<Page<AdminArchive>>(HttpMethod.Get, path, null, cancellationToken);
+    }
+
+    public Task<ApiResponse<ArchiveRetryResult>> RetryArchiveAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        return SendAsync<ArchiveRetryResult>(HttpMethod.Post, $"v1/admin/extensions/{Uri.EscapeDataString(jobId)}/archive", null, cancellationToken);
+    }
+
     public Task<ApiResponse<Page<AuditEntry>>> ListAuditAsync(int? limit, string? cursor, CancellationToken cancellationToken = default)
     {
         var path = "v1/admin/audit" + QueryString(

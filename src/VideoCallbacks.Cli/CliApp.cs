@@ -89,6 +89,7 @@ public static class CliApp
         root.Add(CallbacksCommands.Create(runner));
         root.Add(JobsCommands.Create(runner));
         root.Add(AuditCommands.Create(runner));
+        root.Add(ArchivesCommands.Create(runner));
         return root;
     }
 

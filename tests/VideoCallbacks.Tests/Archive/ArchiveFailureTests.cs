@@ -94,4 +94,25 @@ public sealed class ArchiveFailureTests
         Assert.True(problem.GetProperty("errors").TryGetProperty("status", out _));
         Assert.True(problem.GetProperty("errors").TryGetProperty("cursor", out _));
     }
+
+    [Fact]
+    public async Task Operators_list_failed_archives_and_retry_one_with_the_cli()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, FileSystem());
+        var jobId = (await app.Driver.SubmitAsync(Kie(sourceTaskId: "arch-cli~cdn-missing"))).JobId();
+        await app.CompletedAsync(jobId);
+        string[] Cli(params string[] args) => [.. args, "--url", app.BaseUrl.ToString(), "--admin-key", TestApp.AdminKey];
+
+        var list = await VideoCallbacks.Tests.Cli.CliRun.ExecuteAsync(Cli("archives", "list"), _ => null);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains(list.OutLines, l => l.Contains(jobId, StringComparison.Ordinal) && l.Contains("archive_not_found", StringComparison.Ordinal));
+
+        var retry = await VideoCallbacks.Tests.Cli.CliRun.ExecuteAsync(Cli("archives", "retry", jobId), _ => null);
+        Assert.Equal(0, retry.ExitCode);
+        Assert.Contains($"Archive of {jobId} is pending", retry.Stdout, StringComparison.Ordinal);
+        Assert.Contains(await app.Driver.AuditAsync(), a => a.Action == "archives.retry" && a.Target == jobId && a.AdminKeyId != "anonymous");
+        // The link is still dead: the retry fails again, and no second completion is published.
+        await Wait.UntilAsync(() => app.Driver.JobAsync(jobId), j => j.GetProperty("archive").GetProperty("status").GetString() == "failed", "the retry settled");
+        Assert.Single(await app.Driver.FeedAsync(jobId), ServiceApi.IsTerminal);
+    }
 }
