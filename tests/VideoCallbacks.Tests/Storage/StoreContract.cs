@@ -71,10 +71,12 @@ public abstract class StoreContract(ITestDatabase engine) : IAsyncLifetime
     {
         Assert.NotNull(actual);
         Assert.Equal(expected.VideoUrls, actual.VideoUrls);
+        Assert.Equal(expected.Videos, actual.Videos);
         Assert.Equal(expected.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal), actual.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal));
         // Records compare collections by reference: compare the rest with the collections set aside.
         IReadOnlyList<string> urls = [];
         var metadata = new Dictionary<string, string>();
-        Assert.Equal(expected with { VideoUrls = urls, Metadata = metadata }, actual with { VideoUrls = urls, Metadata = metadata });
+        IReadOnlyList<JobVideo> videos = [];
+        Assert.Equal(expected with { VideoUrls = urls, Metadata = metadata, Videos = videos }, actual with { VideoUrls = urls, Metadata = metadata, Videos = videos });
     }
 }
