@@ -128,13 +128,14 @@ public sealed class RelayFaultTests
     [Theory, BothDatabases]
     public async Task An_over_size_event_fails_at_once_with_a_clear_error_and_others_are_unaffected(Db db)
     {
-        const int limit = 2048;
+        // Room for a completed event with four videos (each URL appears in videoUrls and in videos[]).
+        const int limit = 6144;
         await using var broker = await LocalServiceBus.StartAsync(o => o.MaxMessageSize = limit);
         await using var app = await TestApp.StartAsync(db, s => s.UseServiceBus(broker.ConnectionString));
 
         var small = await RelayKit.SubmitJobsAsync(app.Driver, kie: 2, apiframe: 1);
-        // 4 x 500 characters of metadata ride in every event of this job: each is well over the limit.
-        var bulky = Enumerable.Range(0, 4).ToDictionary(i => $"note{i}", i => new string((char)('a' + i), 500));
+        // 16 x 500 characters of metadata ride in every event of this job: each is well over the limit.
+        var bulky = Enumerable.Range(0, 16).ToDictionary(i => $"note{i}", i => new string((char)('a' + i), 500));
         var big = Assert.Single(await RelayKit.SubmitJobsAsync(app.Driver, kie: 1, metadata: bulky));
         await app.Driver.WaitForJobsAsync([.. small, big]);
         var committed = await app.Driver.FeedAsync();
