@@ -50,7 +50,7 @@ public static class AdminEndpoints
         var client = q.OneOf("client", [.. keys.Clients]);
         var status = q.OneOf("status", PublishStatuses.Pending, PublishStatuses.Published, PublishStatuses.Failed);
         var provider = q.OneOf("provider", [.. providers.Names]);
-        var type = q.OneOf("type", EventTypes.Submitted, EventTypes.Progress, EventTypes.Completed, EventTypes.Failed);
+        var type = q.OneOf("type", EventTypes.All);
         var (since, until) = q.TimeRange("since", "until");
         var limit = q.Int("limit", 100, 1, MaxPage);
         var cursor = q.Long("cursor");
@@ -176,7 +176,7 @@ public static class AdminEndpoints
                 : "status must be 'failed'; replaying published events needs force=true (the topic's duplicate detection may drop them)."];
         }
         if (f.Provider is not null && !providers.IsKnown(f.Provider)) errors["provider"] = [$"provider must be one of {providers.NamesText}."];
-        if (f.Type is not null && f.Type is not (EventTypes.Submitted or EventTypes.Progress or EventTypes.Completed or EventTypes.Failed))
+        if (f.Type is not null && !EventTypes.All.Contains(f.Type))
         {
             errors["type"] = ["type must be one of the video.extension.* event types."];
         }

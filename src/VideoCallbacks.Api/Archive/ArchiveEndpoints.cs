@@ -32,7 +32,8 @@ public static class ArchiveEndpoints
             .ConfigurePrimaryHttpMessageHandler(sp => VideoDownloader.CreateHandler(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.AllowPrivateAddresses))
             // Downloads are streamed and bounded by Archive:DownloadTimeout; the default resilience would buffer and time out.
             .RemoveAllLoggers();
-        var store = configuration[$"{ArchiveOptions.Section}:Store"] ?? (singleProcess ? ArchiveStores.FileSystem : ArchiveStores.None);
+        // Which store (and whether a worker runs) is decided when services are registered, by the same rule the options use.
+        var store = ArchiveOptions.StoreFor(configuration[$"{ArchiveOptions.Section}:Store"], singleProcess);
         if (store == ArchiveStores.FileSystem)
         {
             services.AddSingleton<IVideoStore>(sp => new FileSystemVideoStore(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.EffectivePath));

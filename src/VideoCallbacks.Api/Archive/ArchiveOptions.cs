@@ -64,7 +64,11 @@ public sealed class ArchiveOptions : IValidatableObject
     /// <summary>Set by the feature from <c>Storage:Provider</c> when binding: whether the default store applies to one process.</summary>
     internal bool SingleProcessStore { get; set; } = true;
 
-    public string EffectiveStore => Store ?? (SingleProcessStore ? ArchiveStores.FileSystem : ArchiveStores.None);
+    public string EffectiveStore => StoreFor(Store, SingleProcessStore);
+
+    /// <summary>The store in use: the configured one, else FileSystem for one process (SQLite) and None for several.</summary>
+    public static string StoreFor(string? configured, bool singleProcess) =>
+        configured ?? (singleProcess ? ArchiveStores.FileSystem : ArchiveStores.None);
 
     public string EffectivePath => Path ?? System.IO.Path.Combine("data", "videos");
 

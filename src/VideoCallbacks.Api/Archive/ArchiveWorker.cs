@@ -55,8 +55,10 @@ public sealed class ArchiveWorker(
             }
             try
             {
-                var anyDone = _running.Count == 0 ? Task.Delay(Timeout.Infinite, stoppingToken) : Task.WhenAny(_running.Values);
-                await Task.WhenAny(anyDone, signal.WaitAsync(o.PollInterval, time, stoppingToken));
+                // Wake for new work, the poll interval, or a slot coming free.
+                var woken = signal.WaitAsync(o.PollInterval, time, stoppingToken);
+                if (_running.Count == 0) await woken;
+                else await Task.WhenAny(woken, Task.WhenAny(_running.Values));
             }
             catch (OperationCanceledException)
             {

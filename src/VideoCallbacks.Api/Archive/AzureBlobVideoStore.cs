@@ -76,12 +76,18 @@ public sealed class AzureBlobVideoStore : IVideoStore, IDisposable
     {
         try
         {
-            await EnsureContainerAsync(cancellationToken);
+            // A real round trip each time: the cached "container exists" would hide an outage that began later.
+            if (!_containerReady) await EnsureContainerAsync(cancellationToken);
+            else await _container.GetPropertiesAsync(cancellationToken: cancellationToken);
             return null;
         }
         catch (VideoStoreUnavailableException e)
         {
             return e.Message;
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException or HttpRequestException or AggregateException)
+        {
+            return $"Azure Blob container '{_options.Container}' is unavailable: {Describe(e)}";
         }
     }
 

@@ -12,6 +12,8 @@ public static class EventTypes
     public const string Failed = "video.extension.failed";
     /// <summary>A completed job's videos were stored after all (an operator retried a failed archive).</summary>
     public const string Archived = "video.extension.archived";
+
+    public static readonly string[] All = [Submitted, Progress, Completed, Failed, Archived];
 }
 
 /// <summary>The contract's event payload.</summary>

@@ -74,6 +74,7 @@ public sealed class ArchiveFailureTests
         Assert.Equal(SimulatorVideo(taskId, 0), await served.Content.ReadAsByteArrayAsync());
         Assert.Single(archived, ServiceApi.IsTerminal);
         Assert.Contains(await app.Driver.AuditAsync(), a => a.Action == "archives.retry" && a.Target == jobId);
+        Assert.Contains(await app.Driver.AdminEventsAsync("type=video.extension.archived"), e => e.JobId == jobId);
 
         // Nothing left to retry now.
         using var again = await app.Driver.Admin.PostAsync(new Uri($"/v1/admin/extensions/{jobId}/archive", UriKind.Relative), null);

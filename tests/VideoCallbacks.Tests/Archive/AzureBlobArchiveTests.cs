@@ -101,4 +101,21 @@ public sealed class AzureBlobArchiveTests
         Assert.Equal(data.GetProperty("videos").GetArrayLength(), names.Count);
         Assert.Equal(SimulatorVideo(taskId, 0), (await blobs.GetBlobClient($"{jobId}/0.mp4").DownloadContentAsync()).Value.Content.ToArray());
     }
+
+    [Fact]
+    public async Task Readiness_reports_blob_storage_that_goes_away_after_it_was_in_use()
+    {
+        await using var azurite = await AzuriteServer.StartDedicatedAsync();
+        await using var app = await TestApp.StartAsync(Db.Sqlite, AzureBlob(azurite.ConnectionString, NewContainer()));
+        var jobId = (await app.Driver.SubmitAsync(Kie(sourceTaskId: "blob-ready"))).JobId();
+        await app.CompletedAsync(jobId);
+        Assert.True((await app.Driver.ReadyAsync()).Body.GetProperty("archive").GetProperty("writable").GetBoolean());
+
+        await azurite.StopAsync();
+        var ready = await app.Driver.ReadyAsync();
+        // Degraded, not unready: callbacks are still taken; archives wait for the store.
+        Assert.Equal(HttpStatusCode.OK, ready.Status);
+        Assert.False(ready.Body.GetProperty("archive").GetProperty("writable").GetBoolean());
+        Assert.Contains("unavailable", ready.Body.GetProperty("archive").GetProperty("problem").GetString(), StringComparison.Ordinal);
+    }
 }

@@ -29,6 +29,10 @@ public sealed class StartupValidationTests
     [InlineData("Providers:NanoGpt:PollConcurrency", "0")]
     [InlineData("Storage:Provider", "Oracle")]
     [InlineData("Bus:Transport", "Kafka")]
+    [InlineData("Archive:Store", "S3")]
+    [InlineData("Archive:Concurrency", "0")]
+    [InlineData("Archive:MaxBytes", "0")]
+    [InlineData("Archive:AzureBlob:Container", "Bad_Name")]
     public async Task Bad_value_stops_start_up_with_a_message_naming_the_key(string key, string value)
     {
         var error = await StartFailureAsync(key, value);
