@@ -20,6 +20,15 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
     /// <summary><c>--streams 1000</c>: how many idle SSE streams the <c>streams</c> mode holds open at once.</summary>
     public int Streams { get; init; } = 1000;
 
+    /// <summary><c>--archives 20</c>: how many completions the <c>archive</c> mode archives at once.</summary>
+    public int Archives { get; init; } = 20;
+
+    /// <summary><c>--archive-mb 200</c>: the size of each video the <c>archive</c> mode's CDN serves.</summary>
+    public int ArchiveMegabytes { get; init; } = 200;
+
+    /// <summary><c>--cdn-mbps 10</c>: the CDN's pace per stream in MB/s (0: as fast as loopback goes).</summary>
+    public int CdnMegabytesPerSecond { get; init; }
+
     public static BenchmarkOptions Parse(string[] args)
     {
         string Get(string name, string fallback)
@@ -40,6 +49,9 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
             Baseline = args.Contains("--pgbench"),
             Diagnostics = args.Contains("--diag"),
             Streams = Int("streams", 1000),
+            Archives = Int("archives", 20),
+            ArchiveMegabytes = Int("archive-mb", 200),
+            CdnMegabytesPerSecond = Int("cdn-mbps", 0),
             ConnectionExtra = Get("cs-extra", "") is { Length: > 0 } extra ? extra : null,
         };
     }

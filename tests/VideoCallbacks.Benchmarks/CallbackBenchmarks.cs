@@ -73,20 +73,27 @@ public static class CallbackBenchmarks
             : o.Settings;
         await using var service = await StartServiceAsync(provider, connectionString + (o.ConnectionExtra is { } extra ? ";" + extra : ""), settings);
         var script = Path.Combine(Path.GetTempPath(), $"vc-wrk-{Guid.NewGuid():N}.lua");
-        var rows = string.Join(",\n", jobs.Select(j => $"{{\"{j.JobId}\",\"{j.Token}\",\"{j.Secret}\",\"{j.TaskId}\"}}"));
-        await File.WriteAllTextAsync(script, "local jobs = {\n" + rows + "\n}\n" + WrkScript);
+        await File.WriteAllTextAsync(script, WrkScriptFor(jobs));
         // Warm up (JIT, pools), then measure.
         await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.WarmupSeconds);
         var diagnostics = o.Db == "postgres" ? await RunDiagnostics.StartAsync(service.Pid) : null;
         var output = await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.Seconds);
         var diag = diagnostics is null ? "" : Environment.NewLine + await diagnostics.StopAsync("wrk");
         File.Delete(script);
-        var requests = WrkNumber(output, @"(\d+) requests in");
-        var errors = WrkNumber(output, @"Non-2xx or 3xx responses: (\d+)") + WrkNumber(output, @"Socket errors: connect (\d+)");
-        var latency = new Latencies(WrkMs(output, "50%"), WrkMs(output, "99%"), WrkMs(output, "Latency", column: 3));
+        var (requests, errors, latency) = ParseWrk(output);
         return new BenchmarkResult("ingest-http (wrk)", o, (long)(requests - errors), (long)errors, o.Seconds, latency, service.PeakMemoryBytes(),
             "wrk: " + string.Join(" | ", output.Split('\n').Where(l => l.Contains("Requests/sec", StringComparison.Ordinal) || l.Contains('%')).Select(l => l.Trim())) + diag);
     }
+
+    /// <summary>A wrk Lua script that sends genuine Apiframe progress callbacks for <paramref name="jobs"/>.</summary>
+    internal static string WrkScriptFor(IEnumerable<SeededJob> jobs) =>
+        "local jobs = {\n" + string.Join(",\n", jobs.Select(j => $"{{\"{j.JobId}\",\"{j.Token}\",\"{j.Secret}\",\"{j.TaskId}\"}}")) + "\n}\n" + WrkScript;
+
+    /// <summary>Latency percentiles and error count out of wrk's <c>--latency</c> report.</summary>
+    internal static (double Requests, double Errors, Latencies Latency) ParseWrk(string output) =>
+        (WrkNumber(output, @"(\d+) requests in"),
+         WrkNumber(output, @"Non-2xx or 3xx responses: (\d+)") + WrkNumber(output, @"Socket errors: connect (\d+)"),
+         new Latencies(WrkMs(output, "50%"), WrkMs(output, "99%"), WrkMs(output, "Latency", column: 3)));
 
     private const string WrkScript = """
         local threads = {}
@@ -125,7 +132,7 @@ public static class CallbackBenchmarks
         return double.Parse(v.TrimEnd('u', 'm', 's'), CultureInfo.InvariantCulture) * unit;
     }
 
-    private static async Task<string> RunWrkAsync(Uri baseUrl, string script, int connections, int seconds)
+    internal static async Task<string> RunWrkAsync(Uri baseUrl, string script, int connections, int seconds)
     {
         var psi = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", script, baseUrl.ToString() }) psi.ArgumentList.Add(a);
@@ -221,7 +228,7 @@ public static class CallbackBenchmarks
         }
     }
 
-    private sealed record SeededJob(string JobId, string Token, string Secret, string TaskId);
+    internal sealed record SeededJob(string JobId, string Token, string Secret, string TaskId);
 
     private static (SeededJob Job, int Percentage) Next(IReadOnlyList<SeededJob> jobs, long n) =>
         // Each job's progress rises 1..99 across rounds, so every callback is new news and writes an event.
@@ -240,7 +247,7 @@ public static class CallbackBenchmarks
         return request;
     }
 
-    private static HttpClient Client(Uri baseUrl, int concurrency) => new(new SocketsHttpHandler
+    internal static HttpClient Client(Uri baseUrl, int concurrency) => new(new SocketsHttpHandler
     {
         MaxConnectionsPerServer = concurrency,
         PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
@@ -269,7 +276,7 @@ public static class CallbackBenchmarks
         return ("Sqlite", connectionString, new Stores(sqlite), new Stores(sqlite));
     }
 
-    private static async Task<List<SeededJob>> SeedAsync(Stores store, int count)
+    internal static async Task<List<SeededJob>> SeedAsync(Stores store, int count)
     {
         var now = DateTimeOffset.UtcNow;
         var jobs = Enumerable.Range(0, count)

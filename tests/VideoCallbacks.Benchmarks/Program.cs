@@ -12,6 +12,8 @@ if (args.Length > 0 && args[0] == "reliability")
 //   [--concurrency 64] [--seconds 20] [--rate 1000] [--jobs 5000] [--fsync on|off] [--pgbench] [--diag] [--set Key=Value ...]
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- streams [--db sqlite|postgres] [--streams 1000] [--seconds 20]
 //   [--warmup 10] [--set Key=Value ...]: what idle SSE streams cost the service (CPU and RSS above rest).
+// dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- archive [--db sqlite|postgres] [--archives 20] [--archive-mb 200]
+//   [--cdn-mbps 0] [--seconds 15] [--jobs 5000]: ingest p99 under wrk with and without big videos being archived, and peak RSS.
 var options = BenchmarkOptions.Parse(args);
 // Read by the throwaway PostgreSQL server when it starts (the tests leave it off, for speed).
 Environment.SetEnvironmentVariable("VC_PG_DURABLE", options.Durable ? "1" : "0");
@@ -30,7 +32,8 @@ object result = options.Mode switch
     "batch" => await CallbackBenchmarks.GroupCommitOnlyAsync(options),
     "bus" => await CallbackBenchmarks.CallbackToBusAsync(options),
     "streams" => await StreamBenchmarks.IdleStreamsAsync(options),
-    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus, streams or pgbench"),
+    "archive" => await ArchiveBenchmarks.ArchiveUnderIngestAsync(options),
+    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus, streams, archive or pgbench"),
 };
 Console.WriteLine(result);
 return 0;

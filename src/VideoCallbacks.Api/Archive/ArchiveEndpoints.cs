@@ -27,6 +27,7 @@ public static class ArchiveEndpoints
         services.AddSingleton(sp => new ArchiveMode(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.KeepsVideos));
         services.AddSingleton<ArchiveStore>();
         services.AddSingleton<DurableUrls>();
+        services.AddSingleton<ArchiveBandwidth>();
         services.AddSingleton<VideoDownloader>();
         services.AddHttpClient(VideoDownloader.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => VideoDownloader.CreateHandler(sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.AllowPrivateAddresses))

@@ -36,6 +36,14 @@ public sealed class ArchiveOptions : IValidatableObject
     [Range(1L, 1L << 40, ErrorMessage = "Archive:MaxBytes must be between {1} and {2}.")]
     public long MaxBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// Bytes per second all of this instance's downloads may read together (0: no limit). Keeps archiving from taking
+    /// the cores and the disk from callback ingest: 100 MiB/s (the default) kept ingest p99 within 1.3x on two cores,
+    /// unlimited loopback downloads pushed it 10-58x (docs/benchmarks.md). Raise it on a bigger machine.
+    /// </summary>
+    [Range(0L, 1L << 40, ErrorMessage = "Archive:MaxBytesPerSecond must be between {1} and {2} (0: no limit).")]
+    public long MaxBytesPerSecond { get; set; } = 100L * 1024 * 1024;
+
     /// <summary>Lets downloads reach loopback and private networks (the sandbox's own CDN); never in production.</summary>
     public bool AllowPrivateAddresses { get; set; }
 

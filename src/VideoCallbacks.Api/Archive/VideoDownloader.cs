@@ -31,7 +31,7 @@ public static class ArchiveErrors
 /// address checked by the handler (<see cref="AddressGuard"/>); <c>Archive:MaxBytes</c> enforced on the declared length
 /// and on the bytes actually read. No credential of any provider is ever sent.
 /// </summary>
-public sealed class VideoDownloader(IHttpClientFactory http, IOptions<ArchiveOptions> options)
+public sealed class VideoDownloader(IHttpClientFactory http, IOptions<ArchiveOptions> options, ArchiveBandwidth bandwidth)
 {
     public const string ClientName = "archive";
     public const int MaxRedirects = 3;
@@ -73,6 +73,7 @@ public sealed class VideoDownloader(IHttpClientFactory http, IOptions<ArchiveOpt
                 int read;
                 while ((read = await body.ReadAsync(buffer, timeout.Token)) > 0)
                 {
+                    await bandwidth.TakeAsync(read, timeout.Token);
                     total += read;
                     if (total > o.MaxBytes) throw Fail(ArchiveErrors.TooLarge, $"the video is more than Archive:MaxBytes ({o.MaxBytes}) bytes", permanent: true);
                     hash.AppendData(buffer, 0, read);
