@@ -123,8 +123,11 @@ public sealed class VideoDownloaderTests : IDisposable
     private Task<VideoCallbacks.Contracts.JobVideo> ArchiveAsync(VideoDownloader downloader, string url) =>
         downloader.ArchiveAsync("job_1", 0, url, new FileSystemVideoStore(_root), (job, i) => $"https://videos.example/{job}/{i}", CancellationToken.None);
 
-    private static VideoDownloader Downloader(SocketsHttpHandler handler) =>
-        new(new OneClient(new HttpClient(handler)), Options.Create(new ArchiveOptions { MaxBytes = 10_000_000 }));
+    private static VideoDownloader Downloader(SocketsHttpHandler handler)
+    {
+        var options = Options.Create(new ArchiveOptions { MaxBytes = 10_000_000 });
+        return new(new OneClient(new HttpClient(handler)), options, new ArchiveBandwidth(options));
+    }
 
     private sealed class OneClient(HttpClient client) : IHttpClientFactory
     {

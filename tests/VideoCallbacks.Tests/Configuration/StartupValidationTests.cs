@@ -32,6 +32,7 @@ public sealed class StartupValidationTests
     [InlineData("Archive:Store", "S3")]
     [InlineData("Archive:Concurrency", "0")]
     [InlineData("Archive:MaxBytes", "0")]
+    [InlineData("Archive:MaxBytesPerSecond", "-1")]
     [InlineData("Archive:AzureBlob:Container", "Bad_Name")]
     public async Task Bad_value_stops_start_up_with_a_message_naming_the_key(string key, string value)
     {
