@@ -3,6 +3,7 @@ using VideoCallbacks.Api.Archive;
 using VideoCallbacks.Api.Bus;
 using VideoCallbacks.Api.Caching;
 using VideoCallbacks.Api.Callbacks;
+using VideoCallbacks.Api.Dashboard;
 using VideoCallbacks.Api.Events;
 using VideoCallbacks.Api.Infrastructure;
 using VideoCallbacks.Api.Jobs;
@@ -40,6 +41,7 @@ builder.Services.AddCallbacks(builder.Configuration);
 builder.Services.AddProviderChecks();
 builder.Services.AddArchive(builder.Configuration);
 builder.Services.AddAdmin(builder.Configuration);
+builder.Services.AddDashboard(builder.Configuration);
 builder.Services.AddSandbox(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
@@ -59,6 +61,7 @@ app.MapEventFeed();
 app.MapCallbacks();
 app.MapArchive();
 app.MapAdmin();
+app.MapDashboard();
 app.MapSandbox();
 
 app.Run();

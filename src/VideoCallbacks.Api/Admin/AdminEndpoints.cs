@@ -23,6 +23,7 @@ public static class AdminEndpoints
     public static IServiceCollection AddAdmin(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<AdminStore>();
+        services.AddSingleton<CallbackReprocessor>();
         services.AddValidatedOptions<RetentionOptions>(configuration, RetentionOptions.Section);
         services.AddHostedService<RetentionWorker>();
         return services;
@@ -124,35 +125,10 @@ public static class AdminEndpoints
             callbacks.Count == limit ? callbacks[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static async Task<Results<Ok<ReprocessResult>, ProblemHttpResult>> Reprocess(
-        long id, HttpContext http, AdminStore store, ProviderRegistry providers, IngestWriter writer, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<ReprocessResult>, ProblemHttpResult>> Reprocess(long id, HttpContext http, CallbackReprocessor reprocessor, CancellationToken ct)
     {
-        var callback = await store.GetCallbackAsync(id, ct);
-        if (callback is null) return Problems.NotFound("No such callback.", $"There is no stored callback {id}.");
-        if (callback.Outcome is CallbackOutcomes.Rejected or CallbackOutcomes.Unmatched || callback.JobId is null)
-        {
-            // Reprocessing skips verification, so only callbacks that passed it may be reprocessed.
-            return Problems.Status(409, "Callback was never verified.",
-                $"Callback {id} is '{callback.Outcome}' ({callback.Reason}); only verified callbacks (accepted, duplicate, failed) can be reprocessed.");
-        }
-        if (providers.CallbacksOf(callback.Provider) is not { } scheme)
-        {
-            return Problems.Status(409, "Provider takes no callbacks.",
-                $"Callback {id} came for '{callback.Provider}', which is not a registered provider that calls back; nothing was reprocessed.");
-        }
-        var read = CallbackBody.Read(scheme, callback.Body);
-        IngestResult result;
-        try
-        {
-            result = await writer.WriteAsync(new IngestItem(callback.Provider, callback.JobId, read.TaskId, read.Observation, Raw: null, read.Problem, ReprocessCallbackId: id), ct);
-        }
-        catch (StoreUnavailableException)
-        {
-            return Problems.Status(503, "Storage unavailable.", "Nothing was reprocessed; try again.");
-        }
-        await store.AppendAuditAsync(time.GetUtcNow(), http.User.KeyId(), "callbacks.reprocess", id.ToString(CultureInfo.InvariantCulture),
-            1, $"outcome {result.Outcome}{(result.EventId is null ? "" : ", event " + result.EventId)}", ct);
-        return TypedResults.Ok(new ReprocessResult(id, result.Outcome, result.EventId));
+        var outcome = await reprocessor.ReprocessAsync(id, http.User.KeyId(), ct);
+        return outcome.Result is { } result ? TypedResults.Ok(result) : Problems.Status(outcome.Status, outcome.Title!, outcome.Detail);
     }
 
     private static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAudit(HttpRequest http, AdminStore store, CancellationToken ct)

@@ -8,7 +8,10 @@ namespace VideoCallbacks.Api.Admin;
 public sealed record StoredCallback(
     long Id, string Provider, string? JobId, DateTimeOffset ReceivedAt, string Outcome, string? Reason, string? EventId, string HeadersJson, string Body);
 
-public sealed record CallbackFilter(string? Outcome, string? Provider, DateTimeOffset? Since, DateTimeOffset? Until, long? AfterId, int Limit);
+/// <param name="ReasonPrefix">Only callbacks whose reason starts so (the dashboard's "anomaly:" duplicates).</param>
+/// <param name="JobId">Only one job's callbacks.</param>
+public sealed record CallbackFilter(string? Outcome, string? Provider, DateTimeOffset? Since, DateTimeOffset? Until, long? AfterId, int Limit,
+    string? ReasonPrefix = null, string? JobId = null);
 
 public sealed record EventFilter(string? Status, string? Provider, string? Type, DateTimeOffset? Since, DateTimeOffset? Until, long? AfterSequence, int Limit,
     string? Client = null);
@@ -86,12 +89,15 @@ public sealed class AdminStore(SqlDatabase db)
         if (filter.Since is not null) where.Add("received_at >= @SinceMs");
         if (filter.Until is not null) where.Add("received_at < @UntilMs");
         if (filter.AfterId is not null) where.Add("id > @AfterId");
+        if (filter.ReasonPrefix is not null) where.Add("reason LIKE @ReasonLike");
+        if (filter.JobId is not null) where.Add("job_id = @JobId");
         var sql = $"SELECT {CallbackColumns} FROM callbacks {Where(where)} ORDER BY id LIMIT @Limit";
         return db.ReadAsync<IReadOnlyList<StoredCallback>>(async c =>
         {
             var rows = await c.QueryAsync<CallbackRow>(new CommandDefinition(sql, new
             {
                 filter.Outcome, filter.Provider, SinceMs = Ms(filter.Since), UntilMs = Ms(filter.Until), filter.AfterId, filter.Limit,
+                ReasonLike = filter.ReasonPrefix?.Replace("%", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal) + "%", filter.JobId,
             }, cancellationToken: cancellationToken));
             return rows.Select(r => r.ToCallback()).ToList();
         }, cancellationToken);

@@ -68,7 +68,7 @@ public static class ArchiveEndpoints
         return app;
     }
 
-    private static async Task<IResult> GetVideo(string jobId, int index, HttpContext http, JobReader jobs, IServiceProvider services, CancellationToken ct)
+    internal static async Task<IResult> GetVideo(string jobId, int index, HttpContext http, JobReader jobs, IServiceProvider services, CancellationToken ct)
     {
         var job = jobId.Length <= 64 ? await jobs.GetJobAsync(jobId, ct) : null;
         // Another client's job does not exist for this caller (as for the job itself).

@@ -129,5 +129,17 @@ public static class Schema
             CREATE INDEX ix_jobs_archive_due ON jobs (archive_next_at) WHERE archive_next_at IS NOT NULL;
             CREATE INDEX ix_jobs_archive_failed ON jobs (updated_at, job_id) WHERE archive_status = 'failed';
             """),
+        new(8, "dashboard sessions and the dashboard's lookups", """
+            CREATE TABLE dashboard_sessions (
+                session_hash TEXT PRIMARY KEY,
+                admin_key_id TEXT NOT NULL,
+                created_at   BIGINT NOT NULL,
+                revoked_at   BIGINT NULL
+            );
+            CREATE INDEX ix_dashboard_sessions_created ON dashboard_sessions (created_at);
+            CREATE INDEX ix_jobs_correlation ON jobs (correlation_id) WHERE correlation_id IS NOT NULL;
+            CREATE INDEX ix_callbacks_received ON callbacks (received_at);
+            CREATE INDEX ix_audit_action ON audit (action, id);
+            """),
     ];
 }

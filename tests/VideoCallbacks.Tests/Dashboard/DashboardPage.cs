@@ -1,0 +1,52 @@
+using Microsoft.Playwright;
+
+namespace VideoCallbacks.Tests.Dashboard;
+
+/// <summary>One browser tab on the service's dashboard, in its own context (its own cookies), recording the console.</summary>
+public sealed class DashboardPage : IAsyncDisposable
+{
+    private readonly IBrowserContext _context;
+
+    private DashboardPage(IBrowserContext context, IPage page)
+    {
+        _context = context;
+        Page = page;
+        page.Console += (_, m) => { lock (Console) Console.Add($"{m.Type}: {m.Text}"); };
+        page.PageError += (_, e) => { lock (Console) Console.Add("pageerror: " + e); };
+    }
+
+    public IPage Page { get; }
+
+    /// <summary>Everything the page wrote to the console (CSP violations are reported there).</summary>
+    public List<string> Console { get; } = [];
+
+    public IBrowserContext Context => _context;
+
+    public static async Task<DashboardPage> OpenAsync(Chromium chromium, Uri baseUrl, IEnumerable<Microsoft.Playwright.Cookie>? cookies = null)
+    {
+        var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl.ToString().TrimEnd('/'), ViewportSize = new() { Width = 1280, Height = 900 } });
+        if (cookies is not null) await context.AddCookiesAsync(cookies);
+        return new DashboardPage(context, await context.NewPageAsync());
+    }
+
+    public async Task SignInAsync(string key)
+    {
+        await Page.GotoAsync("/admin");
+        await Page.GetByLabel("Admin API key").FillAsync(key);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+    }
+
+    public Task<string> MainTextAsync() => Page.Locator("main").InnerTextAsync();
+
+    /// <summary>Saves the page as <c>screenshots/{name}.png</c> beside the test assembly.</summary>
+    public Task ScreenshotAsync(string name) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Chromium.ScreenshotFolder, name + ".png"), FullPage = true });
+
+    public IReadOnlyList<string> CspViolations()
+    {
+        lock (Console) return Console.Where(c => c.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase)).ToList();
+    }
+
+    public async ValueTask DisposeAsync() => await _context.DisposeAsync();
+}
