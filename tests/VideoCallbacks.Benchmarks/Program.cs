@@ -14,6 +14,8 @@ if (args.Length > 0 && args[0] == "reliability")
 //   [--warmup 10] [--set Key=Value ...]: what idle SSE streams cost the service (CPU and RSS above rest).
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- archive [--db sqlite|postgres] [--archives 20] [--archive-mb 200]
 //   [--cdn-mbps 0] [--seconds 15] [--jobs 5000]: ingest p99 under wrk with and without big videos being archived, and peak RSS.
+// dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- dashboard [--db sqlite|postgres] --jobs 100000: every dashboard
+//   page's latency with that many jobs and ten times as many events seeded in bulk.
 var options = BenchmarkOptions.Parse(args);
 // Read by the throwaway PostgreSQL server when it starts (the tests leave it off, for speed).
 Environment.SetEnvironmentVariable("VC_PG_DURABLE", options.Durable ? "1" : "0");
@@ -33,7 +35,8 @@ object result = options.Mode switch
     "bus" => await CallbackBenchmarks.CallbackToBusAsync(options),
     "streams" => await StreamBenchmarks.IdleStreamsAsync(options),
     "archive" => await ArchiveBenchmarks.ArchiveUnderIngestAsync(options),
-    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus, streams, archive or pgbench"),
+    "dashboard" => await DashboardBenchmarks.PagesAtSizeAsync(options),
+    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus, streams, archive, dashboard or pgbench"),
 };
 Console.WriteLine(result);
 return 0;
