@@ -33,6 +33,12 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
         Assert.True(cookie.Expires > DateTimeOffset.UtcNow.AddHours(7).ToUnixTimeSeconds());
         Assert.Empty(tab.CspViolations());
         await tab.ScreenshotAsync("overview");
+
+        // One responsive layout: on a phone's width nothing needs sideways scrolling outside the tables.
+        await tab.Page.SetViewportSizeAsync(390, 844);
+        await tab.Page.ReloadAsync();
+        Assert.True(await tab.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await tab.ScreenshotAsync("overview-phone");
     }
 
     [Fact]
