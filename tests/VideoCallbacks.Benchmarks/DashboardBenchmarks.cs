@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Dapper;
 using VideoCallbacks.Testing;
 
@@ -43,8 +42,8 @@ public static class DashboardBenchmarks
         await SeedAsync(seeder.Database, jobs, DateTimeOffset.UtcNow);
         Console.Error.WriteLine(FormattableString.Invariant($"seeded {jobs:N0} jobs, {jobs * 10L:N0} events, {jobs:N0} callbacks in {seeding.Elapsed.TotalSeconds:F1} s"));
         await using var service = await CallbackBenchmarks.StartServiceAsync(provider, connectionString, o.Settings);
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = service.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        var cookie = await SignInAsync(http);
+        using var http = DashboardSignIn.Client(service.BaseUrl);
+        var cookie = await DashboardSignIn.SessionAsync(http);
         var mid = (jobs / 2).ToString("D8", CultureInfo.InvariantCulture);
         var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-15).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
         var lines = new List<string>();
@@ -74,21 +73,6 @@ public static class DashboardBenchmarks
         return new Report(FormattableString.Invariant(
             $"dashboard-pages db={o.Db}: {jobs:N0} jobs, {jobs * 10L:N0} events, 30 requests per page; worst page p99 {worst:F1} ms; peak RSS {(service.PeakMemoryBytes() ?? 0) / 1048576} MB; load after {string.Join(' ', load)}")
             + Environment.NewLine + string.Join(Environment.NewLine, lines));
-    }
-
-    private static async Task<string> SignInAsync(HttpClient http)
-    {
-        using var form = await http.GetAsync("/admin/signin");
-        var antiforgery = form.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).First(c => c.StartsWith("vc_antiforgery", StringComparison.Ordinal));
-        var token = WebUtility.HtmlDecode(Regex.Match(await form.Content.ReadAsStringAsync(), "name=\"__csrf\" value=\"([^\"]+)\"").Groups[1].Value);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/signin")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__csrf"] = token, ["apiKey"] = TestKeys.Admin }),
-        };
-        request.Headers.Add("Cookie", antiforgery);
-        using var response = await http.SendAsync(request);
-        if (response.StatusCode != HttpStatusCode.Redirect) throw new InvalidOperationException($"sign-in answered {(int)response.StatusCode}");
-        return response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("vc_dashboard=", StringComparison.Ordinal));
     }
 
     /// <summary>Bulk rows in a few statements (generate_series on PostgreSQL, a recursive CTE on SQLite): setup, not the measurement.</summary>

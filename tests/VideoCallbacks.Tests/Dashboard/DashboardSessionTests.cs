@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace VideoCallbacks.Tests.Dashboard;
 
 /// <summary>Dashboard sessions over plain HTTP: shared by instances, refused once signed out, forms refused without their token.</summary>
@@ -21,7 +19,7 @@ public sealed class DashboardSessionTests
 
         var token = Token(await page.Content.ReadAsStringAsync());
         using var signOut = new HttpRequestMessage(HttpMethod.Post, "/admin/signout") { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__csrf"] = token }) };
-        signOut.Headers.Add("Cookie", cookie + "; " + page.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).First(c => c.StartsWith("vc_antiforgery", StringComparison.Ordinal)));
+        signOut.Headers.Add("Cookie", cookie + "; " + DashboardSignIn.Cookie(page, "vc_antiforgery"));
         using var signedOut = await onB.SendAsync(signOut);
         Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
 
@@ -58,13 +56,17 @@ public sealed class DashboardSessionTests
         });
         using var http = Browserless(app.BaseUrl);
         var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 6; i++) statuses.Add((await PostSignInAsync(http, "wrong-key-" + i)).Response.StatusCode);
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await DashboardSignIn.PostAsync(http, "wrong-key-" + i);
+            statuses.Add(response.StatusCode);
+        }
 
         Assert.Equal(HttpStatusCode.Unauthorized, statuses[0]);
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
     }
 
-    private static HttpClient Browserless(Uri baseUrl) => new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = baseUrl };
+    private static HttpClient Browserless(Uri baseUrl) => DashboardSignIn.Client(baseUrl);
 
     private static async Task<HttpResponseMessage> GetAsync(HttpClient http, string path, string cookie)
     {
@@ -73,26 +75,7 @@ public sealed class DashboardSessionTests
         return await http.SendAsync(request);
     }
 
-    /// <summary>Fetches the sign-in form (its token and antiforgery cookie) and posts the key; answers the response and that cookie.</summary>
-    private static async Task<(HttpResponseMessage Response, string AntiforgeryCookie)> PostSignInAsync(HttpClient http, string key)
-    {
-        using var form = await http.GetAsync("/admin/signin");
-        var antiforgery = form.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).First(c => c.StartsWith("vc_antiforgery", StringComparison.Ordinal));
-        var request = new HttpRequestMessage(HttpMethod.Post, "/admin/signin")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__csrf"] = Token(await form.Content.ReadAsStringAsync()), ["apiKey"] = key }),
-        };
-        request.Headers.Add("Cookie", antiforgery);
-        return (await http.SendAsync(request), antiforgery);
-    }
+    private static Task<string> SignInAsync(HttpClient http, string key) => DashboardSignIn.SessionAsync(http, key);
 
-    private static async Task<string> SignInAsync(HttpClient http, string key)
-    {
-        var (response, _) = await PostSignInAsync(http, key);
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("vc_dashboard=", StringComparison.Ordinal));
-    }
-
-    private static string Token(string html) =>
-        WebUtility.HtmlDecode(Regex.Match(html, "name=\"__csrf\" value=\"([^\"]+)\"").Groups[1].Value);
+    private static string Token(string html) => DashboardSignIn.Token(html);
 }
