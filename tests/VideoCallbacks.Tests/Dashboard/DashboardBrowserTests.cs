@@ -52,22 +52,22 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
         await using var tab = await DashboardPage.OpenAsync(chromium, h.App.BaseUrl);
         await tab.SignInAsync(TestApp.AdminKey);
 
-        await tab.Page.GetByRole(AriaRole.Link, new() { Name = "Failed events" }).ClickAsync();
+        await tab.SubmitAsync(tab.Page.GetByRole(AriaRole.Link, new() { Name = "Failed events" }));
         var first = failed[0];
         Assert.Contains(first.LastError!, await tab.MainTextAsync(), StringComparison.Ordinal);
         await tab.ScreenshotAsync("failed-events");
-        await tab.Page.GetByRole(AriaRole.Button, new() { Name = $"Replay event {first.EventId}" }).ClickAsync();
+        await tab.SubmitAsync(tab.Page.GetByRole(AriaRole.Button, new() { Name = $"Replay event {first.EventId}" }));
 
         Assert.Contains($"Event {first.EventId} is pending again", await tab.MainTextAsync(), StringComparison.Ordinal);
         await Wait.UntilAsync(() => h.Api.AdminEventsAsync(), events => events.Single(e => e.EventId == first.EventId).Status == "published",
             "the replayed event to be published");
 
         // The rest in bulk: the dry run counts first and asks to confirm.
-        await tab.Page.GetByRole(AriaRole.Button, new() { Name = "Replay all matching…" }).ClickAsync();
+        await tab.SubmitAsync(tab.Page.GetByRole(AriaRole.Button, new() { Name = "Replay all matching…" }));
         var rest = failed.Count - 1;
         Assert.Contains(rest == 1 ? "1 failed event matches" : $"{rest} failed events match", await tab.MainTextAsync(), StringComparison.Ordinal);
         await tab.ScreenshotAsync("confirm-replay");
-        await tab.Page.GetByRole(AriaRole.Button, new() { Name = $"Replay {failed.Count - 1} events" }).ClickAsync();
+        await tab.SubmitAsync(tab.Page.GetByRole(AriaRole.Button, new() { Name = $"Replay {failed.Count - 1} events" }));
         Assert.Contains($"{failed.Count - 1} events are pending again.", await tab.MainTextAsync(), StringComparison.Ordinal);
 
         var published = await Wait.UntilAsync(() => h.Api.AdminEventsAsync(), events => events.All(e => e.Status == "published"), "every event to be published");
@@ -92,7 +92,7 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
         await tab.Page.GotoAsync("/admin/callbacks?outcome=failed");
         await tab.ScreenshotAsync("callbacks");
         var reprocess = tab.Page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Reprocess callback ") });
-        await reprocess.First.ClickAsync();
+        await tab.SubmitAsync(reprocess.First);
 
         Assert.Matches(@"Callback \d+ reprocessed: failed\.", await tab.MainTextAsync());
         Assert.Contains(await h.Api.AuditAsync(), a => a.Action == "callbacks.reprocess" && a.AdminKeyId == OperatorHarness.AdminKeyId);
@@ -111,9 +111,9 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
         await using var tab = await DashboardPage.OpenAsync(chromium, app.BaseUrl);
         await tab.SignInAsync(TestApp.AdminKey);
 
-        await tab.Page.GetByRole(AriaRole.Link, new() { Name = "Jobs" }).ClickAsync();
+        await tab.SubmitAsync(tab.Page.GetByRole(AriaRole.Link, new() { Name = "Jobs" }));
         await tab.Page.GetByLabel("Job id, provider task id or correlation id").FillAsync("order-4711");
-        await tab.Page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
+        await tab.SubmitAsync(tab.Page.GetByRole(AriaRole.Button, new() { Name = "Find" }));
 
         Assert.Equal($"Job {jobId} · VideoCallbacks", await tab.Page.TitleAsync());
         var timeline = await tab.Page.Locator("ol.timeline li").AllInnerTextsAsync();
@@ -190,8 +190,7 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
         Assert.All(failed, e => Assert.Contains($"Replay event {e.EventId}", reached));
         // Enter on a focused replay button works without a mouse.
         await tab.Page.GetByRole(AriaRole.Button, new() { Name = $"Replay event {failed[0].EventId}" }).FocusAsync();
-        await tab.Page.Keyboard.PressAsync("Enter");
-        await tab.Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+        await tab.LoadsPageAsync(() => tab.Page.Keyboard.PressAsync("Enter"));
         Assert.Contains($"Event {failed[0].EventId} is pending again", await tab.MainTextAsync(), StringComparison.Ordinal);
     }
 
@@ -206,7 +205,7 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
             Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, HttpOnly = c.HttpOnly, SameSite = c.SameSite, Expires = c.Expires,
         }).ToList();
 
-        await tab.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await tab.SubmitAsync(tab.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }));
         Assert.Contains("You are signed out.", await tab.MainTextAsync(), StringComparison.Ordinal);
         await tab.ScreenshotAsync("signin");
 

@@ -33,7 +33,34 @@ public sealed class DashboardPage : IAsyncDisposable
     {
         await Page.GotoAsync("/admin");
         await Page.GetByLabel("Admin API key").FillAsync(key);
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await SubmitAsync(Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }));
+    }
+
+    /// <summary>Clicks something that loads a page (a form's button, a link) and waits for that page, not the one before it.</summary>
+    public Task SubmitAsync(ILocator target) => LoadsPageAsync(() => target.ClickAsync());
+
+    /// <summary>
+    /// Runs an action that loads a new document and waits until that document is there: the old one is marked first,
+    /// so a page read right after never sees the page before. (Playwright's RunAndWaitForNavigationAsync is obsolete.)
+    /// </summary>
+    public async Task LoadsPageAsync(Func<Task> action)
+    {
+        await Page.EvaluateAsync("() => { window.__vcOld = true; }");
+        await action();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                if (!await Page.EvaluateAsync<bool>("() => window.__vcOld === true")) break;
+            }
+            catch (PlaywrightException)
+            {
+                // The old document's context went away mid-call: the new one is on its way.
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no new page loaded within 30 s (still at {Page.Url})");
+            await Task.Delay(20);
+        }
         await Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
     }
 
