@@ -15,11 +15,12 @@ public sealed class RunDiagnostics
 
     private readonly string _loadBefore;
     private readonly long _machineBusy, _machineTotal, _postgres, _service, _children, _self;
-    private readonly Dictionary<string, double> _pg;
+    /// <summary>Null on a run without PostgreSQL: only the CPU split is printed.</summary>
+    private readonly Dictionary<string, double>? _pg;
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
     private readonly int? _servicePid;
 
-    private RunDiagnostics(int? servicePid, Dictionary<string, double> pg)
+    private RunDiagnostics(int? servicePid, Dictionary<string, double>? pg)
     {
         _servicePid = servicePid;
         _loadBefore = LoadAverage();
@@ -31,7 +32,8 @@ public sealed class RunDiagnostics
     }
 
     /// <param name="servicePid">The service process, if one runs.</param>
-    public static async Task<RunDiagnostics> StartAsync(int? servicePid) => new(servicePid, await PgStatsAsync());
+    /// <param name="postgres">Whether the run uses the throwaway PostgreSQL server (its statistics are printed too).</param>
+    public static async Task<RunDiagnostics> StartAsync(int? servicePid, bool postgres = true) => new(servicePid, postgres ? await PgStatsAsync() : null);
 
     /// <summary>
     /// Ends the window. The load generator (wrk, pgbench) is a child process that exited inside the window, so its
@@ -50,15 +52,19 @@ public sealed class RunDiagnostics
         var other = Math.Max(0, machine - postgres - service - generator - bench);
         var cores = (total - _machineTotal) / TicksPerSecond / Math.Max(seconds, 0.001);
         string Cpu(long ticks) => FormattableString.Invariant($"{ticks / TicksPerSecond / Math.Max(seconds, 0.001):F2}");
-        var pg = await PgStatsAsync();
-        double D(string k) => pg.GetValueOrDefault(k) - _pg.GetValueOrDefault(k);
         var lines = new List<string>
         {
             FormattableString.Invariant($"window {seconds:F1} s; load average before [{_loadBefore}] after [{LoadAverage()}]"),
             FormattableString.Invariant($"CPU (cores busy, of {cores:F1}): postgres {Cpu(postgres)}, service {Cpu(service)}, {loadGenerator} {Cpu(generator)}, benchmark process {Cpu(bench)}, other processes {Cpu(other)}, idle {Cpu(Math.Max(0, total - _machineTotal - machine))}"),
+        };
+        if (_pg is null) return string.Join(Environment.NewLine, lines);
+        var pg = await PgStatsAsync();
+        double D(string k) => pg.GetValueOrDefault(k) - _pg.GetValueOrDefault(k);
+        lines.AddRange(
+        [
             FormattableString.Invariant($"postgres: commits {D("xact_commit"):F0} ({D("xact_commit") / seconds:F0}/s); checkpoints timed {D("checkpoints_timed"):F0} requested {D("checkpoints_req"):F0}, checkpoint write {D("checkpoint_write_time"):F0} ms sync {D("checkpoint_sync_time"):F0} ms, buffers written by checkpointer {D("buffers_checkpoint"):F0} bgwriter {D("buffers_clean"):F0} backends {D("buffers_backend"):F0}"),
             FormattableString.Invariant($"WAL: {D("wal_records"):F0} records, {D("wal_bytes") / 1048576:F1} MB, full-page images {D("wal_fpi"):F0}, buffers full {D("wal_buffers_full"):F0}, writes {D("wal_write"):F0} ({D("wal_write_time"):F0} ms), syncs {D("wal_sync"):F0} ({D("wal_sync_time"):F0} ms, {D("wal_sync_time") / Math.Max(1, D("wal_sync")):F2} ms each; {D("xact_commit") / Math.Max(1, D("wal_sync")):F1} commits per sync)"),
-        };
+        ]);
         return string.Join(Environment.NewLine, lines);
     }
 

@@ -33,6 +33,8 @@ public sealed class ArchiveWorker(
         logger.LogInformation("Archive: keeping videos in {Store} ({Concurrency} at a time per instance)", videos.Name, o.Concurrency);
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Taken before claiming, so a completion committed meanwhile still wakes the wait below.
+            var next = signal.Next;
             try
             {
                 Reap();
@@ -56,7 +58,7 @@ public sealed class ArchiveWorker(
             try
             {
                 // Wake for new work, the poll interval, or a slot coming free.
-                var woken = signal.WaitAsync(o.PollInterval, time, stoppingToken);
+                var woken = OutboxSignal.WaitAsync(next, o.PollInterval, time, stoppingToken);
                 if (_running.Count == 0) await woken;
                 else await Task.WhenAny(woken, Task.WhenAny(_running.Values));
             }

@@ -22,6 +22,8 @@ public sealed class EmbeddedPublisher : IEventPublisher
 
     public Task<IReadOnlyList<PublishResult>> PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<PublishResult>>(events.Select(e => PublishResult.Ok(e.EventId)).ToList());
+
+    public Task WarmUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>What readiness reports about the bus: null when it is configured and not known to be failing.</summary>

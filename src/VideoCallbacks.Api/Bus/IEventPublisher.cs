@@ -46,4 +46,10 @@ public interface IEventPublisher
     /// Never throws for broker failures; those come back as failed results.
     /// </summary>
     Task<IReadOnlyList<PublishResult>> PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens whatever the first publish would otherwise open (connection, link), so the first events after a start
+    /// do not pay for it. Never throws: a broker that is away shows in the first publish's results instead.
+    /// </summary>
+    Task WarmUpAsync(CancellationToken cancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using VideoCallbacks.Api.Infrastructure;
 
 namespace VideoCallbacks.Api.Callbacks;
 
@@ -82,11 +83,11 @@ public sealed class IngestStats
         int[] counts = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var s = new StringBuilder();
         s.Append(CultureInfo.InvariantCulture, $"{seconds:F1} s: {Batches} batches, {callbacks} callbacks ({callbacks / Math.Max(seconds, 0.001):F0}/s); ");
-        s.Append("batch size ").Append(Percentiles(_batchSizes, "F0")).Append("; ");
-        s.Append("queue wait ms ").Append(Percentiles(_queueWaitMs, "F1")).Append("; ");
-        s.Append("queued-to-committed ms ").Append(Percentiles(_inWriterMs, "F1")).Append("; ");
-        s.Append("transaction ms ").Append(Percentiles(_txMs, "F1")).Append("; ");
-        s.Append("outbox lock wait+held ms ").Append(Percentiles(_lockHeldMs, "F1")).Append("; ");
+        s.Append("batch size ").Append(Percentiles.Format(_batchSizes, "F0")).Append("; ");
+        s.Append("queue wait ms ").Append(Percentiles.Format(_queueWaitMs, "F1")).Append("; ");
+        s.Append("queued-to-committed ms ").Append(Percentiles.Format(_inWriterMs, "F1")).Append("; ");
+        s.Append("transaction ms ").Append(Percentiles.Format(_txMs, "F1")).Append("; ");
+        s.Append("outbox lock wait+held ms ").Append(Percentiles.Format(_lockHeldMs, "F1")).Append("; ");
         s.Append("phase mean/max ms");
         for (var i = 0; i < PhaseNames.Length; i++)
         {
@@ -107,12 +108,4 @@ public sealed class IngestStats
     }
 
     private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
-
-    private static string Percentiles(List<double> samples, string format)
-    {
-        if (samples.Count == 0) return "-";
-        samples.Sort();
-        string At(double q) => samples[Math.Min(samples.Count - 1, Math.Max(0, (int)Math.Ceiling(q * samples.Count) - 1))].ToString(format, CultureInfo.InvariantCulture);
-        return $"p50 {At(0.50)} p99 {At(0.99)} max {samples[^1].ToString(format, CultureInfo.InvariantCulture)}";
-    }
 }

@@ -61,6 +61,8 @@ public sealed class EventFanout(FeedQueries feed, OutboxSignal signal, IOptions<
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Taken before reading, so a commit during the read still wakes the wait below.
+            var next = signal.Next;
             try
             {
                 if (Volatile.Read(ref _streams) == 0)
@@ -98,7 +100,7 @@ public sealed class EventFanout(FeedQueries feed, OutboxSignal signal, IOptions<
                 // The store is away (StoreOutage says so once); the streams stay open and the next wake-up tries again.
                 logger.LogDebug("The event streams' reader could not read the store: {Error}", e.Message);
             }
-            await signal.WaitAsync(options.Value.PollInterval, time, stoppingToken);
+            await OutboxSignal.WaitAsync(next, options.Value.PollInterval, time, stoppingToken);
         }
     }
 

@@ -103,6 +103,20 @@ public sealed class ServiceBusPublisher(ServiceBusSender sender, ILogger<Service
         return list;
     }
 
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Creating a batch opens the connection, authorizes and attaches the send link; nothing is sent.
+            using var batch = await sender.CreateMessageBatchAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Classify(ex) is { } failure)
+        {
+            logger.LogWarning("Service Bus: could not open the link to {Topic} at start ({Kind}): {Error}; the relay keeps trying",
+                sender.EntityPath, failure.Kind, failure.Error);
+        }
+    }
+
     /// <summary>The contract's mapping (DESIGN.md, Events, On Service Bus); null when an id is too long to be a MessageId.</summary>
     public static ServiceBusMessage? ToMessage(OutgoingEvent e)
     {
