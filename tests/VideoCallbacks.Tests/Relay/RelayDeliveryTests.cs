@@ -48,4 +48,19 @@ public sealed class RelayDeliveryTests
         Assert.Equal(committed.Select(e => e.GetProperty("id").GetString()), publishedOnly.Select(e => e.EventId));
         Assert.Empty(await bus.Api.AdminEventsAsync("status=pending"));
     }
+
+    [Theory, BothDatabases]
+    public async Task Events_leave_on_the_commit_signal_alone_with_the_poll_timer_five_minutes_away(Db db)
+    {
+        // With the timer this far away, every event must be carried by a wake-up: a wake-up lost while the relay
+        // claims (a commit landing mid-claim), or a job's next event held back behind its predecessor's claim,
+        // would leave an event pending for five minutes and fail this test.
+        await using var bus = await BusApp.StartAsync(db, s => s["Relay:PollInterval"] = "00:05:00");
+
+        var (_, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 4, apiframe: 4);
+        await bus.Api.WaitUntilPublishedAsync(committed.Count);
+
+        RelayKit.AssertEachDeliveredOnce(bus.Broker, committed);
+        RelayKit.AssertPerJobOrder(bus.Broker.Messages);
+    }
 }
