@@ -14,6 +14,9 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
     /// <summary><c>--cs-extra "Max Auto Prepare=20"</c>: appended to the service's connection string (an experiment's knob).</summary>
     public string? ConnectionExtra { get; init; }
 
+    /// <summary><c>--bare</c>: the wrk mode measures a bare Kestrel endpoint first (<see cref="BareKestrel"/>) and gives the ratio to it.</summary>
+    public bool Bare { get; init; }
+
     /// <summary><c>--diag</c>: the service logs its "Ingest stats" line (batch sizes, queue wait, phases, GC, thread pool) every 5 s.</summary>
     public bool Diagnostics { get; init; }
 
@@ -48,6 +51,7 @@ public sealed record BenchmarkOptions(string Mode, string Db, int Concurrency, i
             Durable = Get("fsync", "on") != "off",
             Baseline = args.Contains("--pgbench"),
             Diagnostics = args.Contains("--diag"),
+            Bare = args.Contains("--bare"),
             Streams = Int("streams", 1000),
             Archives = Int("archives", 20),
             ArchiveMegabytes = Int("archive-mb", 200),

@@ -71,18 +71,21 @@ public static class CallbackBenchmarks
         var settings = o.Diagnostics
             ? new Dictionary<string, string>(o.Settings) { ["Logging:LogLevel:VideoCallbacks.Api.Callbacks.IngestWriter"] = "Debug" }
             : o.Settings;
-        await using var service = await StartServiceAsync(provider, connectionString + (o.ConnectionExtra is { } extra ? ";" + extra : ""), settings);
         var script = Path.Combine(Path.GetTempPath(), $"vc-wrk-{Guid.NewGuid():N}.lua");
         await File.WriteAllTextAsync(script, WrkScriptFor(jobs));
+        var bare = o.Bare ? await BareKestrel.MeasureAsync(script, o) : default((double Rate, Latencies Latency, string Raw)?);
+        if (bare is { } b) Console.Error.WriteLine(FormattableString.Invariant($"bare Kestrel: {b.Rate:F0} req/s, p50 {b.Latency.P50:F2} ms, p99 {b.Latency.P99:F2} ms; load [{RunDiagnostics.LoadAverage()}]"));
+        await using var service = await StartServiceAsync(provider, connectionString + (o.ConnectionExtra is { } extra ? ";" + extra : ""), settings);
         // Warm up (JIT, pools), then measure.
         await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.WarmupSeconds);
-        var diagnostics = o.Db == "postgres" ? await RunDiagnostics.StartAsync(service.Pid) : null;
+        var diagnostics = await RunDiagnostics.StartAsync(service.Pid, postgres: o.Db == "postgres");
         var output = await RunWrkAsync(service.BaseUrl, script, o.Concurrency, o.Seconds);
         var diag = diagnostics is null ? "" : Environment.NewLine + await diagnostics.StopAsync("wrk");
         File.Delete(script);
         var (requests, errors, latency) = ParseWrk(output);
+        var ratio = bare is { } k ? FormattableString.Invariant($"; {(requests - errors) / o.Seconds / k.Rate:F3}x bare Kestrel ({k.Rate:F0}/s, p99 {k.Latency.P99:F2} ms) in the same run") : "";
         return new BenchmarkResult("ingest-http (wrk)", o, (long)(requests - errors), (long)errors, o.Seconds, latency, service.PeakMemoryBytes(),
-            "wrk: " + string.Join(" | ", output.Split('\n').Where(l => l.Contains("Requests/sec", StringComparison.Ordinal) || l.Contains('%')).Select(l => l.Trim())) + diag);
+            "wrk: " + string.Join(" | ", output.Split('\n').Where(l => l.Contains("Requests/sec", StringComparison.Ordinal) || l.Contains('%')).Select(l => l.Trim())) + ratio + diag);
     }
 
     /// <summary>A wrk Lua script that sends genuine Apiframe progress callbacks for <paramref name="jobs"/>.</summary>

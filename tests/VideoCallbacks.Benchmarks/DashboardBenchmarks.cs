@@ -76,7 +76,7 @@ public static class DashboardBenchmarks
     }
 
     /// <summary>Bulk rows in a few statements (generate_series on PostgreSQL, a recursive CTE on SQLite): setup, not the measurement.</summary>
-    private static async Task SeedAsync(Api.Storage.SqlDatabase db, int jobs, DateTimeOffset now)
+    internal static async Task SeedAsync(Api.Storage.SqlDatabase db, int jobs, DateTimeOffset now)
     {
         var postgres = db.Name == "Postgres";
         var t0 = now.AddDays(-30).ToUnixTimeMilliseconds();

@@ -9,13 +9,21 @@ if (args.Length > 0 && args[0] == "reliability")
 }
 
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- <ingest|direct|wrk|batch|bus|pgbench> [--db sqlite|postgres]
-//   [--concurrency 64] [--seconds 20] [--rate 1000] [--jobs 5000] [--fsync on|off] [--pgbench] [--diag] [--set Key=Value ...]
+//   [--concurrency 64] [--seconds 20] [--rate 1000] [--jobs 5000] [--fsync on|off] [--pgbench] [--bare] [--diag] [--set Key=Value ...]
+//   (--bare: wrk against a bare Kestrel endpoint first, in the same run, and the service's rate as a ratio to it)
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- streams [--db sqlite|postgres] [--streams 1000] [--seconds 20]
 //   [--warmup 10] [--set Key=Value ...]: what idle SSE streams cost the service (CPU and RSS above rest).
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- archive [--db sqlite|postgres] [--archives 20] [--archive-mb 200]
 //   [--cdn-mbps 0] [--seconds 15] [--jobs 5000]: ingest p99 under wrk with and without big videos being archived, and peak RSS.
 // dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- dashboard [--db sqlite|postgres] --jobs 100000: every dashboard
 //   page's latency with that many jobs and ten times as many events seeded in bulk.
+// dotnet run -c Release --project tests/VideoCallbacks.Benchmarks -- scale [--db sqlite|postgres] [--jobs 8000] [--seconds 15]: ingest at
+//   a small and at a 1M-event store, then the feed, SSE catch-up and admin reads at 1M events.
+// The bare-Kestrel child process of `wrk --bare` (BareKestrel.cs).
+if (args.Length > 1 && args[0] == BareKestrel.Mode)
+{
+    return await BareKestrel.ServeAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+}
 var options = BenchmarkOptions.Parse(args);
 // Read by the throwaway PostgreSQL server when it starts (the tests leave it off, for speed).
 Environment.SetEnvironmentVariable("VC_PG_DURABLE", options.Durable ? "1" : "0");
@@ -36,7 +44,8 @@ object result = options.Mode switch
     "streams" => await StreamBenchmarks.IdleStreamsAsync(options),
     "archive" => await ArchiveBenchmarks.ArchiveUnderIngestAsync(options),
     "dashboard" => await DashboardBenchmarks.PagesAtSizeAsync(options),
-    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus, streams, archive, dashboard or pgbench"),
+    "scale" => await ScaleBenchmarks.AtScaleAsync(options),
+    _ => throw new ArgumentException($"unknown mode '{options.Mode}'; use ingest, direct, wrk, batch, bus, streams, archive, dashboard, scale or pgbench"),
 };
 Console.WriteLine(result);
 return 0;

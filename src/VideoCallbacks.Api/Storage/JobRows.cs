@@ -60,13 +60,32 @@ public static class JobRows
 
     public static async Task UpdateManyAsync(SqlDatabase db, DbConnection c, DbTransaction tx, IReadOnlyList<Job> jobs, CancellationToken ct)
     {
+        if (jobs.Count == 0) return;
+        var rows = jobs.Select(JobRow.From).ToList();
         if (!db.ArrayParameters)
         {
-            foreach (var job in jobs) await UpdateAsync(c, tx, job, ct);
+            // SQLite: one UPDATE ... FROM json_each for the batch (a statement per job cost more than the rows did).
+            var json = JsonRows(rows.Select(r => new object?[]
+            {
+                r.JobId, r.ProviderTaskId, r.Status, r.Submission, r.Progress, r.VideoUrls, r.ErrorCode, r.ErrorMessage, r.UpdatedAt,
+                r.NextCheckAt, r.CheckAttempts, r.Videos, r.ArchiveStatus, r.ArchiveErrorCode, r.ArchiveErrorMessage, r.ArchiveNextAt,
+            }));
+            await c.ExecuteAsync(new CommandDefinition("""
+                UPDATE jobs SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
+                    error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca,
+                    videos = v.vd, archive_status = v.ast, archive_error_code = v.aec, archive_error_message = v.aem, archive_next_at = v.ana
+                FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS tk, json_extract(value, '$[2]') AS st,
+                             json_extract(value, '$[3]') AS sb, json_extract(value, '$[4]') AS pg, json_extract(value, '$[5]') AS vu,
+                             json_extract(value, '$[6]') AS ec, json_extract(value, '$[7]') AS em, json_extract(value, '$[8]') AS ua,
+                             json_extract(value, '$[9]') AS nc, json_extract(value, '$[10]') AS ca, json_extract(value, '$[11]') AS vd,
+                             json_extract(value, '$[12]') AS ast, json_extract(value, '$[13]') AS aec, json_extract(value, '$[14]') AS aem,
+                             json_extract(value, '$[15]') AS ana
+                      FROM json_each(@json)) AS v
+                WHERE jobs.job_id = v.id
+                """, new { json }, tx, cancellationToken: ct));
             return;
         }
         // One UPDATE ... FROM unnest(...) for the batch: one round trip, and one statement text for any batch (prepared once).
-        var rows = jobs.Select(JobRow.From).ToList();
         await c.ExecuteAsync(new CommandDefinition("""
             UPDATE jobs AS j SET provider_task_id = v.tk, status = v.st, submission = v.sb, progress = v.pg, video_urls = v.vu,
                 error_code = v.ec, error_message = v.em, updated_at = v.ua, next_check_at = v.nc, check_attempts = v.ca,

@@ -132,4 +132,10 @@ public static class Sql
     public static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
 
     public static string Where(List<string> clauses) => clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses);
+
+    /// <summary>
+    /// A batch's rows as one JSON array of arrays, for SQLite's <c>json_each</c> (its <c>unnest</c>): one statement
+    /// per batch instead of one per row. Values are strings, integers or null, read back with <c>json_extract</c>.
+    /// </summary>
+    public static string JsonRows(IEnumerable<object?[]> rows) => System.Text.Json.JsonSerializer.Serialize(rows);
 }
