@@ -55,12 +55,16 @@ public abstract class SqlDatabase(StoreSettings settings)
     /// </summary>
     protected virtual ValueTask<IDisposable?> EnterWriterAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
 
+    /// <summary>Per-connection settings an engine applies on every open (pooled connections included).</summary>
+    protected virtual Task OnOpenedAsync(DbConnection connection, CancellationToken ct) => Task.CompletedTask;
+
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
         var connection = CreateConnection();
         try
         {
             await connection.OpenAsync(ct);
+            await OnOpenedAsync(connection, ct);
             Settings.Outage?.ConnectionSucceeded();
             return connection;
         }
