@@ -289,7 +289,7 @@ public static class CallbackBenchmarks
         if (db == "postgres")
         {
             var cs = await PostgresServer.CreateDatabaseAsync();
-            var postgres = new PostgresDatabase(new Npgsql.NpgsqlDataSourceBuilder(cs + ";Maximum Pool Size=100").Build(), settings);
+            var postgres = new PostgresDatabase(PostgresDatabase.DataSource(cs + ";Maximum Pool Size=100"), settings);
             await postgres.MigrateAsync(CancellationToken.None);
             // Seeding is setup, not the measurement: on a durable server it would wait for an fsync per row (minutes for 8,000 jobs).
             var seeding = new PostgresDatabase(new Npgsql.NpgsqlDataSourceBuilder(cs + ";Options=-c synchronous_commit=off").Build(), settings);

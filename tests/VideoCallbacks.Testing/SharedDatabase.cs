@@ -31,7 +31,7 @@ public sealed class SharedDatabase : IDisposable
     {
         var settings = new StoreSettings(TimeProvider.System, PublishedOnCommit: false);
         return Db == Db.Postgres
-            ? new PostgresDatabase(new Npgsql.NpgsqlDataSourceBuilder(ConnectionString).Build(), settings)
+            ? new PostgresDatabase(PostgresDatabase.DataSource(ConnectionString), settings)
             : new SqliteDatabase(ConnectionString, settings);
     }
 

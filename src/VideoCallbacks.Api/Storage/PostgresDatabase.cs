@@ -13,6 +13,24 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, StoreSettings 
 
     public override string Name => "Postgres";
 
+    /// <summary>
+    /// The pool, with two defaults the operator's connection string may override: the service's statements are few
+    /// and fixed (batches go as arrays), so Npgsql prepares them once per connection (<c>Max Auto Prepare</c>), and
+    /// returning a connection does not send <c>DISCARD ALL</c> (<c>No Reset On Close</c>), which would also drop those
+    /// prepared statements. The service keeps no session state (no SET, temp tables or session locks outside migration,
+    /// which unlocks its own). Measured on ingest: 4,969 -> 7,013/s, p99 41 -> 24 ms, PostgreSQL CPU 0.70 -> 0.50 cores.
+    /// </summary>
+    public static NpgsqlDataSource DataSource(string connectionString)
+    {
+        // Which keys the operator wrote, spelled any way Npgsql accepts ("Max Auto Prepare", "MaxAutoPrepare", ...).
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.Contains("MaxAutoPrepare")) builder.MaxAutoPrepare = 32;
+        if (!given.Contains("NoResetOnClose")) builder.NoResetOnClose = true;
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
     protected override DbConnection CreateConnection() => dataSource.CreateConnection();
 
     /// <summary>Closes the pooled connections with the host, so a stopped instance leaves none open on the server.</summary>

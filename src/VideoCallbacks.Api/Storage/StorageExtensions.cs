@@ -49,7 +49,7 @@ public static class StorageExtensions
                 Outage = sp.GetRequiredService<StoreOutage>(),
             };
             return options.Provider == "Postgres"
-                ? new PostgresDatabase(new NpgsqlDataSourceBuilder(options.ConnectionString).Build(), settings)
+                ? new PostgresDatabase(PostgresDatabase.DataSource(options.ConnectionString), settings)
                 : new SqliteDatabase(options.ConnectionString, settings);
         });
         // The shared domain's one read, used by several features.

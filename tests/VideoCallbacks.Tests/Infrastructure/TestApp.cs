@@ -37,6 +37,24 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
 
     public Db Db => _settings["Storage:Provider"] == "Postgres" ? Db.Postgres : Db.Sqlite;
 
+    /// <summary>
+    /// The exception a start that must fail surfaces. WebApplicationFactory sometimes reports a failed start as its own
+    /// ObjectDisposedException (it asks the already disposed host for its server), alone or inside an
+    /// AggregateException, hiding the cause: then start again, up to three times.
+    /// </summary>
+    public static async Task<Exception> StartFailureAsync(Db db, Action<Dictionary<string, string?>> configure)
+    {
+        static IEnumerable<Exception> Flatten(Exception e) => e is AggregateException a ? a.InnerExceptions.SelectMany(Flatten) : [e];
+        for (var attempt = 1; ; attempt++)
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var app = await StartAsync(db, configure);
+            });
+            if (!Flatten(error).Any(e => e is ObjectDisposedException) || attempt == 3) return error;
+        }
+    }
+
     /// <summary>Starts an app. Pass <paramref name="connectionString"/> to reuse a database (restart tests).</summary>
     public static async Task<TestApp> StartAsync(Db db, Action<Dictionary<string, string?>>? configure = null,
         Action<IServiceCollection>? services = null, string? connectionString = null, int? port = null)
