@@ -248,7 +248,7 @@ public static class CallbackBenchmarks
     private static void Echo(string line)
     {
         if (line.Contains("\"Error\"", StringComparison.Ordinal) || line.Contains("\"Warning\"", StringComparison.Ordinal)
-            || line.Contains("Relay round", StringComparison.Ordinal) || line.Contains("Relay stats", StringComparison.Ordinal)
+            || line.Contains("Relay stats", StringComparison.Ordinal)
             || line.Contains("Ingest stats", StringComparison.Ordinal) || !line.StartsWith('{'))
         {
             Console.Error.WriteLine(line);

@@ -47,11 +47,11 @@ public sealed class SqliteDatabase : SqlDatabase
 
     /// <summary>
     /// Statement journals (a multi-row statement's undo) in memory instead of a temp file created and unlinked per
-    /// batch, and a 16 MB page cache (the default 2 MB made a batch re-read its index pages from the OS). Measured
-    /// in docs/benchmarks.md (issue 23). Pooled connections keep these; re-applying them costs microseconds.
+    /// batch (strace showed one per commit). The page cache stays at SQLite's default: 16 MB per connection bought
+    /// little and cost ~40 MB of RSS with archiving (docs/benchmarks.md, issue 23). Pooled connections keep it.
     /// </summary>
     protected override Task OnOpenedAsync(DbConnection connection, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;", cancellationToken: ct));
+        connection.ExecuteAsync(new CommandDefinition("PRAGMA temp_store=MEMORY;", cancellationToken: ct));
 
     public override async Task MigrateAsync(CancellationToken cancellationToken)
     {
