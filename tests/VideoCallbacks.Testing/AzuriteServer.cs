@@ -92,10 +92,18 @@ public sealed class AzuriteServer : IAsyncDisposable
         if (_process is not null) throw new InvalidOperationException($"Azurite is already running on port {Port}.");
         var psi = new ProcessStartInfo(_node)
         {
+            // Held open by this process and never written: when this test process ends, however it ends (the test
+            // host is not always let run its exit handlers), the pipe closes and the preload below stops Azurite.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Location,
         };
+        var exitWithParent = Path.Combine(Location, "exit-with-parent.js");
+        await File.WriteAllTextAsync(exitWithParent,
+            "process.stdin.on('end', () => process.exit(0)); process.stdin.on('error', () => process.exit(0)); process.stdin.resume();\n");
+        psi.ArgumentList.Add("--require");
+        psi.ArgumentList.Add(exitWithParent);
         psi.ArgumentList.Add(_script);
         foreach (var a in Arguments(Port, Location)) psi.ArgumentList.Add(a);
         // A machine's own accounts would replace the well-known dev account the connection string names.
