@@ -23,8 +23,19 @@ public sealed class RelayFaultTests
 
         var (jobs, committed) = await RelayKit.CompleteJobsAsync(bus.Api, kie: 2, apiframe: 1);
 
-        var failing = await bus.Api.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
-            "every event to have failed at least twice and still be pending");
+        List<AdminEvent> failing;
+        try
+        {
+            failing = await bus.Api.WaitForAdminEventsAsync(all => all.Count == committed.Count && all.All(e => e.Status == "pending" && e.Attempts >= 2),
+                "every event to have failed at least twice and still be pending");
+        }
+        catch (WaitTimeoutException e)
+        {
+            // Seen once (an event marked published under a standing fault): say what the broker did with every transfer.
+            throw new WaitTimeoutException(e.Message + Environment.NewLine + "broker transfers: " + string.Join("; ",
+                bus.Broker.Transfers.Select(t => $"[{string.Join(",", t.MessageIds)}] {t.Outcome} on connection {t.ConnectionNumber}"))
+                + $"; broker kept {bus.Broker.Messages.Count} messages");
+        }
         Assert.All(failing, e =>
         {
             Assert.StartsWith("Transient: ", e.LastError, StringComparison.Ordinal);
