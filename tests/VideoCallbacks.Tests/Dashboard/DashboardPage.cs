@@ -52,7 +52,9 @@ public sealed class DashboardPage : IAsyncDisposable
         {
             try
             {
-                if (!await Page.EvaluateAsync<bool>("() => window.__vcOld === true")) break;
+                // A new document, parsed: checked in the page itself, since Playwright's load-state waiter once waited
+                // 30 s for a DOMContentLoaded that had already fired.
+                if (await Page.EvaluateAsync<bool>("() => window.__vcOld !== true && document.readyState !== 'loading'")) break;
             }
             catch (PlaywrightException)
             {
@@ -61,7 +63,6 @@ public sealed class DashboardPage : IAsyncDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"no new page loaded within 30 s (still at {Page.Url})");
             await Task.Delay(20);
         }
-        await Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
     }
 
     public Task<string> MainTextAsync() => Page.Locator("main").InnerTextAsync();
