@@ -11,7 +11,7 @@ public sealed class SandboxOutsideDevelopmentTests
     [Fact]
     public async Task The_service_refuses_to_start_with_the_sandbox_on_outside_Development_unless_explicitly_allowed()
     {
-        var e = await Assert.ThrowsAnyAsync<Exception>(() => TestApp.StartAsync(Db.Sqlite, s => s["Sandbox:UnsafeAllowOutsideDevelopment"] = "false"));
+        var e = await TestApp.StartFailureAsync(Db.Sqlite, s => s["Sandbox:UnsafeAllowOutsideDevelopment"] = "false");
 
         Assert.Contains("Sandbox:UnsafeAllowOutsideDevelopment", e.ToString());
     }
