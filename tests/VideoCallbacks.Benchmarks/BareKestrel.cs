@@ -34,7 +34,7 @@ public static class BareKestrel
     /// <summary>Starts the child, runs wrk's warm-up and measured runs against it, stops it; returns wrk's parsed output.</summary>
     public static async Task<(double Rate, Latencies Latency, string Raw)> MeasureAsync(string script, BenchmarkOptions o)
     {
-        var port = FreePort();
+        var port = VideoCallbacks.Testing.Ports.Free();
         var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
             RedirectStandardOutput = true,
@@ -60,13 +60,6 @@ public static class BareKestrel
             child.Kill(entireProcessTree: true);
             await child.WaitForExitAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private static async Task WaitForPortAsync(int port)
