@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using VideoCallbacks.Tests.Callbacks;
 using VideoCallbacks.Tests.Operators;
 
 namespace VideoCallbacks.Tests.Dashboard;
@@ -224,13 +226,16 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
         await tab.Page.GotoAsync("/admin/live");
         await Assertions.Expect(tab.Page.Locator("#live-status")).ToHaveTextAsync("Live");
 
-        var submitted = await app.Driver.SubmitAsync(new { provider = "kie", sourceTaskId = "src-live", index = 0, mode = "auto" });
-        var jobId = submitted.GetProperty("jobId").GetString()!;
+        // The task never completes on its own: the completion callback is posted only once the page is paused, so a
+        // slow click cannot let it through first.
+        var hook = await Kit.SubmitForHookAsync(app, "kie", "~never");
 
         await Assertions.Expect(tab.Page.Locator("#live tr").Filter(new() { HasText = "video.extension.submitted" })).ToHaveCountAsync(1);
         await tab.Page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
-        await Assertions.Expect(tab.Page.Locator("#live-status")).ToContainTextAsync("Paused");
-        await app.Driver.WaitForJobAsync(jobId, "completed");
+        await Assertions.Expect(tab.Page.Locator("#live-status")).ToHaveTextAsync("Paused (0 waiting)");
+        Assert.Equal("accepted", Kit.Outcome(await Kit.AckAsync(
+            await Kit.PostKieAsync(app, hook, Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!)))));
+        await Assertions.Expect(tab.Page.Locator("#live-status")).ToHaveTextAsync(new Regex(@"^Paused \([1-9]\d* waiting\)$"));
         Assert.Equal(0, await tab.Page.Locator("#live tr").Filter(new() { HasText = "video.extension.completed" }).CountAsync());
         await tab.Page.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
         await Assertions.Expect(tab.Page.Locator("#live tr").Filter(new() { HasText = "video.extension.completed" })).ToHaveCountAsync(1);

@@ -34,7 +34,12 @@ function startLive(body) {
     body.prepend(row);
     while (body.rows.length > 200) body.deleteRow(body.rows.length - 1);
   };
-  const onEvent = (e) => { if (paused) held.push(e); else show(e); };
+  const showHeld = () => { status.textContent = "Paused (" + held.length + " waiting)"; };
+  const onEvent = (e) => {
+    if (!paused) { show(e); return; }
+    held.push(e);
+    showHeld();
+  };
   for (const type of ["video.extension.submitted", "video.extension.progress", "video.extension.completed", "video.extension.failed", "video.extension.archived"]) {
     source.addEventListener(type, onEvent);
   }
@@ -45,8 +50,10 @@ function startLive(body) {
     paused = !paused;
     toggle.setAttribute("aria-pressed", String(paused));
     toggle.textContent = paused ? "Resume" : "Pause";
-    status.textContent = paused ? "Paused (" + held.length + " waiting)" : "Live";
-    if (!paused) { held.forEach(show); held = []; }
+    if (paused) { showHeld(); return; }
+    status.textContent = "Live";
+    held.forEach(show);
+    held = [];
   });
 }
 
