@@ -106,7 +106,7 @@ public sealed class IngestStore(SqlDatabase db, Archive.ArchiveMode? archive = n
                 INSERT INTO callbacks (provider, job_id, received_at, outcome, reason, event_id, headers, body)
                 SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
                        json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]')
-                FROM json_each(@json) ORDER BY key
+                FROM jsonb_each(@json) ORDER BY key
                 RETURNING id
                 """, new { json }, tx, cancellationToken: ct))).Order().ToList();
         }

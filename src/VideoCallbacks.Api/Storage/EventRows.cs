@@ -36,7 +36,7 @@ public static class EventRows
                        json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'), json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]'),
                        @status, 0, json_extract(r.value, '$[6]'), CASE WHEN @publishedOnCommit THEN json_extract(r.value, '$[6]') END,
                        json_extract(r.value, '$[8]'), json_extract(r.value, '$[9]')
-                FROM json_each(@rows) AS r WHERE true ORDER BY r.key
+                FROM jsonb_each(@rows) AS r WHERE true ORDER BY r.key
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, new { rows, status, publishedOnCommit }, tx, cancellationToken: ct)));
             return inserted;

@@ -64,7 +64,7 @@ public static class JobRows
         var rows = jobs.Select(JobRow.From).ToList();
         if (!db.ArrayParameters)
         {
-            // SQLite: one UPDATE ... FROM json_each for the batch (a statement per job cost more than the rows did).
+            // SQLite: one UPDATE ... FROM jsonb_each for the batch (a statement per job cost more than the rows did).
             var json = JsonRows(rows.Select(r => new object?[]
             {
                 r.JobId, r.ProviderTaskId, r.Status, r.Submission, r.Progress, r.VideoUrls, r.ErrorCode, r.ErrorMessage, r.UpdatedAt,
@@ -80,7 +80,7 @@ public static class JobRows
                              json_extract(value, '$[9]') AS nc, json_extract(value, '$[10]') AS ca, json_extract(value, '$[11]') AS vd,
                              json_extract(value, '$[12]') AS ast, json_extract(value, '$[13]') AS aec, json_extract(value, '$[14]') AS aem,
                              json_extract(value, '$[15]') AS ana
-                      FROM json_each(@json)) AS v
+                      FROM jsonb_each(@json)) AS v
                 WHERE jobs.job_id = v.id
                 """, new { json }, tx, cancellationToken: ct));
             return;
