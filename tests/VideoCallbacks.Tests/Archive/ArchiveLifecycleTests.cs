@@ -9,7 +9,12 @@ public sealed class ArchiveLifecycleTests
     public async Task Two_instances_on_one_PostgreSQL_download_each_video_once_between_them()
     {
         var database = await PostgresServer.CreateDatabaseAsync();
-        var settings = FileSystem(more: s => s["Archive:Concurrency"] = "1");
+        var settings = FileSystem(more: s =>
+        {
+            s["Archive:Concurrency"] = "1";
+            // No lease lapses here: a renewal late on a loaded machine would let the other instance download again.
+            s["Archive:Lease"] = "00:00:30";
+        });
         await using var a = await TestApp.StartAsync(Db.Postgres, settings, connectionString: database);
         await using var b = await TestApp.StartAsync(Db.Postgres, s =>
         {
@@ -38,7 +43,8 @@ public sealed class ArchiveLifecycleTests
     [Fact]
     public async Task A_cdn_slower_than_the_download_timeout_is_retried_then_given_up_and_the_completion_is_still_published()
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, FileSystem(giveUpAfter: "00:00:02", more: s => s["Archive:DownloadTimeout"] = "00:00:01"));
+        // Give-up well after the first 1 s timeout, so even a slow first attempt is retried before it.
+        await using var app = await TestApp.StartAsync(Db.Sqlite, FileSystem(giveUpAfter: "00:00:05", more: s => s["Archive:DownloadTimeout"] = "00:00:01"));
         var jobId = (await app.Driver.SubmitAsync(Kie(sourceTaskId: "arch-slow~cdn-slow=5000"))).JobId();
 
         var data = (await app.CompletedAsync(jobId)).Data();

@@ -156,7 +156,8 @@ public sealed class CallbackIngestTests
     [Theory, BothDatabases]
     public async Task Progress_never_goes_backwards(Db db)
     {
-        await using var app = await TestApp.StartAsync(db);
+        // The ~nocallback job must stay processing: reconciliation would find it completed at the provider.
+        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
         var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         string At(int p) => Fixture.Load("apiframe/progress-template.json", hook.ProviderTaskId!, ("STATUS", "processing"), ("\"PERCENTAGE\"", $"\"{p}\""));
 
@@ -249,7 +250,8 @@ public sealed class CallbackIngestTests
     [BothDatabases(ApiframeProvider.Name, """["not","an","object"]""")]
     public async Task Verified_body_that_cannot_be_understood_is_kept_as_failed_and_answered_200(Db db, string provider, string template)
     {
-        await using var app = await TestApp.StartAsync(db);
+        // The ~nocallback job must stay submitted until the good callback: no reconciliation.
+        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
         var hook = await Kit.SubmitForHookAsync(app, provider);
         var body = template.Replace("TASK_ID", hook.ProviderTaskId, StringComparison.Ordinal);
 
@@ -277,8 +279,9 @@ public sealed class CallbackIngestTests
     public async Task Callback_that_races_the_submission_is_not_lost(Db db, string provider)
     {
         await using var app = await TestApp.StartAsync(db);
-        // The provider holds its answer to our submit for a while; its callback comes first.
-        var source = Kit.NewSource("~slow=4000~nocallback");
+        // The provider holds its answer to our submit for a while (long, for a slow machine; under the 30 s
+        // default provider timeout); its callback comes first.
+        var source = Kit.NewSource("~slow=20000~nocallback");
         var submit = Kit.StartSubmitAsync(app, provider, source);
         var hook = await Wait.UntilAsync(
             () => Task.FromResult(Kit.TryFindHook(app, provider, b => b.ToString().Contains(source.Split('~')[0], StringComparison.Ordinal))),

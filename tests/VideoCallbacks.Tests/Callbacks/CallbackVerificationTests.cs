@@ -8,7 +8,12 @@ public sealed class CallbackVerificationTests
     [Theory, BothDatabases]
     public async Task Kie_signature_cases_are_refused_with_a_bare_401_and_no_event(Db db)
     {
-        await using var app = await TestApp.StartAsync(db, s => s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey);
+        await using var app = await TestApp.StartAsync(db, s =>
+        {
+            s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
+            // The ~nocallback jobs must stay submitted until the genuine callback, however long the refusals take.
+            s["Reconcile:After"] = "01:00:00";
+        });
         var a = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var b = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", a.ProviderTaskId!);
@@ -92,7 +97,8 @@ public sealed class CallbackVerificationTests
     [Theory, BothDatabases]
     public async Task Kie_without_a_webhook_key_still_refuses_replayed_timestamps(Db db)
     {
-        await using var app = await TestApp.StartAsync(db);
+        // The ~nocallback job must stay submitted until the genuine callback: no reconciliation.
+        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
         var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!);
 
@@ -109,7 +115,8 @@ public sealed class CallbackVerificationTests
     [Theory, BothDatabases]
     public async Task Apiframe_secret_cases_are_refused_with_a_bare_401_and_no_event(Db db)
     {
-        await using var app = await TestApp.StartAsync(db);
+        // The ~nocallback jobs must stay submitted until the genuine callback: no reconciliation.
+        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
         var a = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         var b = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         var kie = await Kit.SubmitForHookAsync(app, KieProvider.Name);

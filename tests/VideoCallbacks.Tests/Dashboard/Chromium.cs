@@ -17,6 +17,8 @@ public sealed class Chromium : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Expect's 5 s default is short for a loaded machine; it only bounds waiting, as Wait.Default does.
+        Assertions.SetDefaultExpectTimeout(30_000);
         // The kit's one provisioning mechanism, as for PostgreSQL and Redis: use it, install it (root + apt-get), or fail with the command.
         var executable = await Provisioning.EnsureAsync("Chromium", "chromium", "VC_CHROMIUM",
             () => Provisioning.FindFile("chromium", "VC_CHROMIUM", "/usr/bin/chromium"));

@@ -45,8 +45,10 @@ internal static class RelayKit
     /// <summary>
     /// Service Bus transport aimed at <paramref name="connectionString"/>, with short relay delays. Retries are the
     /// relay's alone (the SDK waits a fixed 10 s after ServerBusy); the SDK's own retry is tested in PublisherTests.
+    /// The try timeout is long so a slow (loaded) broker answer is not a client timeout and a resend; tests of sends
+    /// that never settle, or of ServerBusy, pass a short one.
     /// </summary>
-    public static Dictionary<string, string> ServiceBusSettings(string connectionString, string tryTimeout = "00:00:05", string lease = "00:00:30") => new()
+    public static Dictionary<string, string> ServiceBusSettings(string connectionString, string tryTimeout = "00:00:30", string lease = "00:00:30") => new()
     {
         ["Bus:Transport"] = "ServiceBus",
         ["Bus:ServiceBus:ConnectionString"] = connectionString,

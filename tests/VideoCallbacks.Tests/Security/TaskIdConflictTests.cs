@@ -62,16 +62,18 @@ public sealed class TaskIdConflictTests
     [Theory, BothDatabases]
     public async Task A_callback_that_binds_a_task_id_owned_by_another_job_is_refused_without_failing_its_batch(Db db)
     {
-        // The provider times out on the second submission, so that job waits for a late callback to bind it.
+        // The provider times out on the second submission, so that job waits for a late callback to bind it. The timeout
+        // leaves the owner's quick submission room on a loaded machine; the slow one answers well past it.
         using var provider = WireMockServer.Start();
         provider.Given(Request.Create().WithPath(SubmitPath).UsingPost().WithBody(b => b is not null && b.Contains("src-slow", StringComparison.Ordinal)))
-            .RespondWith(Response.Create().WithDelay(TimeSpan.FromSeconds(5)).WithBodyAsJson(new { code = 200, data = new { taskId = "late" } }));
+            .RespondWith(Response.Create().WithDelay(TimeSpan.FromSeconds(10)).WithBodyAsJson(new { code = 200, data = new { taskId = "late" } }));
         provider.Given(Request.Create().WithPath(SubmitPath).UsingPost().WithBody(b => b is not null && b.Contains("src-owner", StringComparison.Ordinal)))
             .RespondWith(Response.Create().WithBodyAsJson(new { code = 200, msg = "success", data = new { taskId = "owned-task" } }));
-        await using var app = await StartServiceAsync(db, provider, s => s["Providers:Kie:Timeout"] = "00:00:01");
+        await using var app = await StartServiceAsync(db, provider, s => s["Providers:Kie:Timeout"] = "00:00:05");
         var client = app.Driver.Http;
 
         using var ownerResponse = await client.PostJsonAsync("/v1/extensions", KieBody("src-owner"));
+        Assert.Equal(HttpStatusCode.Accepted, ownerResponse.StatusCode);
         var owner = (await ownerResponse.JsonAsync()).GetProperty("jobId").GetString()!;
         using var slow = await client.PostJsonAsync("/v1/extensions", KieBody("src-slow"));
         Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);

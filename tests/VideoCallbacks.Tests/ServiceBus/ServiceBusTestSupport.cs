@@ -44,7 +44,8 @@ internal sealed class PublisherHost : IAsyncDisposable
             ["Bus:ServiceBus:ConnectionString"] = broker.ConnectionString,
             // No SDK retries unless a test asks: each test sees what one attempt comes to.
             ["Bus:ServiceBus:MaxRetries"] = "0",
-            ["Bus:ServiceBus:TryTimeout"] = "00:00:05",
+            // Long, so a slow (loaded) broker answer is not a client timeout; tests of sends never settled pass a short one.
+            ["Bus:ServiceBus:TryTimeout"] = "00:00:30",
         };
         configure?.Invoke(settings);
         return Create(settings);

@@ -7,8 +7,11 @@ namespace VideoCallbacks.Tests.Submission;
 /// <summary>The service (sandbox off) pointed at a WireMockServer playing all three providers.</summary>
 public sealed class ProviderFaultApp : IAsyncLifetime
 {
-    /// <summary>Providers:*:Timeout for this app; a "slow" reply waits twice as long.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Providers:*:Timeout for this app, long enough that a loaded machine does not time out a quick answer; a
+    /// "slow" reply waits 2 s longer.
+    /// </summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
     private static readonly string[] Sections = ["Kie", "Apiframe", "NanoGpt"];
 

@@ -11,7 +11,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Callback_request_produces_a_server_span_with_verification_and_a_linked_group_commit_and_no_token_on_any_span()
     {
-        var spans = new List<Activity>();
+        var spans = new SpanCollection();
         await using var app = await TestApp.StartAsync(Db.Sqlite, services: s => s.ConfigureOpenTelemetryTracerProvider(t => t
             // Without an OTLP endpoint the service records nothing; record everything here to look at it.
             .SetSampler(new AlwaysOnSampler())
@@ -28,7 +28,7 @@ public sealed class TelemetryTests
             && Equals(a.GetTagItem("videocallbacks.verified"), true);
         bool AnsweredOk(Activity a) => a.Kind == ActivityKind.Server && a.GetTagItem("http.route") is string r
             && r.Contains("callbacks", StringComparison.Ordinal) && Equals(a.GetTagItem("http.response.status_code"), 200);
-        var all = await Wait.UntilAsync(() => Task.FromResult(Snapshot(spans)),
+        var all = await Wait.UntilAsync(() => Task.FromResult(spans.Snapshot()),
             s => s.Any(v => OurVerify(v) && s.Any(r => AnsweredOk(r) && r.SpanId == v.ParentSpanId
                  && s.Any(c => c.OperationName == "ingest.commit" && c.Links.Any(l => l.Context.TraceId == r.TraceId)))),
             "callback spans");
@@ -70,20 +70,53 @@ public sealed class TelemetryTests
         Assert.All(collector.GetMeasurementSnapshot(), m => Assert.Equal(1, m.Value));
     }
 
-    /// <summary>The exporter appends from the service's threads; copy, and try again if it was mid-append.</summary>
-    private static IReadOnlyList<Activity> Snapshot(List<Activity> spans)
+    /// <summary>The exporter appends from the service's threads while the test reads: every access under one lock.</summary>
+    private sealed class SpanCollection : ICollection<Activity>
     {
-        try
+        private readonly List<Activity> _items = [];
+
+        public int Count
         {
-            return spans.ToArray();
+            get
+            {
+                lock (_items) return _items.Count;
+            }
         }
-        catch (ArgumentException)
+
+        public bool IsReadOnly => false;
+
+        public IReadOnlyList<Activity> Snapshot()
         {
-            return [];
+            lock (_items) return _items.ToArray();
         }
-        catch (InvalidOperationException)
+
+        public void Add(Activity item)
         {
-            return [];
+            lock (_items) _items.Add(item);
         }
+
+        public void Clear()
+        {
+            lock (_items) _items.Clear();
+        }
+
+        public bool Contains(Activity item)
+        {
+            lock (_items) return _items.Contains(item);
+        }
+
+        public void CopyTo(Activity[] array, int arrayIndex)
+        {
+            lock (_items) _items.CopyTo(array, arrayIndex);
+        }
+
+        public bool Remove(Activity item)
+        {
+            lock (_items) return _items.Remove(item);
+        }
+
+        public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -27,7 +27,8 @@ public sealed class ProviderStub : IDisposable
     public ProviderStub(TimeSpan? timeout = null)
     {
         Server = WireMockServer.Start();
-        var t = (timeout ?? TimeSpan.FromSeconds(5)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        // Long by default, so a loaded machine is not a timeout; the timeout tests pass their own.
+        var t = (timeout ?? TimeSpan.FromSeconds(30)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Providers:Kie:BaseUrl"] = Server.Url,
