@@ -26,12 +26,11 @@ public sealed class ArchiveCrashTests
             // Headers at once, then the body 4 s later: the download is in flight when the process dies.
             jobId = (await first.Driver.SubmitAsync(Kie(sourceTaskId: "arch-crash~cdn-slow=4000"))).JobId();
             await Wait.UntilAsync(() => CdnRequestsAsync(first), n => n > 0, "a download in flight");
-            var job = await first.Driver.JobAsync(jobId);
-            Assert.Equal("pending", job.GetProperty("archive").GetProperty("status").GetString());
+            // Killed at once: any request in between could let a slow machine use up the body's 4 s.
             await first.KillAsync();
         }
         var jobFolder = Path.Combine(folder, jobId);
-        // Nothing under a final name: only the dead process's temporary file, if any.
+        // The download was in flight: nothing under a final name, only the dead process's temporary file, if any.
         Assert.Empty(Directory.Exists(jobFolder) ? Directory.GetFiles(jobFolder, "*.mp4") : []);
 
         await using var second = await ServiceProcess.StartAsync(database.Provider, database.ConnectionString, settings, port: port);
