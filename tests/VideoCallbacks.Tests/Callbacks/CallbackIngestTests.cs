@@ -157,7 +157,7 @@ public sealed class CallbackIngestTests
     public async Task Progress_never_goes_backwards(Db db)
     {
         // The ~nocallback job must stay processing: reconciliation would find it completed at the provider.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         string At(int p) => Fixture.Load("apiframe/progress-template.json", hook.ProviderTaskId!, ("STATUS", "processing"), ("\"PERCENTAGE\"", $"\"{p}\""));
 
@@ -251,7 +251,7 @@ public sealed class CallbackIngestTests
     public async Task Verified_body_that_cannot_be_understood_is_kept_as_failed_and_answered_200(Db db, string provider, string template)
     {
         // The ~nocallback job must stay submitted until the good callback: no reconciliation.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var hook = await Kit.SubmitForHookAsync(app, provider);
         var body = template.Replace("TASK_ID", hook.ProviderTaskId, StringComparison.Ordinal);
 

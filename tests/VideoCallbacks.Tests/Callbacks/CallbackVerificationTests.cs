@@ -12,7 +12,7 @@ public sealed class CallbackVerificationTests
         {
             s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
             // The ~nocallback jobs must stay submitted until the genuine callback, however long the refusals take.
-            s["Reconcile:After"] = "01:00:00";
+            TestApp.NoReconcile(s);
         });
         var a = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var b = await Kit.SubmitForHookAsync(app, KieProvider.Name);
@@ -98,7 +98,7 @@ public sealed class CallbackVerificationTests
     public async Task Kie_without_a_webhook_key_still_refuses_replayed_timestamps(Db db)
     {
         // The ~nocallback job must stay submitted until the genuine callback: no reconciliation.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!);
 
@@ -116,7 +116,7 @@ public sealed class CallbackVerificationTests
     public async Task Apiframe_secret_cases_are_refused_with_a_bare_401_and_no_event(Db db)
     {
         // The ~nocallback jobs must stay submitted until the genuine callback: no reconciliation.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var a = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         var b = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         var kie = await Kit.SubmitForHookAsync(app, KieProvider.Name);
@@ -163,7 +163,7 @@ public sealed class CallbackVerificationTests
         {
             s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
             // Keep reconciliation out of the way: only the callbacks are under test.
-            s["Reconcile:After"] = "01:00:00";
+            TestApp.NoReconcile(s);
         });
         var job = await Kit.SubmitAsync(app, provider, directive);
         var jobId = job.GetProperty("jobId").GetString()!;

@@ -4,12 +4,10 @@ namespace VideoCallbacks.Tests.Callbacks;
 [StartsFirst]
 public sealed class SandboxEndToEndTests
 {
-    private static void CallbacksOnly(Dictionary<string, string?> s) => s["Reconcile:After"] = "01:00:00";
-
     [Theory, EachOnBothDatabases(KieProvider.Name, ApiframeProvider.Name, NanoGptProvider.Name)]
     public async Task Sandbox_submission_ends_with_its_completed_event(Db db, string provider)
     {
-        await using var app = await TestApp.StartAsync(db, CallbacksOnly);
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var job = await Kit.SubmitAsync(app, provider);
         var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
 
@@ -45,7 +43,7 @@ public sealed class SandboxEndToEndTests
     {
         await using var app = await TestApp.StartAsync(db, s =>
         {
-            CallbacksOnly(s);
+            TestApp.NoReconcile(s);
             s["Providers:Kie:WebhookHmacKey"] = Kit.KieHmacKey;
         });
         var job = await Kit.SubmitAsync(app, KieProvider.Name);
@@ -72,7 +70,7 @@ public sealed class SandboxEndToEndTests
     [BothDatabases(ApiframeProvider.Name, "~progress=5~fail=boom", "failed")]
     public async Task Misbehaving_provider_still_gives_exactly_one_terminal_event(Db db, string provider, string directives, string terminal)
     {
-        await using var app = await TestApp.StartAsync(db, CallbacksOnly);
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var job = await Kit.SubmitAsync(app, provider, directives);
         var (jobId, taskId) = (job.GetProperty("jobId").GetString()!, job.GetProperty("providerTaskId").GetString()!);
         var dup = directives.Contains("~dup=10", StringComparison.Ordinal) ? 10 : directives.Contains("~dup=3", StringComparison.Ordinal) ? 3 : 1;

@@ -18,7 +18,7 @@ public sealed class StoreDownCallbackTests
         {
             if (db == Db.Sqlite) s["Storage:ConnectionString"] += ";Default Timeout=1";
             // Only the callback may complete the job here.
-            s["Reconcile:After"] = "01:00:00";
+            TestApp.NoReconcile(s);
         });
         var hook = await Kit.SubmitForHookAsync(app, provider);
         var body = provider == KieProvider.Name
@@ -55,7 +55,7 @@ public sealed class StoreDownCallbackTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, s =>
         {
             s["Callbacks:CommitTimeout"] = "00:00:00.500";
-            s["Reconcile:After"] = "01:00:00";
+            TestApp.NoReconcile(s);
         });
         var hook = await Kit.SubmitForHookAsync(app, KieProvider.Name);
         var body = Fixture.Load("kie/callback-success.json", hook.ProviderTaskId!);

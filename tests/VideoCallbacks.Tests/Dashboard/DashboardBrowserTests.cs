@@ -221,7 +221,7 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IClassFixture<Chr
     public async Task The_live_page_shows_events_as_they_arrive_and_pauses()
     {
         // No reconciliation: its progress event for the ~never task would make "Paused (1 waiting)" before the callback.
-        await using var app = await TestApp.StartAsync(Db.Sqlite, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(Db.Sqlite, TestApp.NoReconcile);
         await using var tab = await DashboardPage.OpenAsync(chromium, app.BaseUrl);
         await tab.SignInAsync(TestApp.AdminKey);
         await tab.Page.GotoAsync("/admin/live");

@@ -36,7 +36,7 @@ public sealed class FourthProviderTests : IAsyncLifetime
                 s[$"Providers:{section}:ApiKey"] = $"{section}-key";
             }
             s["Providers:Fourth:SigningKey"] = SigningKey;
-            s["Reconcile:After"] = "01:00:00";
+            TestApp.NoReconcile(s);
             s["Reconcile:GiveUpAfter"] = "02:00:00";
         }, services => services.AddProvider<FourthProvider, FourthOptions>(FourthProvider.Name, FourthOptions.Section));
     }

@@ -35,7 +35,7 @@ public sealed class HostileTextTests
     public async Task A_verified_callback_carrying_a_NUL_byte_is_kept_as_not_understood_instead_of_answered_503(Db db)
     {
         // The ~nocallback job must still be submitted at the end: no reconciliation.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
 
         using var response = await Kit.PostApiframeAsync(app, hook, "{\"task_id\":\"x\0\",\"status\":\"finished\"\0");
@@ -64,7 +64,7 @@ public sealed class HostileTextTests
     public async Task A_callback_body_with_an_escaped_lone_surrogate_is_refused_or_kept_as_not_understood_never_a_500(Db db)
     {
         // The ~nocallback job must still be submitted at the end: no reconciliation.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var hook = await Kit.SubmitForHookAsync(app, ApiframeProvider.Name);
         const string loneKey = """{"\ud800x":1,"task_id":"t","status":"finished","video_urls":["https://cdn.example.com/v.mp4"]}""";
         const string loneValue = """{"task_id":"a\udc00b","status":"finished","video_urls":["https://cdn.example.com/v.mp4"]}""";

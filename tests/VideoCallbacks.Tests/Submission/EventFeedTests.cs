@@ -34,7 +34,7 @@ public sealed class EventFeedTests
     public async Task Feed_pages_in_sequence_order_with_next(Db db)
     {
         // No reconciliation: a progress event for a ~never task would make the page past the end non-empty.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var jobIds = new List<string>();
         for (var i = 0; i < 5; i++) jobIds.Add((await app.Driver.SubmitAsync(Kie(sourceTaskId: $"feed-page-{i}~never"))).JobId());
 
@@ -79,7 +79,7 @@ public sealed class EventFeedTests
     public async Task Stream_delivers_events_with_the_sequence_as_id_and_resumes_after_Last_Event_ID(Db db)
     {
         // No reconciliation: a progress event for a ~never task could come among the three submitted ones.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var jobIds = new List<string>();
         for (var i = 0; i < 3; i++) jobIds.Add((await app.Driver.SubmitAsync(Kie(sourceTaskId: $"feed-sse-{i}~never"))).JobId());
 
@@ -106,7 +106,7 @@ public sealed class EventFeedTests
     public async Task Stream_pushes_events_committed_after_the_client_connected(Db db)
     {
         // No reconciliation: its progress event for the first ~never task would come after lastSeen.
-        await using var app = await TestApp.StartAsync(db, s => s["Reconcile:After"] = "01:00:00");
+        await using var app = await TestApp.StartAsync(db, TestApp.NoReconcile);
         var before = await app.Driver.SubmitAsync(Kie(sourceTaskId: "feed-live-0~never"));
         var lastSeen = Assert.Single(await app.Driver.FeedAsync(limit: 100)).Sequence().ToString(CultureInfo.InvariantCulture);
 

@@ -13,7 +13,7 @@ public sealed class EventStreamTests
         {
             s["Events:Heartbeat"] = "00:00:00.300";
             // No reconciliation: its progress event for the ~never task would be data on the idle stream.
-            s["Reconcile:After"] = "01:00:00";
+            TestApp.NoReconcile(s);
         });
         await app.Driver.SubmitAsync(Kie(sourceTaskId: "stream-idle~never"));
         var newest = (await app.Driver.FeedAsync()).Max(e => e.Sequence());

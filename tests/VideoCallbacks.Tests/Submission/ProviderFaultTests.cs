@@ -32,7 +32,7 @@ public sealed class ProviderFaultApp : IAsyncLifetime
             }
             // Status polls and reconciliation stay out of the way of these submission tests.
             s["Providers:NanoGpt:PollInterval"] = "01:00:00";
-            s["Reconcile:After"] = "01:00:00";
+            TestApp.NoReconcile(s);
             s["Reconcile:GiveUpAfter"] = "02:00:00";
         });
         // Warm the whole submit path once (JIT, connection pools), so a cold first test cannot hit the timeout.
