@@ -55,13 +55,13 @@ public sealed class TestApp : WebApplicationFactory<VideoCallbacks.Api.ApiAssemb
         }
     }
 
-    /// <summary>Starts an app. Pass <paramref name="connectionString"/> to reuse a database (restart tests).</summary>
     /// <summary>
     /// Holds reconciliation off (here it starts after 5 s): for tests whose silent jobs must stay submitted until
     /// the callback they post, however slow the machine.
     /// </summary>
     public static void NoReconcile(Dictionary<string, string?> settings) => settings["Reconcile:After"] = "01:00:00";
 
+    /// <summary>Starts an app. Pass <paramref name="connectionString"/> to reuse a database (restart tests).</summary>
     public static async Task<TestApp> StartAsync(Db db, Action<Dictionary<string, string?>>? configure = null,
         Action<IServiceCollection>? services = null, string? connectionString = null, int? port = null)
     {
